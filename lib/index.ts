@@ -1,0 +1,28 @@
+export {
+  BaseSelector,
+  SelectorKey,
+  EVENT_READ,
+  EVENT_WRITE,
+  EVENT_PRIORITY,
+  FD_SETSIZE,
+  fileDescriptor,
+  type FileObject,
+  type BackendName,
+  type Trigger,
+  type RegisterOptions,
+} from './selector.js';
+export { SelectSelector } from './selectors/select.js';
+export { PollSelector } from './selectors/poll.js';
+export { EpollSelector } from './selectors/epoll.js';
+export { KqueueSelector } from './selectors/kqueue.js';
+export { availableBackends, type SelectorClass } from './backends.js';
+export type { SystemError, SelectorErrorCode } from './errors.js';
+export * as sys from './sys.js';
+
+import { defaultSelectorClass, type SelectorClass } from './backends.js';
+import type { BaseSelector } from './selector.js';
+
+/** The best selector class of this platform (epoll on Linux, kqueue on
+ * macOS/BSD, else poll, else select), or the one NODE_SELECTORS_BACKEND names. */
+export const DefaultSelector: SelectorClass = defaultSelectorClass();
+export type DefaultSelector<T = unknown> = BaseSelector<T>;

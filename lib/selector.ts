@@ -1,0 +1,294 @@
+// The shared base of every backend: the fd -> key map, validation with no
+// syscalls, and rollback (the kernel is asked first, bookkeeping changes only
+// once it agreed), in the shape of CPython's selectors._BaseSelectorImpl.
+// Backends are thin subclasses naming their native implementation.
+import { checkFd, codedError, codedRangeError, codedTypeError, describe } from './errors.js';
+import { binding, NativeTrigger, type NativeSelector } from './native.js';
+
+export const EVENT_READ = 1;
+export const EVENT_WRITE = 2;
+export const EVENT_PRIORITY = 4;
+const ALL_EVENTS = EVENT_READ | EVENT_WRITE | EVENT_PRIORITY;
+
+export type FileObject = number | { fileno(): number };
+export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue' | 'io_uring';
+/** How readiness is reported: while it lasts (level), once per change (edge),
+ * or once until re-armed by `modify` (oneshot). */
+export type Trigger = 'level' | 'edge' | 'oneshot';
+
+export interface RegisterOptions {
+  trigger?: Trigger;
+}
+
+const TRIGGERS: Record<Trigger, NativeTrigger> = {
+  level: NativeTrigger.Level,
+  edge: NativeTrigger.Edge,
+  oneshot: NativeTrigger.Oneshot,
+};
+
+/** What `register` returns: the fd's registration, immutable (modify makes a new one). */
+export class SelectorKey<T = unknown> {
+  constructor(
+    readonly fileobj: FileObject,
+    readonly fd: number,
+    readonly events: number,
+    readonly data: T,
+    readonly trigger: Trigger = 'level',
+  ) {}
+}
+
+/** A read-only, live view of a selector's registrations, keyed by fd. */
+class KeyMapView<T> implements ReadonlyMap<number, SelectorKey<T>> {
+  constructor(private readonly check: () => void, private readonly map: Map<number, SelectorKey<T>>) {}
+  get size(): number {
+    this.check();
+    return this.map.size;
+  }
+  get(fd: number): SelectorKey<T> | undefined {
+    this.check();
+    return this.map.get(fd);
+  }
+  has(fd: number): boolean {
+    this.check();
+    return this.map.has(fd);
+  }
+  forEach(fn: (key: SelectorKey<T>, fd: number, map: ReadonlyMap<number, SelectorKey<T>>) => void, thisArg?: unknown): void {
+    for (const [fd, key] of this.entries()) fn.call(thisArg, key, fd, this);
+  }
+  entries(): MapIterator<[number, SelectorKey<T>]> {
+    this.check();
+    return this.map.entries();
+  }
+  keys(): MapIterator<number> {
+    this.check();
+    return this.map.keys();
+  }
+  values(): MapIterator<SelectorKey<T>> {
+    this.check();
+    return this.map.values();
+  }
+  [Symbol.iterator](): MapIterator<[number, SelectorKey<T>]> {
+    return this.entries();
+  }
+}
+
+const INITIAL_CAPACITY = 64; // (fd, events) pairs
+
+export abstract class BaseSelector<T = unknown> implements Disposable {
+  readonly backend: BackendName;
+  /** The ready buffer of the fast path: after `selectRaw` returned n, pairs
+   * (fd, events) at [2i, 2i + 1] for i < n. Replaced when it grows, so read
+   * the property after each call rather than keeping the array. */
+  readyEvents: Int32Array;
+
+  #native: NativeSelector | null;
+  readonly #keys = new Map<number, SelectorKey<T>>();
+  readonly #view: KeyMapView<T>;
+
+  protected constructor(backend: BackendName) {
+    this.backend = backend;
+    if (!binding.backends.includes(backend)) {
+      throw codedError('ERR_BACKEND_UNAVAILABLE', `backend '${backend}' is not available on this platform`);
+    }
+    this.#native = new binding.Selector(backend);
+    this.readyEvents = new Int32Array(2 * INITIAL_CAPACITY);
+    this.#native.setBuffer(this.readyEvents);
+    this.#view = new KeyMapView(() => this.checkOpen(), this.#keys);
+  }
+
+  get closed(): boolean {
+    return this.#native === null;
+  }
+
+  /** Starts watching `fileobj` for `events`; returns its new key. */
+  register(fileobj: FileObject, events: number, data?: T, options?: RegisterOptions): SelectorKey<T> {
+    const native = this.checkOpen();
+    const fd = this.fdOf(fileobj);
+    checkEvents(events);
+    const trigger = this.checkTrigger(native, options);
+    if (this.#keys.has(fd)) {
+      throw codedError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
+    }
+    this.ensureCapacity(this.#keys.size + 1);
+    native.add(fd, events, TRIGGERS[trigger]);
+    const key = new SelectorKey<T>(fileobj, fd, events, data as T, trigger);
+    this.#keys.set(fd, key);
+    return key;
+  }
+
+  /** Stops watching `fileobj`; returns the key it was registered with. An fd
+   * closed since it was registered can still be unregistered. */
+  unregister(fileobj: FileObject): SelectorKey<T> {
+    const native = this.checkOpen();
+    const key = this.lookup(fileobj);
+    native.remove(key.fd);
+    this.#keys.delete(key.fd);
+    return key;
+  }
+
+  /** Changes the events (and the data, when given) of a registered fileobj.
+   * Omitted `data` keeps the current data; omitted `trigger` keeps the
+   * current mode. Unchanged events and mode make no syscall, except for a
+   * oneshot key, which modify re-arms. */
+  modify(fileobj: FileObject, events: number, data?: T, options?: RegisterOptions): SelectorKey<T> {
+    const native = this.checkOpen();
+    const key = this.lookup(fileobj);
+    checkEvents(events);
+    const trigger = options?.trigger === undefined ? key.trigger : this.checkTrigger(native, options);
+    const newData = arguments.length >= 3 ? (data as T) : key.data;
+    if (events !== key.events || trigger !== key.trigger || trigger === 'oneshot') {
+      native.modify(key.fd, events, TRIGGERS[trigger]);
+    }
+    if (events === key.events && trigger === key.trigger && newData === key.data) return key;
+    const updated = new SelectorKey<T>(key.fileobj, key.fd, events, newData, trigger);
+    this.#keys.set(key.fd, updated);
+    return updated;
+  }
+
+  /** Waits for registered fds to become ready, up to `timeoutMs`
+   * milliseconds (undefined, null or Infinity: no limit; <= 0: poll once).
+   * Returns each ready key once with its ready events, a subset of key.events. */
+  select(timeoutMs?: number | null): Array<[SelectorKey<T>, number]> {
+    const n = this.selectRaw(timeoutMs);
+    const ready = this.readyEvents;
+    const keys = this.#keys;
+    const result: Array<[SelectorKey<T>, number]> = [];
+    for (let i = 0; i < n; i++) {
+      const key = keys.get(ready[2 * i]!);
+      if (key !== undefined) result.push([key, ready[2 * i + 1]!]);
+    }
+    return result;
+  }
+
+  /** The allocation-free form of `select`: waits, fills `readyEvents` with
+   * (fd, events) pairs and returns how many. */
+  selectRaw(timeoutMs?: number | null): number {
+    const native = this.checkOpen();
+    return native.wait(toNativeTimeout(timeoutMs));
+  }
+
+  getKey(fileobj: FileObject): SelectorKey<T> {
+    this.checkOpen();
+    return this.lookup(fileobj);
+  }
+
+  /** A live, read-only view of the registrations, keyed by fd. */
+  getMap(): ReadonlyMap<number, SelectorKey<T>> {
+    this.checkOpen();
+    return this.#view;
+  }
+
+  /** Frees the kernel object and forgets every registration. Idempotent. */
+  close(): void {
+    if (this.#native === null) return;
+    this.#native.close();
+    this.#native = null;
+    this.#keys.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** The kernel object's fd, for the backends that have one. */
+  protected kernelFd(): number {
+    return this.checkOpen().fileno();
+  }
+
+  /** Checks an fd against backend limits (SelectSelector: FD_SETSIZE). */
+  protected checkFdLimit(_fd: number): void {}
+
+  private checkOpen(): NativeSelector {
+    if (this.#native === null) throw codedError('ERR_SELECTOR_CLOSED', `the ${this.backend} selector is closed`);
+    return this.#native;
+  }
+
+  private fdOf(fileobj: FileObject): number {
+    const fd = fileDescriptor(fileobj);
+    this.checkFdLimit(fd);
+    return fd;
+  }
+
+  // Finds the key of a registered fileobj. A fileobj whose fileno() fails now
+  // (a socket closed since it was registered) is found by identity instead.
+  private lookup(fileobj: FileObject): SelectorKey<T> {
+    let fd: number;
+    try {
+      fd = fileDescriptor(fileobj);
+    } catch (err) {
+      if (typeof fileobj === 'object' && fileobj !== null) {
+        for (const key of this.#keys.values()) if (key.fileobj === fileobj) return key;
+      }
+      throw err;
+    }
+    const key = this.#keys.get(fd);
+    if (key === undefined) throw codedError('ERR_NOT_REGISTERED', `fd ${fd} is not registered`);
+    return key;
+  }
+
+  private checkTrigger(native: NativeSelector, options: RegisterOptions | undefined): Trigger {
+    const trigger = options?.trigger ?? 'level';
+    if (!Object.hasOwn(TRIGGERS, trigger)) {
+      throw codedTypeError('ERR_INVALID_ARG_VALUE', `trigger must be 'level', 'edge' or 'oneshot', got ${describe(trigger)}`);
+    }
+    if (!native.supports(TRIGGERS[trigger])) {
+      throw codedError('ERR_UNSUPPORTED_TRIGGER', `the ${this.backend} backend cannot honour the '${trigger}' trigger`);
+    }
+    return trigger;
+  }
+
+  // Keeps room for every registered fd in the ready buffer, so one wait can
+  // report them all and none is starved.
+  private ensureCapacity(pairs: number): void {
+    if (this.readyEvents.length >= 2 * pairs) return;
+    let capacity = this.readyEvents.length / 2;
+    while (capacity < pairs) capacity *= 2;
+    const buffer = new Int32Array(2 * capacity);
+    this.checkOpen().setBuffer(buffer);
+    this.readyEvents = buffer;
+  }
+}
+
+/** The fd of a FileObject: the number itself, or what its fileno() returns. */
+export function fileDescriptor(fileobj: FileObject): number {
+  if (typeof fileobj === 'number') {
+    checkFd(fileobj);
+    return fileobj;
+  }
+  if (typeof fileobj === 'object' && fileobj !== null && typeof fileobj.fileno === 'function') {
+    let fd: unknown;
+    try {
+      fd = fileobj.fileno();
+    } catch (cause) {
+      const err = codedTypeError('ERR_INVALID_FD', `fileno() failed: ${(cause as Error)?.message ?? String(cause)}`);
+      err.cause = cause;
+      throw err;
+    }
+    checkFd(fd, 'fileno()');
+    return fd;
+  }
+  throw codedTypeError('ERR_INVALID_FD', `fileobj must be an fd or have a fileno() method, got ${describe(fileobj)}`);
+}
+
+function checkEvents(events: unknown): asserts events is number {
+  if (typeof events !== 'number' || !Number.isInteger(events) || events === 0 || (events & ~ALL_EVENTS) !== 0 || events < 0) {
+    throw codedRangeError(
+      'ERR_INVALID_EVENTS',
+      `events must be a non-empty combination of EVENT_READ, EVENT_WRITE and EVENT_PRIORITY, got ${describe(events)}`,
+    );
+  }
+}
+
+// The native side takes milliseconds as a double, negative for "no limit",
+// and rounds up to its clock's precision so that a wait is never cut short.
+function toNativeTimeout(timeoutMs: number | null | undefined): number {
+  if (timeoutMs === undefined || timeoutMs === null || timeoutMs === Infinity) return -1;
+  if (typeof timeoutMs !== 'number') {
+    throw codedTypeError('ERR_INVALID_ARG_TYPE', `timeout must be a number, null or undefined, got ${describe(timeoutMs)}`);
+  }
+  if (Number.isNaN(timeoutMs)) throw codedRangeError('ERR_INVALID_ARG_VALUE', 'timeout must not be NaN');
+  return timeoutMs > 0 ? timeoutMs : 0;
+}
+
+/** The FD_SETSIZE this build's select() was compiled with. */
+export const FD_SETSIZE: number = binding.FD_SETSIZE;

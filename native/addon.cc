@@ -1,0 +1,30 @@
+// Addon entry point: exposes the Selector class, the names of the backends
+// compiled in (best first) and the fd-level syscalls. No global mutable
+// state, so the addon loads in any number of worker threads.
+#include <napi.h>
+#include <sys/select.h>
+
+#include "backend.h"
+#include "selector.h"
+#include "sys.h"
+
+namespace selectors {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Selector", NativeSelector::Define(env));
+  Napi::Array names = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const BackendInfo& b : RegisteredBackends()) names.Set(i++, Napi::String::New(env, b.name));
+  exports.Set("backends", names);
+  exports.Set("FD_SETSIZE", Napi::Number::New(env, FD_SETSIZE));
+  exports.Set("sys", SysExports(env));
+  return exports;
+}
+
+}  // namespace selectors
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  return selectors::Init(env, exports);
+}
+
+NODE_API_MODULE(selectors, InitAddon)

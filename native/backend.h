@@ -1,0 +1,114 @@
+// The small interface every kernel multiplexer implements, one file each
+// (select.cc, poll.cc, epoll.cc, kqueue.cc, io_uring.cc). The build picks the
+// files that exist on the platform; each registers itself with the registry
+// below, so the rest of the addon carries no per-backend #ifdef.
+//
+// Backends do syscalls and little else: the TypeScript side owns the fd->key
+// map, validation and rollback. A backend keeps only what its kernel API needs
+// (poll's pollfd array, select's fd_sets, the interest bits epoll carries in
+// its event data) so that it can fold and mask events without calling back.
+#pragma once
+
+#include <stdint.h>
+#include <time.h>
+
+#include <memory>
+#include <vector>
+
+#include "errors.h"
+
+namespace selectors {
+
+// The public event bits (EVENT_READ, EVENT_WRITE, EVENT_PRIORITY).
+constexpr uint32_t kRead = 1;
+constexpr uint32_t kWrite = 2;
+constexpr uint32_t kPriority = 4;
+constexpr uint32_t kAllEvents = kRead | kWrite | kPriority;
+
+enum class Trigger : int32_t { kLevel = 0, kEdge = 1, kOneshot = 2 };
+
+// Translates kernel readiness into public events. Error and hang-up conditions
+// are reported as every condition the owner asked for, so that whichever of
+// read, write or recv(MSG_OOB) it does next sees the error; the result is
+// masked by the interest, so reported events are always a subset of it.
+inline uint32_t FoldEvents(bool in, bool out, bool pri, bool err_or_hup, uint32_t interest) {
+  uint32_t events = (in ? kRead : 0) | (out ? kWrite : 0) | (pri ? kPriority : 0);
+  if (err_or_hup) events = kAllEvents;
+  return events & interest;
+}
+
+// A relative timeout in nanoseconds, or none (block until an event).
+struct Timeout {
+  bool infinite = true;
+  int64_t ns = 0;
+};
+
+// Tracks the time left of a Timeout across retries after EINTR, so that an
+// interrupted wait resumes with the remaining time, never with the whole.
+class Deadline {
+ public:
+  explicit Deadline(const Timeout& timeout);
+  // nullptr for an infinite wait, else the time left (zero once passed).
+  const timespec* Remaining();
+  // The time left rounded up to whole milliseconds (-1 for infinite), for
+  // kernels APIs that only take milliseconds: never wake before the deadline.
+  int RemainingMillisRoundedUp();
+
+ private:
+  bool infinite_;
+  int64_t ns_;
+  int64_t deadline_ns_ = 0;
+  timespec left_{};
+};
+
+// Retries `call` while it fails with EINTR. `call` returns the syscall's
+// result and leaves errno set on failure.
+template <typename Call>
+inline int RetryOnEintr(Call&& call) {
+  for (;;) {
+    int r = call();
+    if (r >= 0 || errno != EINTR) return r;
+  }
+}
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Start watching `fd` for `events` (a non-empty subset of kAllEvents).
+  virtual SysError Add(int fd, uint32_t events, Trigger trigger) = 0;
+  // Replace the interest of an fd added before; re-arms a oneshot fd.
+  virtual SysError Modify(int fd, uint32_t events, Trigger trigger) = 0;
+  // Stop watching `fd`. Succeeds for an fd closed since it was added.
+  virtual SysError Remove(int fd) = 0;
+  // Waits until an fd is ready or `timeout` passes, retrying after EINTR
+  // with the time left. Writes at most `capacity` (fd, events) pairs to
+  // `out`, each fd at most once, and sets `*count`.
+  virtual SysError Wait(const Timeout& timeout, int32_t* out, int capacity, int* count) = 0;
+  // Which trigger modes the backend honours (level always).
+  virtual bool Supports(Trigger trigger) const = 0;
+  // The kernel object's fd (epoll, kqueue, io_uring), else -1.
+  virtual int Fileno() const { return -1; }
+  // Releases the kernel object. Called once, by the owner.
+  virtual void Close() {}
+};
+
+using BackendFactory = std::unique_ptr<Backend> (*)(SysError* error);
+
+struct BackendInfo {
+  const char* name;
+  int rank;  // higher is preferred as the platform default
+  BackendFactory create;
+};
+
+// Backend files register themselves at load time:
+//   static BackendRegistrar registrar("epoll", 30, &CreateEpoll);
+class BackendRegistrar {
+ public:
+  BackendRegistrar(const char* name, int rank, BackendFactory create);
+};
+
+// The backends compiled in, best (highest rank) first.
+const std::vector<BackendInfo>& RegisteredBackends();
+
+}  // namespace selectors

@@ -1,0 +1,137 @@
+#include "selector.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <string>
+
+namespace selectors {
+
+namespace {
+
+constexpr double kMaxTimeoutNs = 9.0e18;  // below INT64_MAX: "practically forever"
+
+Trigger ToTrigger(const Napi::Value& v) {
+  int32_t t = v.IsUndefined() ? 0 : v.As<Napi::Number>().Int32Value();
+  return t == 1 ? Trigger::kEdge : t == 2 ? Trigger::kOneshot : Trigger::kLevel;
+}
+
+}  // namespace
+
+Napi::Function NativeSelector::Define(Napi::Env env) {
+  return DefineClass(env, "NativeSelector",
+                     {
+                         InstanceMethod<&NativeSelector::Add>("add"),
+                         InstanceMethod<&NativeSelector::Modify>("modify"),
+                         InstanceMethod<&NativeSelector::Remove>("remove"),
+                         InstanceMethod<&NativeSelector::Wait>("wait"),
+                         InstanceMethod<&NativeSelector::SetBuffer>("setBuffer"),
+                         InstanceMethod<&NativeSelector::Supports>("supports"),
+                         InstanceMethod<&NativeSelector::Fileno>("fileno"),
+                         InstanceMethod<&NativeSelector::Close>("close"),
+                     });
+}
+
+NativeSelector::NativeSelector(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSelector>(info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  for (const BackendInfo& b : RegisteredBackends()) {
+    if (name != b.name) continue;
+    SysError error;
+    backend_ = b.create(&error);
+    if (backend_) return;
+    Napi::Error e = ErrnoError(env, error.err, error.syscall);
+    std::string message = "backend '" + name + "' is not available on this system: " +
+                          e.Get("message").As<Napi::String>().Utf8Value();
+    Napi::Error unavailable = Napi::Error::New(env, message);
+    unavailable.Set("code", Napi::String::New(env, "ERR_BACKEND_UNAVAILABLE"));
+    unavailable.Set("cause", e.Value());
+    throw unavailable;
+  }
+  ThrowCodeError(env, "ERR_BACKEND_UNAVAILABLE",
+                 ("backend '" + name + "' is not compiled into this build").c_str());
+}
+
+NativeSelector::~NativeSelector() {
+  // A selector collected without close() still releases its kernel object.
+  if (backend_) backend_->Close();
+}
+
+Backend& NativeSelector::Open(Napi::Env env) {
+  if (!backend_) ThrowCodeError(env, "ERR_SELECTOR_CLOSED", "the selector is closed");
+  return *backend_;
+}
+
+Napi::Value NativeSelector::Add(const Napi::CallbackInfo& info) {
+  Backend& b = Open(info.Env());
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uint32_t events = info[1].As<Napi::Number>().Uint32Value() & kAllEvents;
+  ThrowIf(info.Env(), b.Add(fd, events, ToTrigger(info[2])));
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeSelector::Modify(const Napi::CallbackInfo& info) {
+  Backend& b = Open(info.Env());
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uint32_t events = info[1].As<Napi::Number>().Uint32Value() & kAllEvents;
+  ThrowIf(info.Env(), b.Modify(fd, events, ToTrigger(info[2])));
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeSelector::Remove(const Napi::CallbackInfo& info) {
+  Backend& b = Open(info.Env());
+  ThrowIf(info.Env(), b.Remove(info[0].As<Napi::Number>().Int32Value()));
+  return info.Env().Undefined();
+}
+
+// wait(timeoutMs): a negative timeout blocks until an event. Returns the
+// number of (fd, events) pairs written to the buffer given to setBuffer().
+Napi::Value NativeSelector::Wait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Backend& b = Open(env);
+  if (buffer_ == nullptr) ThrowCodeError(env, "ERR_INVALID_STATE", "wait() before setBuffer()");
+  double ms = info[0].As<Napi::Number>().DoubleValue();
+  Timeout timeout;
+  if (ms >= 0) {
+    timeout.infinite = false;
+    // Round up so that a wait never ends before the timeout has passed.
+    double ns = ceil(ms * 1e6);
+    timeout.ns = static_cast<int64_t>(ns < kMaxTimeoutNs ? ns : kMaxTimeoutNs);
+  }
+  int count = 0;
+  ThrowIf(env, b.Wait(timeout, buffer_, capacity_, &count));
+  return Napi::Number::New(env, count);
+}
+
+Napi::Value NativeSelector::SetBuffer(const Napi::CallbackInfo& info) {
+  Napi::Int32Array array = info[0].As<Napi::Int32Array>();
+  if (array.ElementLength() < 2) {
+    ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE", "the ready buffer must hold at least one pair");
+  }
+  buffer_ref_ = Napi::Persistent(array);
+  buffer_ = array.Data();
+  capacity_ = static_cast<int>(array.ElementLength() / 2);
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeSelector::Supports(const Napi::CallbackInfo& info) {
+  Backend& b = Open(info.Env());
+  return Napi::Boolean::New(info.Env(), b.Supports(ToTrigger(info[0])));
+}
+
+Napi::Value NativeSelector::Fileno(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Open(info.Env()).Fileno());
+}
+
+Napi::Value NativeSelector::Close(const Napi::CallbackInfo& info) {
+  if (backend_) {
+    backend_->Close();
+    backend_.reset();
+  }
+  buffer_ref_.Reset();
+  buffer_ = nullptr;
+  capacity_ = 0;
+  return info.Env().Undefined();
+}
+
+}  // namespace selectors

@@ -1,0 +1,118 @@
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+namespace selectors {
+
+namespace {
+
+int FdArg(const Napi::CallbackInfo& info, size_t index) {
+  return info[index].As<Napi::Number>().Int32Value();
+}
+
+Napi::Value FdPair(Napi::Env env, const int fds[2]) {
+  Napi::Array pair = Napi::Array::New(env, 2);
+  pair.Set(0u, Napi::Number::New(env, fds[0]));
+  pair.Set(1u, Napi::Number::New(env, fds[1]));
+  return pair;
+}
+
+// pipe(): both ends non-blocking and close-on-exec.
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) ThrowErrno(info.Env(), errno, "pipe2");
+  return FdPair(info.Env(), fds);
+}
+
+// socketpair(family = AF_UNIX, type = SOCK_STREAM): non-blocking, close-on-exec.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  int family = info[0].IsUndefined() ? AF_UNIX : info[0].As<Napi::Number>().Int32Value();
+  int type = info[1].IsUndefined() ? SOCK_STREAM : info[1].As<Napi::Number>().Int32Value();
+  int fds[2];
+  if (socketpair(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    ThrowErrno(info.Env(), errno, "socketpair");
+  }
+  return FdPair(info.Env(), fds);
+}
+
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  ByteRange range = GetByteRange(info, 1);
+  ssize_t r;
+  do r = read(fd, range.data, range.length);
+  while (r < 0 && errno == EINTR);
+  return ResultOrWouldBlock(info.Env(), r, "read");
+}
+
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  ByteRange range = GetByteRange(info, 1);
+  ssize_t r;
+  do r = write(fd, range.data, range.length);
+  while (r < 0 && errno == EINTR);
+  return ResultOrWouldBlock(info.Env(), r, "write");
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  // No retry on EINTR: on Linux the fd is released even then, and a retry
+  // could close an fd another thread has just been given.
+  if (close(FdArg(info, 0)) < 0 && errno != EINTR) ThrowErrno(info.Env(), errno, "close");
+  return info.Env().Undefined();
+}
+
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  bool on = info[1].IsUndefined() || info[1].ToBoolean().Value();
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) ThrowErrno(info.Env(), errno, "fcntl");
+  int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  if (wanted != flags && fcntl(fd, F_SETFL, wanted) < 0) ThrowErrno(info.Env(), errno, "fcntl");
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+ByteRange GetByteRange(const Napi::CallbackInfo& info, size_t index) {
+  Napi::Env env = info.Env();
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value arraybuffer;
+  size_t byte_offset;
+  if (!info[index].IsTypedArray() ||
+      napi_get_typedarray_info(env, info[index], &type, &length, &data, &arraybuffer, &byte_offset) != napi_ok ||
+      type != napi_uint8_array) {
+    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "the buffer must be a Uint8Array");
+  }
+  double offset = info[index + 1].IsUndefined() ? 0 : info[index + 1].As<Napi::Number>().DoubleValue();
+  double count = info[index + 2].IsUndefined() ? static_cast<double>(length) - offset
+                                                : info[index + 2].As<Napi::Number>().DoubleValue();
+  if (!(offset >= 0) || !(count >= 0) || offset + count > static_cast<double>(length)) {
+    ThrowRangeError(env, "ERR_OUT_OF_RANGE", "offset and length must lie within the buffer");
+  }
+  return ByteRange{static_cast<uint8_t*>(data) + static_cast<size_t>(offset), static_cast<size_t>(count)};
+}
+
+Napi::Value ResultOrWouldBlock(Napi::Env env, ssize_t r, const char* syscall) {
+  if (r >= 0) return Napi::Number::New(env, static_cast<double>(r));
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+  ThrowErrno(env, errno, syscall);
+}
+
+Napi::Object SysExports(Napi::Env env) {
+  Napi::Object sys = Napi::Object::New(env);
+  sys.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
+  sys.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
+  sys.Set("read", Napi::Function::New<Read>(env, "read"));
+  sys.Set("write", Napi::Function::New<Write>(env, "write"));
+  sys.Set("close", Napi::Function::New<Close>(env, "close"));
+  sys.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
+  return sys;
+}
+
+}  // namespace selectors

@@ -1,0 +1,27 @@
+// fd-level system calls for JavaScript. Arguments are validated in
+// TypeScript first; the native side re-checks buffer bounds so that no call
+// can read or write outside the caller's memory, whatever it is given.
+// A call that would block returns -1; every other failure throws a system error.
+#pragma once
+
+#include <napi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace selectors {
+
+// The object exported as `sys`.
+Napi::Object SysExports(Napi::Env env);
+
+// The bytes [offset, offset + length) of the Uint8Array `value`, bounds-checked.
+struct ByteRange {
+  uint8_t* data;
+  size_t length;
+};
+ByteRange GetByteRange(const Napi::CallbackInfo& info, size_t index);
+
+// Returns `r` for a successful call, -1 when the call would block, and throws
+// the system error otherwise.
+Napi::Value ResultOrWouldBlock(Napi::Env env, ssize_t r, const char* syscall);
+
+}  // namespace selectors
