@@ -64,14 +64,7 @@ class SelectBackend final : public Backend {
     });
     if (n < 0 && errno == EBADF) return ReportClosedFds(out, capacity, count);
     if (n < 0) return Fail(errno, "pselect");
-    for (int fd = 0; fd <= max_fd_ && n > 0 && *count < capacity; fd++) {
-      bool in = FD_ISSET(fd, &r), wr = FD_ISSET(fd, &w), ex = FD_ISSET(fd, &x);
-      if (!(in || wr || ex)) continue;
-      n -= in + wr + ex;
-      uint32_t events = FoldEvents(in, wr, ex, false, interest_[fd]);
-      if (events == 0) continue;
-      Emit(fd, events, out, count);
-    }
+    Collect(r, w, x, n, out, capacity, count);
     return Ok();
   }
 
@@ -90,6 +83,18 @@ class SelectBackend final : public Backend {
     FD_CLR(fd, &except_);
   }
 
+  // Reports the fds set in the result sets of a pselect that returned `n`.
+  void Collect(const fd_set& r, const fd_set& w, const fd_set& x, int n, int32_t* out, int capacity,
+               int* count) {
+    for (int fd = 0; fd <= max_fd_ && n > 0 && *count < capacity; fd++) {
+      bool in = FD_ISSET(fd, &r), wr = FD_ISSET(fd, &w), ex = FD_ISSET(fd, &x);
+      if (!(in || wr || ex)) continue;
+      n -= in + wr + ex;
+      uint32_t events = FoldEvents(in, wr, ex, false, interest_[fd]);
+      if (events != 0) Emit(fd, events, out, count);
+    }
+  }
+
   void Emit(int fd, uint32_t events, int32_t* out, int* count) {
     out[2 * *count] = fd;
     out[2 * *count + 1] = static_cast<int32_t>(events);
@@ -101,14 +106,30 @@ class SelectBackend final : public Backend {
   // select() fails as a whole with EBADF when a watched fd was closed without
   // being removed. Report such fds as ready for all they were watched for, as
   // poll() does with POLLNVAL, so the owner's next read or write sees EBADF and
-  // unregisters it; the call neither throws nor spins on the other fds.
+  // unregisters it; then poll the live fds once more without waiting, so that
+  // a dead fd never hides or starves the others.
   SysError ReportClosedFds(int32_t* out, int capacity, int* count) {
-    for (int fd = 0; fd <= max_fd_ && *count < capacity; fd++) {
-      if (interest_[fd] == 0) continue;
-      if (!FD_ISSET(fd, &read_) && !FD_ISSET(fd, &write_) && !FD_ISSET(fd, &except_)) continue;
-      if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) Emit(fd, interest_[fd], out, count);
+    fd_set r = read_, w = write_, x = except_;
+    bool any_dead = false;
+    for (int fd = 0; fd <= max_fd_; fd++) {
+      if (interest_[fd] == 0 || !IsArmed(fd)) continue;
+      if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+      any_dead = true;
+      FD_CLR(fd, &r);
+      FD_CLR(fd, &w);
+      FD_CLR(fd, &x);
+      if (*count < capacity) Emit(fd, interest_[fd], out, count);
     }
+    if (!any_dead) return Fail(EBADF, "pselect");
+    timespec zero{};
+    int n = RetryOnEintr([&] { return pselect(max_fd_ + 1, &r, &w, &x, &zero, nullptr); });
+    if (n < 0) return Fail(errno, "pselect");
+    Collect(r, w, x, n, out, capacity, count);
     return Ok();
+  }
+
+  bool IsArmed(int fd) const {
+    return FD_ISSET(fd, &read_) || FD_ISSET(fd, &write_) || FD_ISSET(fd, &except_);
   }
 
   fd_set read_, write_, except_;
