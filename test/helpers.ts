@@ -5,10 +5,16 @@ import { availableBackends, DefaultSelector, sys, type BaseSelector } from '../l
 import { SELECTOR_CLASSES } from '../lib/backends.js';
 
 /** Every available backend plus DefaultSelector: the shared suite runs on each. */
-export const BACKENDS: Array<{ name: string; create: <T = unknown>() => BaseSelector<T> }> = [
-  ...availableBackends().map((name) => ({ name, create: <T,>() => new SELECTOR_CLASSES[name]!<T>() })),
-  { name: 'DefaultSelector', create: <T,>() => new DefaultSelector<T>() },
+export const BACKENDS: Array<{ name: string; backend: string; create: <T = unknown>() => BaseSelector<T> }> = [
+  ...availableBackends().map((name) => ({ name, backend: name, create: <T,>() => new SELECTOR_CLASSES[name]!<T>() })),
+  { name: 'DefaultSelector', backend: defaultBackend(), create: <T,>() => new DefaultSelector<T>() },
 ];
+
+function defaultBackend(): string {
+  const sel = new DefaultSelector();
+  sel.close();
+  return sel.backend;
+}
 
 const opened: number[] = [];
 const selectors: BaseSelector<any>[] = [];
@@ -47,3 +53,24 @@ export function openFds(): string[] {
 }
 
 export const enc = (s: string) => new TextEncoder().encode(s);
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The built entry point (dist/, made by `tsc`, which `npm test` runs first),
+ * for child processes, which cannot load TypeScript. */
+export const DIST_INDEX = fileURLToPath(new URL('../dist/lib/index.js', import.meta.url));
+
+/** Runs an ES module in a child node process; `LIB` in the code is the
+ * package's built entry point. Returns its stdout, trimmed; throws with its
+ * stderr when it fails. */
+export function runNode(code: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): string {
+  const source = code.replaceAll('LIB', JSON.stringify(DIST_INDEX));
+  const r = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', source], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`child exited with ${r.status ?? r.signal}:\n${r.stderr}`);
+  return r.stdout.trim();
+}
