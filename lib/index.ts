@@ -26,3 +26,4 @@ import type { BaseSelector } from './selector.js';
  * macOS/BSD, else poll, else select), or the one NODE_SELECTORS_BACKEND names. */
 export const DefaultSelector: SelectorClass = defaultSelectorClass();
 export type DefaultSelector<T = unknown> = BaseSelector<T>;
+export * from './reactor/index.js';

@@ -1,0 +1,374 @@
+// The reactor's core: fd handlers dispatched from one selector, a FIFO of
+// callbacks and a timer heap, driven either by run() (which owns the thread
+// and blocks in select) or by Node's own loop after attach().
+//
+// Dispatch reads the selector's shared (fd, events) array directly
+// (selectRaw), so a pass allocates nothing per ready event. Handlers may add,
+// change and remove handlers (their own or others') while a pass dispatches:
+// as libuv does, a registration made after the wait returned is stamped with
+// the current generation and skips the events of that wait, a removed one is
+// simply gone, and events are masked by the interest the handler has now.
+import { EventEmitter } from 'node:events';
+import { checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
+import type { BaseSelector } from '../selector.js';
+import { defaultSelectorClass } from '../backends.js';
+import { reactorError } from './errors.js';
+import { type Handle, type Timer, TimerHeap } from './timers.js';
+
+export type { Handle } from './timers.js';
+
+/** Called with the fd and the events it is ready for (a subset of its interest). */
+export type IoHandler = (fd: number, events: number) => void;
+
+export interface ReactorOptions {
+  /** The selector to drive; default a new DefaultSelector, which the reactor
+   * then owns and closes. A selector passed in stays open after close(). */
+  selector?: BaseSelector;
+}
+
+/** How the reactor is woken inside Node's loop (see attach.ts). */
+export interface Attachment {
+  /** The interest in `fd` changed (0: removed). */
+  interest(fd: number, events: number): void;
+  /** Asks for the next pass after `timeoutMs` at the latest (-1: only on
+   * IO); `alive` says whether the reactor has anything to wait for. */
+  rearm(timeoutMs: number, alive: boolean): void;
+  ref(on: boolean): void;
+  close(): void;
+}
+
+class HandlerEntry {
+  constructor(
+    readonly handler: IoHandler,
+    public events: number,
+    /** The dispatch generation it was added in; see #dispatch. */
+    readonly generation: number,
+  ) {}
+}
+
+class SoonHandle implements Handle {
+  cancelled = false;
+  constructor(readonly callback: () => void) {}
+  cancel(): void {
+    this.cancelled = true;
+  }
+}
+
+// A pass blocks without limit (null), or for the next timer, or not at all.
+const IDLE = -2;
+
+function checkCallback(fn: unknown, what: string): asserts fn is (...args: never[]) => unknown {
+  if (typeof fn !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a function, got ${describe(fn)}`);
+}
+
+export class Reactor extends EventEmitter {
+  readonly selector: BaseSelector;
+  readonly #ownsSelector: boolean;
+  // Indexed by fd: fds are small integers, and an array lookup is the
+  // cheapest thing the dispatch loop can do per event.
+  readonly #handlers: Array<HandlerEntry | undefined> = [];
+  #handlerCount = 0;
+  readonly #timers = new TimerHeap();
+  readonly #dueTimers: Timer[] = [];
+  // callSoon's FIFO: a pass runs the queue it starts with; callbacks added
+  // meanwhile go to the other array and wait for the next pass.
+  #soon: SoonHandle[] = [];
+  #soonSpare: SoonHandle[] = [];
+  #generation = 0;
+  #running = false;
+  #stopping = false;
+  #closed = false;
+  #inPass = false;
+  #attachment: Attachment | null = null;
+  #refed = true;
+
+  constructor(options: ReactorOptions = {}) {
+    super();
+    this.#ownsSelector = options.selector === undefined;
+    this.selector = options.selector ?? new (defaultSelectorClass())();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  get attached(): boolean {
+    return this.#attachment !== null;
+  }
+
+  /** Calls `handler(fd, events)` whenever `fd` is ready for some of `events`. */
+  addHandler(fd: number, handler: IoHandler, events: number): void {
+    this.#checkOpen();
+    checkFd(fd);
+    checkCallback(handler, 'handler');
+    if (this.#handlers[fd] !== undefined) throw codedError('ERR_ALREADY_REGISTERED', `fd ${fd} already has a handler`);
+    this.selector.register(fd, events);
+    this.#handlers[fd] = new HandlerEntry(handler, events, this.#generation);
+    this.#handlerCount++;
+    this.#attachment?.interest(fd, events);
+    if (this.#handlerCount === 1) this.#wake();
+  }
+
+  /** Changes the events `fd`'s handler waits for. */
+  updateHandler(fd: number, events: number): void {
+    this.#checkOpen();
+    checkFd(fd);
+    const entry = this.#handlers[fd];
+    if (entry === undefined) throw codedError('ERR_NOT_REGISTERED', `fd ${fd} has no handler`);
+    if (entry.events === events) return;
+    this.selector.modify(fd, events);
+    entry.events = events;
+    this.#attachment?.interest(fd, events);
+  }
+
+  /** Removes `fd`'s handler; false when it had none. Call it before closing
+   * the fd, or a new fd with the same number could inherit the registration. */
+  removeHandler(fd: number): boolean {
+    if (this.#closed) return false;
+    checkFd(fd);
+    if (this.#handlers[fd] === undefined) return false;
+    this.#handlers[fd] = undefined;
+    this.#handlerCount--;
+    this.selector.unregister(fd);
+    this.#attachment?.interest(fd, 0);
+    if (this.#handlerCount === 0) this.#wake();
+    return true;
+  }
+
+  hasHandler(fd: number): boolean {
+    return this.#handlers[fd] !== undefined;
+  }
+
+  /** Runs `fn` on the next pass, after the callbacks scheduled before it. */
+  callSoon(fn: () => void): Handle {
+    this.#checkOpen();
+    checkCallback(fn, 'callback');
+    const handle = new SoonHandle(fn);
+    this.#soon.push(handle);
+    if (this.#soon.length === 1) this.#wake();
+    return handle;
+  }
+
+  /** Runs `fn` once `ms` milliseconds have passed. */
+  callLater(ms: number, fn: () => void): Handle {
+    this.#checkOpen();
+    if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
+    if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', 'delay must not be NaN');
+    checkCallback(fn, 'callback');
+    const timer = this.#timers.push(performance.now() + Math.max(0, ms), fn);
+    if (this.#timers.peek() === timer) this.#wake();
+    return timer;
+  }
+
+  /** Monotonic time in milliseconds, the clock callLater uses. */
+  time(): number {
+    return performance.now();
+  }
+
+  /** Blocks in the selector and dispatches until stop() is called or nothing
+   * is left to wait for (no handlers, timers or callbacks). May be called
+   * again afterwards. */
+  run(): void {
+    this.#checkOpen();
+    if (this.#running) throw reactorError('ERR_REACTOR_RUNNING', 'the reactor is already running');
+    if (this.#attachment !== null) throw reactorError('ERR_REACTOR_ATTACHED', 'the reactor is attached to the Node event loop; detach() first');
+    this.#running = true;
+    try {
+      while (!this.#closed) {
+        this.#runSoon();
+        if (this.#closed) break;
+        const timeout = this.#timeout();
+        if (timeout === IDLE) break;
+        this.#poll(timeout);
+        if (this.#stopping) break;
+      }
+    } finally {
+      this.#running = false;
+      this.#stopping = false;
+    }
+  }
+
+  /** Ends run() after the current pass; in attach() mode, detaches. */
+  stop(): void {
+    if (this.#running) this.#stopping = true;
+    else if (this.#attachment !== null) this.detach();
+  }
+
+  /** Removes every handler, timer and callback, detaches, and closes the
+   * selector if the reactor created it. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#stopping = this.#running;
+    this.detach();
+    for (let fd = 0; fd < this.#handlers.length; fd++) {
+      if (this.#handlers[fd] === undefined) continue;
+      this.#handlers[fd] = undefined;
+      if (!this.selector.closed) this.selector.unregister(fd);
+    }
+    this.#handlerCount = 0;
+    this.#timers.clear();
+    for (const h of this.#soon) h.cancelled = true;
+    this.#soon = [];
+    this.#closed = true;
+    if (this.#ownsSelector) this.selector.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  // ---- attach() support: attach.ts installs an Attachment and calls pass().
+
+  /** @internal Installs or removes the Node-loop attachment. */
+  setAttachment(attachment: Attachment | null): void {
+    this.#attachment = attachment;
+    if (attachment === null) return;
+    attachment.ref(this.#refed);
+    for (let fd = 0; fd < this.#handlers.length; fd++) {
+      const entry = this.#handlers[fd];
+      if (entry !== undefined) attachment.interest(fd, entry.events);
+    }
+    this.#wake();
+  }
+
+  /** @internal One non-blocking pass, from Node's loop. */
+  attachedPass(): void {
+    if (this.#closed || this.#inPass) return;
+    this.#inPass = true;
+    try {
+      this.#runSoon();
+      if (this.#closed) return;
+      this.#poll(0);
+    } finally {
+      this.#inPass = false;
+      this.#wake();
+    }
+  }
+
+  /** Whether an attached reactor keeps the process alive (default true). */
+  ref(): this {
+    this.#refed = true;
+    this.#attachment?.ref(true);
+    return this;
+  }
+
+  unref(): this {
+    this.#refed = false;
+    this.#attachment?.ref(false);
+    return this;
+  }
+
+  detach(): void {
+    const attachment = this.#attachment;
+    if (attachment === null) return;
+    this.#attachment = null;
+    attachment.close();
+  }
+
+  /** Reports an error raised by a handler, callback or task: to the 'error'
+   * listeners, or on stderr with its stack when there is none. The loop
+   * goes on either way. */
+  reportError(err: unknown): void {
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', err);
+        return;
+      } catch (listenerError) {
+        err = listenerError;
+      }
+    }
+    console.error('node-selectors: uncaught error in a reactor callback:', err);
+  }
+
+  // Tells the attachment when the next pass is due, unless a pass is running
+  // (it re-arms once at its end).
+  #wake(): void {
+    const attachment = this.#attachment;
+    if (attachment === null || this.#inPass) return;
+    const timeout = this.#timeout();
+    attachment.rearm(timeout === IDLE ? -1 : timeout === null ? -1 : timeout, timeout !== IDLE);
+  }
+
+  // The selector timeout of the next wait: 0 when callbacks are queued or a
+  // stop is pending, the time to the next timer, null (no limit) when only
+  // handlers are left, IDLE when nothing is.
+  #timeout(): number | null {
+    if (this.#soon.length > 0 || this.#stopping) return 0;
+    const next = this.#timers.peek();
+    if (next !== undefined) return Math.max(0, next.when - performance.now());
+    return this.#handlerCount > 0 ? null : IDLE;
+  }
+
+  // Waits, dispatches the ready fds, then fires the timers that are due.
+  #poll(timeout: number | null): void {
+    const n = this.selector.selectRaw(timeout);
+    if (n > 0) this.#dispatch(n);
+    if (this.#timers.size > 0) this.#runTimers();
+  }
+
+  #dispatch(n: number): void {
+    // Keep this wait's array: a handler that registers fds may make the
+    // selector replace readyEvents, but these pairs stay valid here.
+    const ready = this.selector.readyEvents;
+    const generation = ++this.#generation;
+    const handlers = this.#handlers;
+    for (let i = 0; i < 2 * n; i += 2) {
+      const fd = ready[i]!;
+      const entry = handlers[fd];
+      // Removed, or added after this wait returned: the event is stale.
+      if (entry === undefined || entry.generation === generation) continue;
+      const events = ready[i + 1]! & entry.events;
+      if (events === 0) continue;
+      try {
+        entry.handler(fd, events);
+      } catch (err) {
+        this.reportError(err);
+      }
+    }
+  }
+
+  #runTimers(): void {
+    const now = performance.now();
+    const due = this.#dueTimers;
+    // Collect first, then fire: a timer scheduled by a callback never runs
+    // in the pass that scheduled it, even with a zero delay.
+    for (let t = this.#timers.peek(); t !== undefined && t.when <= now; t = this.#timers.peek()) {
+      due.push(this.#timers.pop()!);
+    }
+    for (let i = 0; i < due.length; i++) {
+      const timer = due[i]!;
+      if (timer.cancelled) continue;
+      try {
+        timer.callback();
+      } catch (err) {
+        this.reportError(err);
+      }
+    }
+    due.length = 0;
+  }
+
+  #runSoon(): void {
+    if (this.#soon.length === 0) return;
+    const batch = this.#soon;
+    this.#soon = this.#soonSpare;
+    for (let i = 0; i < batch.length; i++) {
+      const handle = batch[i]!;
+      if (handle.cancelled) continue;
+      try {
+        handle.callback();
+      } catch (err) {
+        this.reportError(err);
+      }
+    }
+    batch.length = 0;
+    this.#soonSpare = batch;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw reactorError('ERR_REACTOR_CLOSED', 'the reactor is closed');
+  }
+}
