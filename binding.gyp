@@ -28,7 +28,7 @@
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
           "sources": ["native/kqueue.cc"]
         }],
-        ["'<!(echo ${NODE_SELECTORS_SANITIZE:-})'=='1'", {
+        ["'<!(node -p \"process.env.NODE_SELECTORS_SANITIZE || 0\")'=='1'", {
           "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-O1", "-g"],
           "ldflags": ["-fsanitize=address,undefined"]
         }]
