@@ -19,9 +19,9 @@ export function packageRoot(): string {
   return dir;
 }
 
-/** Compiles bench/c/NAME.c (if its binary is missing or older) and returns
- * the binary's path. CC overrides the compiler, as in make. */
-export function compileC(name: string): string {
+/** Compiles bench/c/NAME.c (if its binary is missing or older) and resolves
+ * to the binary's path. CC overrides the compiler, as in make. */
+export async function compileC(name: string): Promise<string> {
   const root = packageRoot();
   const source = join(root, 'bench', 'c', `${name}.c`);
   const binDir = join(root, 'bench', 'bin');

@@ -160,8 +160,8 @@ function maxFds(backend: string): number {
   return backend === 'select' ? FD_SETSIZE : Infinity;
 }
 
-export function runMicro(opts: MicroOptions): MicroResult {
-  const binary = compileC('selectbench');
+export async function runMicro(opts: MicroOptions): Promise<MicroResult> {
+  const binary = await compileC('selectbench');
   const rows: MicroRow[] = [];
   const skipped: string[] = [];
   const progress = opts.progress ?? (() => {});
@@ -262,15 +262,15 @@ export function microTables(result: MicroResult): string {
   return lines.join('\n');
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const json = argv.includes('--json');
   const opts = defaultMicroOptions(quick);
   const only = argv.find((a) => a.startsWith('--backends='));
   if (only) opts.backends = only.slice('--backends='.length).split(',');
   opts.progress = (line) => process.stderr.write(`${line}\n`);
-  const result = runMicro(opts);
+  const result = await runMicro(opts);
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${microTables(result)}\n`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv.slice(2));
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));
