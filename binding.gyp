@@ -23,7 +23,7 @@
       },
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/epoll.cc"]
+          "sources": ["native/epoll.cc", "native/io_uring.cc"]
         }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
           "sources": ["native/kqueue.cc"]

@@ -5,6 +5,7 @@ import { codedError } from './errors.js';
 import { binding } from './native.js';
 import type { BackendName, BaseSelector } from './selector.js';
 import { EpollSelector } from './selectors/epoll.js';
+import { IoUringSelector } from './selectors/io_uring.js';
 import { KqueueSelector } from './selectors/kqueue.js';
 import { PollSelector } from './selectors/poll.js';
 import { SelectSelector } from './selectors/select.js';
@@ -13,6 +14,7 @@ export type SelectorClass = new <T = unknown>() => BaseSelector<T>;
 
 export const SELECTOR_CLASSES: Record<string, SelectorClass> = {
   epoll: EpollSelector,
+  io_uring: IoUringSelector,
   kqueue: KqueueSelector,
   poll: PollSelector,
   select: SelectSelector,

@@ -15,6 +15,7 @@ export { SelectSelector } from './selectors/select.js';
 export { PollSelector } from './selectors/poll.js';
 export { EpollSelector } from './selectors/epoll.js';
 export { KqueueSelector } from './selectors/kqueue.js';
+export { IoUringSelector } from './selectors/io_uring.js';
 export { availableBackends, type SelectorClass } from './backends.js';
 export type { SystemError, SelectorErrorCode } from './errors.js';
 export * as sys from './sys.js';
