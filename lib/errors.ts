@@ -12,7 +12,9 @@ export type SelectorErrorCode =
   | 'ERR_UNSUPPORTED_TRIGGER'
   | 'ERR_INVALID_ARG_TYPE'
   | 'ERR_INVALID_ARG_VALUE'
-  | 'ERR_OUT_OF_RANGE';
+  | 'ERR_OUT_OF_RANGE'
+  | 'ERR_INVALID_IP_ADDRESS'
+  | 'ERR_SOCKET_BAD_PORT';
 
 /** An error from the kernel, as Node reports system errors. */
 export interface SystemError extends Error {

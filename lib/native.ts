@@ -33,6 +33,58 @@ export interface NativeSys {
   write(fd: number, buf: Uint8Array, offset: number, length: number): number;
   close(fd: number): void;
   setNonBlocking(fd: number, on: boolean): void;
+  socket(family: number, type: number): number;
+  /** Without a port, `host` is a Unix socket path. */
+  bind(fd: number, host: string, port?: number): void;
+  listen(fd: number, backlog: number): void;
+  accept(fd: number): number;
+  connect(fd: number, host: string, port?: number): number;
+  getsockoptError(fd: number): number;
+  setsockopt(fd: number, level: number, option: number, value: number): void;
+  getsockopt(fd: number, level: number, option: number): number;
+  recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
+  send(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
+  writev(fd: number, chunks: readonly Uint8Array[]): number;
+  shutdown(fd: number, how: number): void;
+  getsockname(fd: number): NativeSocketAddress;
+  getpeername(fd: number): NativeSocketAddress;
+  /** The platform's values of the socket constants. */
+  constants: NativeSysConstants;
+}
+
+export interface NativeSocketAddress {
+  family: number;
+  address?: string;
+  port?: number;
+  path?: string;
+}
+
+export interface NativeSysConstants {
+  AF_INET: number;
+  AF_INET6: number;
+  AF_UNIX: number;
+  SOCK_STREAM: number;
+  SOCK_DGRAM: number;
+  SOL_SOCKET: number;
+  SO_REUSEADDR: number;
+  SO_REUSEPORT: number;
+  SO_KEEPALIVE: number;
+  SO_BROADCAST: number;
+  SO_OOBINLINE: number;
+  SO_RCVBUF: number;
+  SO_SNDBUF: number;
+  IPPROTO_TCP: number;
+  IPPROTO_IPV6: number;
+  TCP_NODELAY: number;
+  IPV6_V6ONLY: number;
+  SHUT_RD: number;
+  SHUT_WR: number;
+  SHUT_RDWR: number;
+  MSG_OOB: number;
+  MSG_PEEK: number;
+  SOMAXCONN: number;
+  IOV_MAX: number;
+  UNIX_PATH_MAX: number;
 }
 
 export interface NativeBinding {
@@ -43,7 +95,8 @@ export interface NativeBinding {
   sys: NativeSys;
 }
 
-function packageRoot(): string {
+/** The directory holding binding.gyp: the package root, from src or dist. */
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'binding.gyp'))) {
     const parent = dirname(dir);

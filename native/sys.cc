@@ -49,6 +49,10 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   return ResultOrWouldBlock(info.Env(), r, "read");
 }
 
+// write(2) raises SIGPIPE when the reader of a pipe or the peer of a socket
+// has gone. Node sets SIGPIPE to SIG_IGN at start-up (and libuv keeps it so),
+// so the call fails with EPIPE instead and the process lives; test/sys-errors
+// checks this in a child process. sys.send uses MSG_NOSIGNAL on top.
 Napi::Value Write(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
   ByteRange range = GetByteRange(info, 1);
@@ -112,6 +116,7 @@ Napi::Object SysExports(Napi::Env env) {
   sys.Set("write", Napi::Function::New<Write>(env, "write"));
   sys.Set("close", Napi::Function::New<Close>(env, "close"));
   sys.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
+  AddNetExports(env, sys);
   return sys;
 }
 

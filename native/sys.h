@@ -13,6 +13,9 @@ namespace selectors {
 // The object exported as `sys`.
 Napi::Object SysExports(Napi::Env env);
 
+// Adds the socket calls and the `constants` object (native/sys_net.cc).
+void AddNetExports(Napi::Env env, Napi::Object sys);
+
 // The bytes [offset, offset + length) of the Uint8Array `value`, bounds-checked.
 struct ByteRange {
   uint8_t* data;

@@ -1,0 +1,128 @@
+// Starting and stopping benchmark servers, and reading what they cost from
+// /proc. A server is any program that prints `listening on HOST:PORT` on
+// stdout once it accepts connections (start it with port 0) and exits on
+// SIGTERM. Its cost is its own CPU time (utime + stime of every thread, from
+// /proc/PID/stat), which the noise of other processes does not inflate the
+// way wall-clock throughput is.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface ServerProcess {
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  /** http://HOST:PORT/ */
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null if killed by a signal). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** Pin the server to this CPU (with taskset, when it is installed). */
+  cpu?: number;
+  /** How long to wait for the `listening on` line (ms). */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+const LISTENING = /^listening on (\[[^\]]+\]|[^\s:]+):(\d+)\s*$/;
+
+let tasksetPresent: boolean | undefined;
+
+/** Whether `taskset` is installed (util-linux). */
+export function hasTaskset(): boolean {
+  tasksetPresent ??= ['/usr/bin/taskset', '/bin/taskset'].some((p) => existsSync(p));
+  return tasksetPresent;
+}
+
+/** `command args...`, prefixed with `taskset -c CPU` when pinning is possible. */
+export function pinned(cpu: number | undefined, command: string, args: readonly string[]): [string, string[]] {
+  if (cpu === undefined || !hasTaskset()) return [command, [...args]];
+  return ['taskset', ['-c', String(cpu), command, ...args]];
+}
+
+/** Starts a server and resolves once it printed its `listening on` line.
+ * taskset execs the server, so `pid` is the server's own process. */
+export function startServer(command: string, args: readonly string[], options: StartOptions = {}): Promise<ServerProcess> {
+  const [cmd, argv] = pinned(options.cpu, command, args);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: options.env ?? process.env });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')}: no 'listening on' line within ${options.timeoutMs ?? 10_000} ms`));
+    }, options.timeoutMs ?? 10_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening`));
+    });
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const m = LISTENING.exec(line);
+      if (m === null) return;
+      clearTimeout(timer);
+      lines.removeAllListeners('line');
+      child.stdout!.resume(); // keep draining whatever else it prints
+      const host = m[1]!.replace(/^\[|\]$/g, '');
+      const port = Number(m[2]);
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+      resolve({
+        pid: child.pid!,
+        host,
+        port,
+        url,
+        child,
+        stop: async (graceMs = 5_000) => {
+          if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          const code = await exited;
+          clearTimeout(timer);
+          return code;
+        },
+      });
+    });
+  });
+}
+
+let ticksPerSecond: number | undefined;
+
+/** The kernel's clock ticks per second (USER_HZ) in which /proc reports CPU time. */
+export function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** A process's own CPU time so far (utime + stime, all its threads) in µs. */
+export function cpuTimeUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces and parentheses: the
+  // fields after it start after its last ')'. utime and stime are fields 14
+  // and 15, i.e. the 12th and 13th after that.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / clockTicks();
+}
+
+/** How many fds a process has open. */
+export function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

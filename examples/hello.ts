@@ -1,0 +1,131 @@
+// The classic minimal server of the seed study, written by hand on raw fds:
+// accept in batches until -1, register each connection for reading, read
+// once, switch to writing, answer "hello world", close. Any selector backend
+// drives it, so the same program measures each IO model.
+//
+//   npm run hello -- --backend epoll --port 8000
+//   node dist/examples/hello.js --backend poll --port 0   # any free port
+//
+// It prints one line, `listening on 127.0.0.1:PORT`, once it accepts
+// connections, and exits cleanly (status 0, every fd closed) on SIGINT or
+// SIGTERM.
+//
+// The loop allocates nothing per request: selectRaw() fills the selector's
+// Int32Array of (fd, events) pairs, the request is read into one shared
+// buffer and the reply is one preallocated Uint8Array. (The selector itself
+// keeps one SelectorKey per registration, as its API promises.)
+import { parseArgs } from 'node:util';
+import { availableBackends, DefaultSelector, EVENT_READ, EVENT_WRITE, sys, type BaseSelector } from '../lib/index.js';
+import { SELECTOR_CLASSES } from '../lib/backends.js';
+
+const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
+/** How long one wait may block; an idle server returns to Node's event loop this often. */
+const IDLE_WAIT_MS = 100;
+/** Select passes between two turns of Node's event loop under load. Signal
+ * handlers only run in that loop, so this bounds how late SIGINT is seen. */
+const PASSES_PER_TURN = 64;
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\nusage: hello [--backend select|poll|epoll|io_uring|default] [--host 127.0.0.1] [--port 8000]\n`);
+  process.exit(2);
+}
+
+function createSelector(name: string): BaseSelector {
+  if (name === 'default') return new DefaultSelector();
+  const Selector = SELECTOR_CLASSES[name];
+  if (Selector === undefined || !availableBackends().includes(name as never)) {
+    usage(`backend '${name}' is not available here (available: ${availableBackends().join(', ')}, default)`);
+  }
+  return new Selector();
+}
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'default' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '8000' },
+  },
+});
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port: ${values.port}`);
+const host = values.host;
+
+const sel = createSelector(values.backend);
+const listener = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
+sys.setsockopt(listener, sys.SOL_SOCKET, sys.SO_REUSEADDR, true);
+sys.bind(listener, host, port);
+sys.listen(listener, sys.SOMAXCONN);
+sel.register(listener, EVENT_READ);
+
+const request = new Uint8Array(4096);
+let stopping = false;
+
+function acceptAll(): void {
+  for (;;) {
+    const fd = sys.accept(listener);
+    if (fd < 0) return;
+    sel.register(fd, EVENT_READ);
+  }
+}
+
+function drop(fd: number): void {
+  sel.unregister(fd);
+  sys.close(fd);
+}
+
+// One ready connection. Its registered interest says where it is: a
+// connection registered for reading has not been answered yet.
+function serve(fd: number, events: number): void {
+  try {
+    if (events & EVENT_READ) {
+      const n = sys.recv(fd, request);
+      if (n === -1) return; // woken for nothing: wait again
+      if (n === 0) return drop(fd); // closed before asking anything
+      sel.modify(fd, EVENT_WRITE);
+    } else if (events & EVENT_WRITE) {
+      // A fresh connection's send buffer holds far more than 49 bytes, so
+      // the reply goes out whole or not at all (-1: wait again).
+      if (sys.send(fd, REPLY) === -1) return;
+      drop(fd);
+    }
+  } catch {
+    // The client went away (ECONNRESET, EPIPE): nothing to answer.
+    drop(fd);
+  }
+}
+
+function turn(): void {
+  for (let pass = 0; pass < PASSES_PER_TURN && !stopping; pass++) {
+    const n = sel.selectRaw(IDLE_WAIT_MS);
+    // Read the property after the wait: registering may grow (replace) it.
+    const ready = sel.readyEvents;
+    for (let i = 0; i < n; i++) {
+      const fd = ready[2 * i]!;
+      if (fd === listener) acceptAll();
+      else serve(fd, ready[2 * i + 1]!);
+    }
+    if (n === 0) break; // idle: give Node's loop (and signal handlers) a turn now
+  }
+  if (stopping) close();
+  else setImmediate(turn);
+}
+
+function close(): void {
+  for (const fd of [...sel.getMap().keys()]) if (fd !== listener) sys.close(fd);
+  sel.close();
+  sys.close(listener);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+}
+
+function stop(): void {
+  stopping = true;
+}
+
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+const bound = sys.getsockname(listener);
+if (!('port' in bound)) throw new Error('the listener has no IP address');
+// Harnesses start the server with --port 0 and read the port from this line.
+console.log(`listening on ${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`);
+setImmediate(turn);

@@ -1,0 +1,358 @@
+// Socket system calls for `sys`: IPv4, IPv6 and Unix-domain sockets.
+//
+// The TypeScript layer (lib/sys.ts) has already checked every argument, so
+// this file converts and calls; it still never trusts a buffer range or an
+// address blindly (GetByteRange, ParseAddress), so that a direct caller of the
+// addon cannot make it touch memory outside what it was given.
+//
+// Conventions, shared with native/sys.cc:
+// - every fd created here is non-blocking and close-on-exec, set atomically
+//   by the creating call (SOCK_NONBLOCK | SOCK_CLOEXEC, accept4), so that no
+//   fork+exec in another thread can inherit it between two syscalls;
+// - a call that would block returns -1; every other failure throws a system
+//   error through ThrowErrno;
+// - EINTR is retried where the call can simply be repeated.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "errors.h"
+#include "sys.h"
+
+namespace selectors {
+
+namespace {
+
+int IntArg(const Napi::CallbackInfo& info, size_t index) {
+  return info[index].As<Napi::Number>().Int32Value();
+}
+
+// An address in the form the kernel takes it.
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }
+};
+
+[[noreturn]] void ThrowBadAddress(Napi::Env env, const std::string& host) {
+  ThrowTypeError(env, "ERR_INVALID_IP_ADDRESS", ("not an IPv4 or IPv6 address: " + host).c_str());
+}
+
+// `host` with a port is an IPv4 or IPv6 address (an IPv6 one may carry a
+// "%scope" suffix, a zone name or number); without a port it is the path of
+// a Unix-domain socket. A path that starts with NUL names a Linux abstract
+// socket, whose length is exactly the string's (no terminator).
+SocketAddress ParseAddress(const Napi::CallbackInfo& info, size_t host_index) {
+  Napi::Env env = info.Env();
+  std::string host = info[host_index].As<Napi::String>().Utf8Value();
+  SocketAddress addr;
+  if (info[host_index + 1].IsUndefined()) {
+    sockaddr_un* un = reinterpret_cast<sockaddr_un*>(&addr.storage);
+    // Room for a terminating NUL, except for abstract names.
+    size_t room = sizeof(un->sun_path) - (host.empty() || host[0] != '\0' ? 1 : 0);
+    if (host.empty() || host.size() > room || (host[0] != '\0' && host.find('\0') != std::string::npos)) {
+      ThrowRangeError(env, "ERR_INVALID_ARG_VALUE", "invalid Unix socket path");
+    }
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, host.data(), host.size());
+    addr.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + host.size() + (host[0] != '\0' ? 1 : 0));
+    return addr;
+  }
+  double port = info[host_index + 1].As<Napi::Number>().DoubleValue();
+  if (!(port >= 0 && port <= 65535)) ThrowRangeError(env, "ERR_SOCKET_BAD_PORT", "port must be in 0..65535");
+  uint16_t nport = htons(static_cast<uint16_t>(port));
+
+  sockaddr_in* in4 = reinterpret_cast<sockaddr_in*>(&addr.storage);
+  if (inet_pton(AF_INET, host.c_str(), &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = nport;
+    addr.length = sizeof(sockaddr_in);
+    return addr;
+  }
+  sockaddr_in6* in6 = reinterpret_cast<sockaddr_in6*>(&addr.storage);
+  std::string ip = host;
+  size_t percent = host.find('%');
+  if (percent != std::string::npos) {
+    ip = host.substr(0, percent);
+    std::string zone = host.substr(percent + 1);
+    unsigned index = if_nametoindex(zone.c_str());
+    if (index == 0) {
+      char* end = nullptr;
+      unsigned long n = strtoul(zone.c_str(), &end, 10);
+      if (zone.empty() || *end != '\0' || n > UINT32_MAX) ThrowBadAddress(env, host);
+      index = static_cast<unsigned>(n);
+    }
+    in6->sin6_scope_id = index;
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), &in6->sin6_addr) != 1) ThrowBadAddress(env, host);
+  in6->sin6_family = AF_INET6;
+  in6->sin6_port = nport;
+  addr.length = sizeof(sockaddr_in6);
+  return addr;
+}
+
+// { family, address, port } for IP sockets, { family, path } for Unix ones.
+Napi::Object AddressObject(Napi::Env env, const sockaddr_storage& storage, socklen_t length) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("family", Napi::Number::New(env, storage.ss_family));
+  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 1] = {0};
+  switch (storage.ss_family) {
+    case AF_INET: {
+      const sockaddr_in* in4 = reinterpret_cast<const sockaddr_in*>(&storage);
+      inet_ntop(AF_INET, &in4->sin_addr, text, sizeof(text));
+      out.Set("address", Napi::String::New(env, text));
+      out.Set("port", Napi::Number::New(env, ntohs(in4->sin_port)));
+      break;
+    }
+    case AF_INET6: {
+      const sockaddr_in6* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+      inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+      std::string address = text;
+      if (in6->sin6_scope_id != 0) address += "%" + std::to_string(in6->sin6_scope_id);
+      out.Set("address", Napi::String::New(env, address));
+      out.Set("port", Napi::Number::New(env, ntohs(in6->sin6_port)));
+      break;
+    }
+    case AF_UNIX: {
+      const sockaddr_un* un = reinterpret_cast<const sockaddr_un*>(&storage);
+      // An unnamed socket has no path; a pathname one is NUL-terminated
+      // within `length`; an abstract one is exactly `length` bytes.
+      size_t n = length > offsetof(sockaddr_un, sun_path) ? length - offsetof(sockaddr_un, sun_path) : 0;
+      if (n > sizeof(un->sun_path)) n = sizeof(un->sun_path);
+      if (n > 0 && un->sun_path[0] != '\0') n = strnlen(un->sun_path, n);
+      out.Set("path", Napi::String::New(env, un->sun_path, n));
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+// socket(family, type)
+Napi::Value Socket(const Napi::CallbackInfo& info) {
+  int fd = socket(IntArg(info, 0), IntArg(info, 1) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) ThrowErrno(info.Env(), errno, "socket");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// bind(fd, host, port) — no port: a Unix socket path.
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  SocketAddress addr = ParseAddress(info, 1);
+  if (bind(IntArg(info, 0), addr.get(), addr.length) < 0) ThrowErrno(info.Env(), errno, "bind");
+  return info.Env().Undefined();
+}
+
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  if (listen(IntArg(info, 0), IntArg(info, 1)) < 0) ThrowErrno(info.Env(), errno, "listen");
+  return info.Env().Undefined();
+}
+
+// accept(fd): the new connection's fd, or -1 when none is pending, so that a
+// server can accept in a batch until -1.
+Napi::Value Accept(const Napi::CallbackInfo& info) {
+  int listener = IntArg(info, 0);
+  for (;;) {
+    int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) return Napi::Number::New(info.Env(), fd);
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(info.Env(), -1);
+    // EINTR: try again. ECONNABORTED: that connection was reset while it
+    // waited in the queue; the next one may be fine, as for libuv and CPython.
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    ThrowErrno(info.Env(), errno, "accept4");
+  }
+}
+
+// connect(fd, host, port): 0 when connected at once (Unix sockets, often
+// loopback), -1 while a TCP connect is in progress; the outcome is read with
+// getsockoptError once the fd is writable. EINTR means the same as
+// EINPROGRESS: the kernel goes on connecting in the background. A Unix
+// socket never connects in the background: its full backlog is EAGAIN, a
+// real error (waiting for writability would not help), so it is thrown.
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  SocketAddress addr = ParseAddress(info, 1);
+  if (connect(IntArg(info, 0), addr.get(), addr.length) == 0) return Napi::Number::New(info.Env(), 0);
+  if (errno == EINPROGRESS || errno == EINTR) return Napi::Number::New(info.Env(), -1);
+  ThrowErrno(info.Env(), errno, "connect");
+}
+
+// getsockoptError(fd): SO_ERROR, the pending error (0 if none), which the
+// kernel clears by this read.
+Napi::Value GetSockoptError(const Napi::CallbackInfo& info) {
+  int value = 0;
+  socklen_t length = sizeof(value);
+  if (getsockopt(IntArg(info, 0), SOL_SOCKET, SO_ERROR, &value, &length) < 0) {
+    ThrowErrno(info.Env(), errno, "getsockopt");
+  }
+  return Napi::Number::New(info.Env(), value);
+}
+
+// setsockopt(fd, level, option, value): every option `sys` allows is an int.
+Napi::Value SetSockopt(const Napi::CallbackInfo& info) {
+  int value = IntArg(info, 3);
+  if (setsockopt(IntArg(info, 0), IntArg(info, 1), IntArg(info, 2), &value, sizeof(value)) < 0) {
+    ThrowErrno(info.Env(), errno, "setsockopt");
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value GetSockopt(const Napi::CallbackInfo& info) {
+  int value = 0;
+  socklen_t length = sizeof(value);
+  if (getsockopt(IntArg(info, 0), IntArg(info, 1), IntArg(info, 2), &value, &length) < 0) {
+    ThrowErrno(info.Env(), errno, "getsockopt");
+  }
+  return Napi::Number::New(info.Env(), value);
+}
+
+// recv(fd, buf, offset, length, flags): bytes read, 0 at end of stream, -1
+// when nothing is there. With MSG_OOB, Linux says EINVAL when no urgent byte
+// is pending (or it was already read, or SO_OOBINLINE is on): that is thrown,
+// as it is a misuse rather than "try later"; EAGAIN (the urgent byte is
+// announced but not yet here) is -1 as usual.
+Napi::Value Recv(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0);
+  ByteRange range = GetByteRange(info, 1);
+  int flags = IntArg(info, 4);
+  ssize_t r;
+  do r = recv(fd, range.data, range.length, flags);
+  while (r < 0 && errno == EINTR);
+  return ResultOrWouldBlock(info.Env(), r, "recv");
+}
+
+// send(fd, buf, offset, length, flags): MSG_NOSIGNAL always, so that a peer
+// that has gone away is an EPIPE error, never a SIGPIPE.
+Napi::Value Send(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0);
+  ByteRange range = GetByteRange(info, 1);
+  int flags = IntArg(info, 4) | MSG_NOSIGNAL;
+  ssize_t r;
+  do r = send(fd, range.data, range.length, flags);
+  while (r < 0 && errno == EINTR);
+  return ResultOrWouldBlock(info.Env(), r, "send");
+}
+
+// writev(fd, chunks): one gathered write of an array of Uint8Arrays (at most
+// IOV_MAX). Works on pipes as on sockets; on sockets it is sendmsg with
+// MSG_NOSIGNAL, for the same reason as send.
+Napi::Value Writev(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = IntArg(info, 0);
+  Napi::Array chunks = info[1].As<Napi::Array>();
+  uint32_t count = chunks.Length();
+  if (count > IOV_MAX) ThrowRangeError(env, "ERR_OUT_OF_RANGE", "writev takes at most IOV_MAX buffers");
+  iovec iov[IOV_MAX];
+  for (uint32_t i = 0; i < count; i++) {
+    Napi::Value chunk = chunks.Get(i);
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    napi_value arraybuffer;
+    size_t byte_offset;
+    if (!chunk.IsTypedArray() ||
+        napi_get_typedarray_info(env, chunk, &type, &length, &data, &arraybuffer, &byte_offset) != napi_ok ||
+        type != napi_uint8_array) {
+      ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "every chunk must be a Uint8Array");
+    }
+    iov[i].iov_base = data;
+    iov[i].iov_len = length;
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  ssize_t r;
+  do r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && errno == ENOTSOCK) {
+    // A pipe or a file. Node ignores SIGPIPE (see sys.cc), so a closed pipe
+    // reader is EPIPE here too.
+    do r = writev(fd, iov, static_cast<int>(count));
+    while (r < 0 && errno == EINTR);
+    return ResultOrWouldBlock(env, r, "writev");
+  }
+  return ResultOrWouldBlock(env, r, "sendmsg");
+}
+
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  if (shutdown(IntArg(info, 0), IntArg(info, 1)) < 0) ThrowErrno(info.Env(), errno, "shutdown");
+  return info.Env().Undefined();
+}
+
+template <int (*Call)(int, sockaddr*, socklen_t*)>
+Napi::Value SockName(const Napi::CallbackInfo& info, const char* syscall) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(storage);
+  if (Call(IntArg(info, 0), reinterpret_cast<sockaddr*>(&storage), &length) < 0) {
+    ThrowErrno(info.Env(), errno, syscall);
+  }
+  return AddressObject(info.Env(), storage, length);
+}
+
+Napi::Value GetSockName(const Napi::CallbackInfo& info) { return SockName<getsockname>(info, "getsockname"); }
+Napi::Value GetPeerName(const Napi::CallbackInfo& info) { return SockName<getpeername>(info, "getpeername"); }
+
+// The platform's values, so that TypeScript never hard-codes a number.
+Napi::Object Constants(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  auto set = [&](const char* name, int value) { c.Set(name, Napi::Number::New(env, value)); };
+  set("AF_INET", AF_INET);
+  set("AF_INET6", AF_INET6);
+  set("AF_UNIX", AF_UNIX);
+  set("SOCK_STREAM", SOCK_STREAM);
+  set("SOCK_DGRAM", SOCK_DGRAM);
+  set("SOL_SOCKET", SOL_SOCKET);
+  set("SO_REUSEADDR", SO_REUSEADDR);
+  set("SO_REUSEPORT", SO_REUSEPORT);
+  set("SO_KEEPALIVE", SO_KEEPALIVE);
+  set("SO_BROADCAST", SO_BROADCAST);
+  set("SO_OOBINLINE", SO_OOBINLINE);
+  set("SO_RCVBUF", SO_RCVBUF);
+  set("SO_SNDBUF", SO_SNDBUF);
+  set("IPPROTO_TCP", IPPROTO_TCP);
+  set("IPPROTO_IPV6", IPPROTO_IPV6);
+  set("TCP_NODELAY", TCP_NODELAY);
+  set("IPV6_V6ONLY", IPV6_V6ONLY);
+  set("SHUT_RD", SHUT_RD);
+  set("SHUT_WR", SHUT_WR);
+  set("SHUT_RDWR", SHUT_RDWR);
+  set("MSG_OOB", MSG_OOB);
+  set("MSG_PEEK", MSG_PEEK);
+  set("SOMAXCONN", SOMAXCONN);
+  set("IOV_MAX", IOV_MAX);
+  // The longest Unix socket path, without its terminating NUL.
+  set("UNIX_PATH_MAX", static_cast<int>(sizeof(sockaddr_un{}.sun_path) - 1));
+  return c;
+}
+
+}  // namespace
+
+void AddNetExports(Napi::Env env, Napi::Object sys) {
+  sys.Set("socket", Napi::Function::New<Socket>(env, "socket"));
+  sys.Set("bind", Napi::Function::New<Bind>(env, "bind"));
+  sys.Set("listen", Napi::Function::New<Listen>(env, "listen"));
+  sys.Set("accept", Napi::Function::New<Accept>(env, "accept"));
+  sys.Set("connect", Napi::Function::New<Connect>(env, "connect"));
+  sys.Set("getsockoptError", Napi::Function::New<GetSockoptError>(env, "getsockoptError"));
+  sys.Set("setsockopt", Napi::Function::New<SetSockopt>(env, "setsockopt"));
+  sys.Set("getsockopt", Napi::Function::New<GetSockopt>(env, "getsockopt"));
+  sys.Set("recv", Napi::Function::New<Recv>(env, "recv"));
+  sys.Set("send", Napi::Function::New<Send>(env, "send"));
+  sys.Set("writev", Napi::Function::New<Writev>(env, "writev"));
+  sys.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
+  sys.Set("getsockname", Napi::Function::New<GetSockName>(env, "getsockname"));
+  sys.Set("getpeername", Napi::Function::New<GetPeerName>(env, "getpeername"));
+  sys.Set("constants", Constants(env));
+}
+
+}  // namespace selectors
