@@ -48,6 +48,30 @@ export function socketpair(): [number, number] {
   return fds;
 }
 
+/** Any fd the test made (a socket, an accepted connection): closed at the end. */
+export function owned(fd: number): number {
+  opened.push(fd);
+  return fd;
+}
+
+/** Closes an fd now and forgets it, so that the end of the test never closes
+ * its number again after the kernel has handed it out anew. */
+export function release(fd: number): void {
+  const i = opened.indexOf(fd);
+  if (i >= 0) opened.splice(i, 1);
+  sys.close(fd);
+}
+
+/** What `call` throws, or undefined if it returns. */
+export function thrown(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
 export function openFds(): string[] {
   return readdirSync('/proc/self/fd').sort();
 }
