@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs, promisify } from 'node:util';
 import { helloServers, type HelloServer } from './lib/hello-servers.js';
-import { cpuTimeUs, median, pinned, startServer, type ServerProcess } from './lib/proc.js';
+import { cpuTimeUs, pinned, startServer, type ServerProcess } from './lib/proc.js';
+import { median } from './lib/stats.js';
 
 const run = promisify(execFile);
 const SERVER_CPU = 0;

@@ -95,8 +95,7 @@ export interface NativeBinding {
   sys: NativeSys;
 }
 
-/** The directory holding binding.gyp: the package root, from src or dist. */
-export function packageRoot(): string {
+function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'binding.gyp'))) {
     const parent = dirname(dir);

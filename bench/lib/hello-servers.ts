@@ -4,8 +4,7 @@
 // node:net and node:http. Run `tsc` first: the Node ones start from dist/.
 import { join } from 'node:path';
 import { availableBackends } from '../../lib/index.js';
-import { packageRoot } from '../../lib/native.js';
-import { compileC } from '../build-c.js';
+import { compileC, packageRoot } from '../build-c.js';
 
 export interface HelloServer {
   name: string;
