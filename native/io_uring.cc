@@ -77,9 +77,19 @@ void StoreRelease(T* p, T v) {
   __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+// io_uring matches a wake-up against a poll request's mask with POLLPRI
+// left out (IO_ASYNC_POLL_COMMON in io_uring/poll.c), so a request for
+// POLLPRI alone is never woken, e.g. by TCP urgent data. Asking for
+// POLLRDBAND too lets the sockets' "readable" wake-up (whose key carries
+// POLLRDBAND) through, and costs nothing: TCP and pipes never report it.
 uint32_t ToPollMask(uint32_t events) {
-  uint32_t mask = ((events & kRead) ? POLLIN : 0) | ((events & kWrite) ? POLLOUT : 0) |
-                  ((events & kPriority) ? POLLPRI : 0);
+  return ((events & kRead) ? POLLIN : 0) | ((events & kWrite) ? POLLOUT : 0) |
+         ((events & kPriority) ? POLLPRI | POLLRDBAND : 0);
+}
+
+// The mask as an SQE's poll32_events field holds it.
+uint32_t ToSqeMask(uint32_t events) {
+  uint32_t mask = ToPollMask(events);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   // The kernel reads poll32_events as two swapped 16-bit halves on big endian.
   mask = (mask << 16) | (mask >> 16);
@@ -204,10 +214,14 @@ class IoUringBackend final : public Backend {
   SysError Wait(const Timeout& timeout, int32_t* out, int capacity, int* count) override {
     *count = 0;
     ++wait_seq_;
-    SysError e = ArmDirty();
-    if (e) return e;
+    SysError e;
     Deadline deadline(timeout);
     for (;;) {
+      // Nothing was reported yet in this Wait, so any fd due for arming
+      // (a priority completion that poll() found stale, a multishot request
+      // ended by the kernel) is armed again before waiting on.
+      e = ArmDirty();
+      if (e) return e;
       unsigned pending = SqPending();
       bool have = CqReady() > 0;
       if (pending > 0 || !have) {
@@ -308,7 +322,7 @@ class IoUringBackend final : public Backend {
     if (e) return e;
     sqe->opcode = IORING_OP_POLL_ADD;
     sqe->fd = fd;
-    sqe->poll32_events = ToPollMask(events);
+    sqe->poll32_events = ToSqeMask(events);
     sqe->len = multishot ? IORING_POLL_ADD_MULTI : 0;
     sqe->user_data = user_data;
     Push();
@@ -384,9 +398,21 @@ class IoUringBackend final : public Backend {
       events = s->interest;
     } else {
       uint32_t m = static_cast<uint32_t>(cqe.res);
-      events = FoldEvents(m & POLLIN, m & POLLOUT, m & POLLPRI, m & (POLLERR | POLLHUP | POLLNVAL), s->interest);
+      // A completion caused by a wake-up carries the wake-up's key, not the
+      // fd's state, and a socket's "readable" key claims POLLPRI for any
+      // data. Where priority is asked for, the state is read with poll().
+      if (s->interest & kPriority) m = PollNow(fd, s->interest);
+      // POLLRDBAND counts as priority: it is asked for with POLLPRI, and a
+      // file that reported it while left out would complete every re-arm.
+      events = FoldEvents(m & POLLIN, m & POLLOUT, m & (POLLPRI | POLLRDBAND), m & (POLLERR | POLLHUP | POLLNVAL),
+                          s->interest);
     }
     if (!more) {
+      // A single-shot request that found nothing to report is armed again.
+      if (events == 0 && s->trigger != Trigger::kEdge) {
+        MarkDirty(fd);
+        return;
+      }
       // Level: check again next Wait. Edge: a multishot request the kernel
       // ended without an error (its completion queue overflowed) is
       // resumed. Oneshot: silent until Modify.
@@ -402,6 +428,12 @@ class IoUringBackend final : public Backend {
     out[2 * *count] = fd;
     out[2 * *count + 1] = static_cast<int32_t>(events);
     ++*count;
+  }
+
+  static uint32_t PollNow(int fd, uint32_t events) {
+    pollfd p{fd, static_cast<short>(ToPollMask(events)), 0};
+    if (RetryOnEintr([&] { return poll(&p, 1, 0); }) < 0) return POLLERR;
+    return static_cast<uint16_t>(p.revents);
   }
 
   // Probes multishot poll on the first ring of the process: a multishot
