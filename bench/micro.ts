@@ -154,6 +154,23 @@ function runC(binary: string, op: MicroOp, backend: string, nfds: number, iters:
   return (JSON.parse(out.stdout) as { cpuNs: number }).cpuNs;
 }
 
+/** Runs the allocating select() loop once untimed before anything is
+ * measured: V8 grows its young generation and tiers up the shared paths
+ * (sys.read/write, the selector base) during the first few hundred ms, which
+ * would otherwise land on whichever measurement comes first. */
+function warmUp(ms: number): void {
+  const fixture = new Fixture(1);
+  const sel = new (SELECTOR_CLASSES[availableBackends()[0]!]!)();
+  try {
+    sel.register(fixture.r, EVENT_READ);
+    const loop = jsLoop('select', sel, fixture);
+    loop(calibrate(loop, 10 * ms));
+  } finally {
+    sel.close();
+    fixture.close();
+  }
+}
+
 /** The largest registered-fd count a backend can hold: select() watches
  * fds below FD_SETSIZE only, and this process has a few fds open already. */
 function maxFds(backend: string): number {
@@ -165,6 +182,7 @@ export async function runMicro(opts: MicroOptions): Promise<MicroResult> {
   const rows: MicroRow[] = [];
   const skipped: string[] = [];
   const progress = opts.progress ?? (() => {});
+  warmUp(opts.repMs);
   const plan: Array<{ ops: MicroOp[]; sizes: number[] }> = [
     { ops: ['select', 'selectRaw'], sizes: opts.sizes },
     { ops: ['register', 'modify'], sizes: opts.ctlSizes },

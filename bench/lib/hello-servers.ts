@@ -1,31 +1,66 @@
 // The hello-world servers of the comparison and how to start each one (all
 // take --port 0 and print `listening on HOST:PORT`): the hand-written server
-// of examples/hello.ts on every available backend, the C epoll reference,
-// node:net and node:http. Run `tsc` first: the Node ones start from dist/.
+// of examples/hello.ts on every available backend and on DefaultSelector, the
+// reactor's hello in each coroutine style, the C epoll reference, node:net
+// and node:http. Run `tsc` first: the Node ones start from dist/. A server
+// whose program is not there (not built, or not written yet) is listed as
+// skipped with the reason, so a harness runs whatever exists.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableBackends } from '../../lib/index.js';
+import { availableBackends, DefaultSelector } from '../../lib/index.js';
 import { compileC, packageRoot } from '../build-c.js';
+
+export type ServerKind = 'C' | 'hand-written loop' | 'reactor' | 'Node';
 
 export interface HelloServer {
   name: string;
+  kind: ServerKind;
   /** The command line that starts it (compiling the C server on first use). */
   command: () => Promise<[string, string[]]>;
 }
 
-export function helloServers(): HelloServer[] {
+export interface HelloServerList {
+  servers: HelloServer[];
+  /** One line per server that cannot run here, with the reason. */
+  skipped: string[];
+}
+
+/** The name of the C reference server, to which every figure is compared. */
+export const C_SERVER = 'c-epoll';
+
+/** The reactor's coroutine styles, each a server of its own. */
+export const REACTOR_STYLES = ['callbacks', 'generators', 'async'] as const;
+
+export function discoverHelloServers(): HelloServerList {
   const root = packageRoot();
+  const servers: HelloServer[] = [];
+  const skipped: string[] = [];
   const node = (script: string, ...args: string[]) => async (): Promise<[string, string[]]> => [
     process.execPath,
     [join(root, 'dist', script), ...args, '--port', '0'],
   ];
-  const hand = availableBackends().map((backend) => ({
-    name: backend,
-    command: node('examples/hello.js', '--backend', backend),
-  }));
-  return [
-    ...hand,
-    { name: 'c-epoll', command: async () => [await compileC('hello_epoll'), ['--port', '0']] },
-    { name: 'node:net', command: node('bench/servers/net.js') },
-    { name: 'node:http', command: node('bench/servers/http.js') },
-  ];
+  const add = (name: string, kind: ServerKind, script: string, ...args: string[]) => {
+    if (existsSync(join(root, 'dist', script))) servers.push({ name, kind, command: node(script, ...args) });
+    else skipped.push(`${name}: dist/${script} does not exist (not written yet, or run \`npx tsc\`)`);
+  };
+
+  servers.push({
+    name: C_SERVER,
+    kind: 'C',
+    command: async () => [await compileC('hello_epoll'), ['--port', '0']],
+  });
+  for (const backend of availableBackends()) add(backend, 'hand-written loop', 'examples/hello.js', '--backend', backend);
+  const probe = new DefaultSelector();
+  const defaultBackend = probe.backend;
+  probe.close();
+  add(`DefaultSelector (${defaultBackend})`, 'hand-written loop', 'examples/hello.js', '--backend', 'default');
+  for (const style of REACTOR_STYLES) add(`reactor ${style}`, 'reactor', 'examples/hello-reactor.js', '--style', style);
+  add('node:net', 'Node', 'bench/servers/net.js');
+  add('node:http', 'Node', 'bench/servers/http.js');
+  return { servers, skipped };
+}
+
+/** The servers that can run here. */
+export function helloServers(): HelloServer[] {
+  return discoverHelloServers().servers;
 }

@@ -1,0 +1,550 @@
+// `npm run bench`: the project's benchmark, side by side in one run.
+//
+// 1. Selector micro-benchmarks (bench/micro.ts): the cost of one select()
+//    with 1 ready fd among 1 .. 10,000 registered fds per backend (the C10K
+//    curve), and of register/unregister and modify, each against a C loop
+//    doing the same syscalls.
+// 2. The classic hello-world table: every server of bench/lib/hello-servers.ts
+//    pinned to one core, the load generator (bench/c/loadgen.c, or ab, or wrk)
+//    on the other, a new connection per request with 10 in flight. After a
+//    warm-up, R counted runs go round the servers in turn (rotating the order)
+//    so that drift on a shared machine hits all alike. Per server: median
+//    requests/s and server CPU µs per request (the server's own CPU time from
+//    /proc), min–max, failed and non-200 replies, each as a ratio to the C
+//    server of the same run. A run with any failure is invalid and left out.
+// 3. The embedded load generator's own CPU per request against ab and wrk.
+//
+// Results: a markdown table on stdout and in bench/results/latest.md (quick
+// runs: quick.md), the same as JSON, and PNG charts beside them.
+//
+//   npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]
+//                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-servers]
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { packageRoot } from './build-c.js';
+import { renderPng, selectCurveChart, serverCpuChart, type CurvePoint } from './lib/charts.js';
+import { C_SERVER, discoverHelloServers, type HelloServer, type ServerKind } from './lib/hello-servers.js';
+import { LOADGENS, missingLoadgen, runLoad, type LoadgenName, type LoadOptions, type LoadResult } from './lib/load.js';
+import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
+import { cpuTimeUs, pinned, startServer, type ServerProcess } from './lib/proc.js';
+import { fmt, ratio, summarize, type Summary } from './lib/stats.js';
+import { microTables, type MicroResult, type MicroRow } from './micro.js';
+
+/** A run whose load generator used more of its core than this was limited by it. */
+const SATURATED = 0.85;
+
+interface Config {
+  quick: boolean;
+  loadgen: LoadgenName;
+  servers?: string[];
+  requests: number;
+  runs: number;
+  concurrency: number;
+  warmup: number;
+  micro: boolean;
+  hello: boolean;
+  serverCpu?: number;
+  clientCpu?: number;
+  command: string;
+}
+
+function parseConfig(argv: string[]): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      loadgen: { type: 'string', default: 'embedded' },
+      servers: { type: 'string' },
+      requests: { type: 'string' },
+      runs: { type: 'string' },
+      concurrency: { type: 'string', default: '10' },
+      warmup: { type: 'string' },
+      'skip-micro': { type: 'boolean', default: false },
+      'skip-servers': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]\n' +
+        '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-servers]\n',
+    );
+    process.exit(0);
+  }
+  const int = (name: string, value: string | undefined, fallback: number): number => {
+    const n = value === undefined ? fallback : Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${value}`);
+    return n;
+  };
+  if (!(LOADGENS as readonly string[]).includes(values.loadgen)) {
+    throw new RangeError(`--loadgen must be one of ${LOADGENS.join(', ')}, got ${values.loadgen}`);
+  }
+  const quick = values.quick;
+  const cores = availableParallelism();
+  return {
+    quick,
+    loadgen: values.loadgen as LoadgenName,
+    servers: values.servers?.split(',').map((s) => s.trim()),
+    requests: int('requests', values.requests, quick ? 3000 : 20000),
+    runs: int('runs', values.runs, quick ? 3 : 5),
+    concurrency: int('concurrency', values.concurrency, 10),
+    warmup: int('warmup', values.warmup, quick ? 1000 : 5000),
+    micro: !values['skip-micro'],
+    hello: !values['skip-servers'],
+    // Server on CPU 0, load generator on CPU 1; with one core, no pinning.
+    serverCpu: cores >= 2 ? 0 : undefined,
+    clientCpu: cores >= 2 ? 1 : undefined,
+    command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
+  };
+}
+
+function progress(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+// ---- 1. micro-benchmarks, in a child pinned to one core ----
+
+async function runMicroPinned(cfg: Config): Promise<MicroResult> {
+  const script = join(packageRoot(), 'dist', 'bench', 'micro.js');
+  const [cmd, args] = pinned(cfg.clientCpu, process.execPath, [script, '--json', ...(cfg.quick ? ['--quick'] : [])]);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n')) if (line) progress(line);
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`the micro-benchmarks failed (exit ${code})`);
+  return JSON.parse(stdout) as MicroResult;
+}
+
+// ---- 2. the hello-world servers ----
+
+interface RunRecord {
+  run: number;
+  requestsPerSecond: number;
+  serverCpuUsPerRequest: number;
+  /** Share of one core the server / load generator used during the run. */
+  serverUtilization: number;
+  clientUtilization: number;
+  clientCpuUsPerRequest: number;
+  complete: number;
+  failed: number;
+  non200: number;
+  unfinished: number;
+  valid: boolean;
+}
+
+interface ServerResult {
+  name: string;
+  kind: ServerKind;
+  runs: RunRecord[];
+}
+
+interface ServerSummary {
+  name: string;
+  kind: ServerKind;
+  validRuns: number;
+  invalidRuns: number;
+  requestsPerSecond: Summary;
+  cpuUsPerRequest: Summary;
+  serverUtilization: number;
+  clientUtilization: number;
+  failed: number;
+  non200: number;
+  limitedBy: 'load generator' | 'server' | 'neither';
+}
+
+function loadOptions(cfg: Config, url: string, requests: number): LoadOptions {
+  return {
+    url,
+    requests,
+    concurrency: cfg.concurrency,
+    durationS: cfg.quick ? 1 : 3,
+    cpu: cfg.clientCpu,
+    timeoutS: Math.ceil(30 + requests / 200),
+  };
+}
+
+/** One counted run: the load, and what the server spent meanwhile. */
+async function measure(gen: LoadgenName, cfg: Config, server: ServerProcess, run: number): Promise<RunRecord> {
+  const before = cpuTimeUs(server.pid);
+  const load: LoadResult = await runLoad(gen, loadOptions(cfg, server.url, cfg.requests));
+  const serverUs = cpuTimeUs(server.pid) - before;
+  const done = load.complete + load.failed;
+  return {
+    run,
+    requestsPerSecond: load.requestsPerSecond,
+    serverCpuUsPerRequest: load.complete > 0 ? serverUs / load.complete : NaN,
+    serverUtilization: serverUs / 1e6 / load.elapsedS,
+    clientUtilization: load.cpuUs / 1e6 / load.elapsedS,
+    clientCpuUsPerRequest: done > 0 ? load.cpuUs / done : NaN,
+    complete: load.complete,
+    failed: load.failed,
+    non200: load.non200,
+    unfinished: load.unfinished,
+    valid: load.failed === 0 && load.non200 === 0 && load.unfinished === 0 && load.complete > 0,
+  };
+}
+
+interface Running {
+  spec: HelloServer;
+  server: ServerProcess;
+  result: ServerResult;
+}
+
+async function startAll(specs: HelloServer[], cfg: Config, skipped: string[]): Promise<Running[]> {
+  const running: Running[] = [];
+  for (const spec of specs) {
+    try {
+      const [cmd, args] = await spec.command();
+      const server = await startServer(cmd, args, { cpu: cfg.serverCpu });
+      running.push({ spec, server, result: { name: spec.name, kind: spec.kind, runs: [] } });
+      progress(`started ${spec.name} (pid ${server.pid}) at ${server.url}`);
+    } catch (err) {
+      skipped.push(`${spec.name}: did not start: ${(err as Error).message.split('\n')[0]}`);
+      progress(`skipped ${spec.name}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return running;
+}
+
+async function runServers(cfg: Config, skipped: string[]): Promise<{ results: ServerResult[]; loadgens: LoadgenComparison[] }> {
+  const found = discoverHelloServers();
+  skipped.push(...found.skipped);
+  const specs = cfg.servers
+    ? found.servers.filter((s) => cfg.servers!.includes(s.name) || s.name === C_SERVER)
+    : found.servers;
+  const running = await startAll(specs, cfg, skipped);
+  try {
+    const reference = running.find((r) => r.spec.name === C_SERVER);
+    const loadgens = reference ? await compareLoadgens(cfg, reference.server) : [];
+    for (const { spec, server } of running) {
+      progress(`warming up ${spec.name}: ${cfg.warmup} requests`);
+      await runLoad(cfg.loadgen, loadOptions(cfg, server.url, cfg.warmup));
+    }
+    for (let run = 1; run <= cfg.runs; run++) {
+      // Rotate the order so that no server always runs first or last.
+      for (let k = 0; k < running.length; k++) {
+        const { spec, server, result } = running[(k + run - 1) % running.length]!;
+        const r = await measure(cfg.loadgen, cfg, server, run);
+        result.runs.push(r);
+        progress(
+          `${spec.name} run ${run}/${cfg.runs}: ${fmt(r.requestsPerSecond)} req/s, server ${fmt(r.serverCpuUsPerRequest)} µs/req` +
+            ` (${pct(r.serverUtilization)} of a core), load generator ${pct(r.clientUtilization)}` +
+            (r.valid ? '' : `, INVALID: ${r.failed} failed, ${r.non200} non-200, ${r.unfinished} unfinished`),
+        );
+      }
+    }
+    return { results: running.map((r) => r.result), loadgens };
+  } finally {
+    await Promise.all(running.map(({ server }) => server.stop()));
+  }
+}
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${Math.round(x * 100)}%` : '—';
+}
+
+function summarizeServer(result: ServerResult): ServerSummary {
+  const valid = result.runs.filter((r) => r.valid);
+  const clientUtilization = summarize(valid.map((r) => r.clientUtilization)).median;
+  const serverUtilization = summarize(valid.map((r) => r.serverUtilization)).median;
+  return {
+    name: result.name,
+    kind: result.kind,
+    validRuns: valid.length,
+    invalidRuns: result.runs.length - valid.length,
+    requestsPerSecond: summarize(valid.map((r) => r.requestsPerSecond)),
+    cpuUsPerRequest: summarize(valid.map((r) => r.serverCpuUsPerRequest)),
+    serverUtilization,
+    clientUtilization,
+    failed: result.runs.reduce((n, r) => n + r.failed, 0),
+    non200: result.runs.reduce((n, r) => n + r.non200, 0),
+    limitedBy: clientUtilization >= SATURATED ? 'load generator' : serverUtilization >= SATURATED ? 'server' : 'neither',
+  };
+}
+
+// ---- 3. the load generators themselves ----
+
+interface LoadgenComparison {
+  generator: LoadgenName;
+  /** Why it was not measured (not installed), or undefined. */
+  missing?: string;
+  cpuUsPerRequest: Summary;
+  requestsPerSecond: Summary;
+  serverCpuUsPerRequest: Summary;
+}
+
+/** Each installed generator against the C server, runs alternating, so that
+ * the embedded one's own cost can be compared with ab's and wrk's. */
+async function compareLoadgens(cfg: Config, server: ServerProcess): Promise<LoadgenComparison[]> {
+  const gens = LOADGENS.map((generator) => ({ generator, missing: missingLoadgen(generator), runs: [] as RunRecord[] }));
+  const present = gens.filter((g) => g.missing === undefined);
+  for (const g of present) await runLoad(g.generator, loadOptions(cfg, server.url, cfg.warmup));
+  for (let run = 1; run <= cfg.runs; run++) {
+    for (const g of present) {
+      const r = await measure(g.generator, cfg, server, run);
+      g.runs.push(r);
+      progress(`load generator ${g.generator} run ${run}/${cfg.runs}: ${fmt(r.clientCpuUsPerRequest)} µs CPU/req, ${fmt(r.requestsPerSecond)} req/s`);
+    }
+  }
+  return gens.map((g) => {
+    const valid = g.runs.filter((r) => r.valid);
+    const entry: LoadgenComparison = {
+      generator: g.generator,
+      cpuUsPerRequest: summarize(valid.map((r) => r.clientCpuUsPerRequest)),
+      requestsPerSecond: summarize(valid.map((r) => r.requestsPerSecond)),
+      serverCpuUsPerRequest: summarize(valid.map((r) => r.serverCpuUsPerRequest)),
+    };
+    if (g.missing !== undefined) entry.missing = g.missing;
+    return entry;
+  });
+}
+
+// ---- output ----
+
+function range(s: Summary, digits = 3): string {
+  return s.n > 0 ? `${fmt(s.min, digits)}–${fmt(s.max, digits)}` : '—';
+}
+
+function serverTable(cfg: Config, summaries: ServerSummary[]): string {
+  const ref = summaries.find((s) => s.name === C_SERVER);
+  const lines = [
+    `${cfg.requests.toLocaleString('en-US')} requests per run, ${cfg.concurrency} in flight, a new connection per request (the \`ab -n ${cfg.requests} -c ${cfg.concurrency}\` workload), ` +
+      `load generator: ${cfg.loadgen}; server pinned to CPU ${cfg.serverCpu ?? '(any)'}, load generator to CPU ${cfg.clientCpu ?? '(any)'}; ` +
+      `${cfg.warmup.toLocaleString('en-US')} warm-up requests, then ${cfg.runs} counted runs interleaved across servers; medians over valid runs.`,
+    '',
+    '| server | kind | CPU µs/request | min–max | × C | requests/s | min–max | × C | server CPU | load gen. CPU | limited by | valid runs | failed | non-200 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+  ];
+  const sorted = [...summaries].sort((a, b) => (a.cpuUsPerRequest.median || Infinity) - (b.cpuUsPerRequest.median || Infinity));
+  for (const s of sorted) {
+    lines.push(
+      `| ${s.name} | ${s.kind} | ${fmt(s.cpuUsPerRequest.median)} | ${range(s.cpuUsPerRequest)} | ${ratio(s.cpuUsPerRequest.median, ref?.cpuUsPerRequest.median ?? NaN)} ` +
+        `| ${fmt(s.requestsPerSecond.median)} | ${range(s.requestsPerSecond)} | ${ratio(s.requestsPerSecond.median, ref?.requestsPerSecond.median ?? NaN)} ` +
+        `| ${pct(s.serverUtilization)} | ${pct(s.clientUtilization)} | ${s.limitedBy} | ${s.validRuns}/${s.validRuns + s.invalidRuns} | ${s.failed} | ${s.non200} |`,
+    );
+  }
+  lines.push(
+    '',
+    'CPU µs/request is the server process\'s own CPU time (every thread\'s run time from /proc/PID/task/*/schedstat) divided by the replies it sent: ' +
+      'the headline, because other load on the machine barely changes it. "server CPU" and "load gen. CPU" are the share of one core each used during a run; ' +
+      `"limited by" names whichever was above ${Math.round(SATURATED * 100)}% (the load generator, then requests/s says more about the client than the server), ` +
+      'or "neither" when both waited on each other through loopback TCP and scheduling latency.',
+  );
+  return lines.join('\n');
+}
+
+function loadgenTable(cfg: Config, rows: LoadgenComparison[]): string {
+  const ab = rows.find((r) => r.generator === 'ab' && r.cpuUsPerRequest.n > 0);
+  const lines = [
+    `Each load generator against the C server, ${cfg.requests.toLocaleString('en-US')} requests per run (wrk: ${cfg.quick ? 1 : 3} s with \`Connection: close\`), ${cfg.runs} runs alternating, pinned to CPU ${cfg.clientCpu ?? '(any)'}:`,
+    '',
+    '| load generator | its CPU µs/request | min–max | × ab | requests/s | server CPU µs/request |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    if (r.missing !== undefined) {
+      lines.push(`| ${r.generator} | not measured: ${r.missing} | | | | |`);
+      continue;
+    }
+    lines.push(
+      `| ${r.generator} | ${fmt(r.cpuUsPerRequest.median)} | ${range(r.cpuUsPerRequest)} | ${ratio(r.cpuUsPerRequest.median, ab?.cpuUsPerRequest.median ?? NaN)} ` +
+        `| ${fmt(r.requestsPerSecond.median)} | ${fmt(r.serverCpuUsPerRequest.median)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+interface Check {
+  ok: boolean | undefined;
+  text: string;
+}
+
+/** The targets the project holds itself to, checked against this run's figures. */
+function checks(summaries: ServerSummary[], micro: MicroResult | undefined, loadgens: LoadgenComparison[]): Check[] {
+  const out: Check[] = [];
+  const cpu = (name: string) => summaries.find((s) => s.name === name && s.validRuns > 0)?.cpuUsPerRequest.median;
+  const c = cpu(C_SERVER);
+  const net = cpu('node:net');
+  if (net !== undefined) {
+    for (const s of summaries.filter((s) => (s.kind === 'hand-written loop' || s.kind === 'reactor') && s.validRuns > 0)) {
+      out.push({
+        ok: s.cpuUsPerRequest.median < net,
+        text: `${s.name} below node:net in CPU µs/request: ${fmt(s.cpuUsPerRequest.median)} vs ${fmt(net)} (${ratio(s.cpuUsPerRequest.median, net)})`,
+      });
+    }
+  }
+  const epoll = cpu('epoll');
+  if (epoll !== undefined && c !== undefined) {
+    out.push({ ok: epoll / c <= 1.15, text: `hand-written epoll loop ≤ 1.15× the C server in CPU µs/request: ${ratio(epoll, c)}` });
+  }
+  if (micro) {
+    const row = (op: string, backend: string, nfds: number) =>
+      micro.rows.find((r) => r.op === op && r.backend === backend && r.nfds === nfds);
+    for (const r of micro.rows.filter((r) => r.backend === 'epoll' && (r.op === 'select' || r.op === 'selectRaw') && r.c)) {
+      out.push({
+        ok: r.js.median / r.c!.median <= 1.3,
+        text: `epoll ${r.op}() with 1 ready fd among ${r.nfds.toLocaleString('en-US')} ≤ 1.3× the C loop: ${ratio(r.js.median, r.c!.median)}`,
+      });
+    }
+    for (const r of micro.rows.filter((r) => r.backend === 'epoll' && r.op === 'register' && r.c)) {
+      out.push({
+        ok: r.js.median / r.c!.median <= 2,
+        text: `epoll register+unregister (${r.nfds.toLocaleString('en-US')} fds registered) ≤ 2× the C loop: ${ratio(r.js.median, r.c!.median)}`,
+      });
+    }
+    // Growth: how the cost above the 1-fd cost (the write, read and syscall
+    // entry every size pays) grows from 100 fds to the largest size, as a
+    // log-log slope: 1 is linear, 0 is flat.
+    for (const backend of ['select', 'poll', 'epoll']) {
+      const sizes = micro.rows.filter((r) => r.backend === backend && r.op === 'select').map((r) => r.nfds);
+      const hi = Math.max(...sizes);
+      const base = row('select', backend, 1);
+      const a = row('select', backend, 100);
+      const b = row('select', backend, hi);
+      if (base === undefined || a === undefined || b === undefined || hi <= 100) continue;
+      if (backend === 'epoll') {
+        out.push({
+          ok: b.js.median <= 1.25 * base.js.median,
+          text: `epoll: cost stays flat with idle fds: ${fmt(b.js.median / 1000)} µs at ${hi.toLocaleString('en-US')} fds vs ${fmt(base.js.median / 1000)} µs at 1 (${ratio(b.js.median, base.js.median)})`,
+        });
+        continue;
+      }
+      const extra = (r: MicroRow) => Math.max(r.js.median - base.js.median, 1);
+      const slope = Math.log(extra(b) / extra(a)) / Math.log(hi / 100);
+      out.push({
+        ok: slope > 0.8 && slope < 1.2,
+        text: `${backend}: cost grows linearly with idle fds: the cost above the 1-fd cost grows ${fmt(extra(b) / extra(a))}× from 100 to ${hi.toLocaleString('en-US')} fds (log–log slope ${slope.toFixed(2)}; 1 = linear)`,
+      });
+    }
+  }
+  const ours = loadgens.find((g) => g.generator === 'embedded' && g.cpuUsPerRequest.n > 0);
+  const ab = loadgens.find((g) => g.generator === 'ab' && g.cpuUsPerRequest.n > 0);
+  if (ours && ab) {
+    out.push({
+      ok: ours.cpuUsPerRequest.median < 0.8 * ab.cpuUsPerRequest.median,
+      text: `the embedded load generator costs clearly less CPU per request than ab: ${fmt(ours.cpuUsPerRequest.median)} vs ${fmt(ab.cpuUsPerRequest.median)} µs (${ratio(ours.cpuUsPerRequest.median, ab.cpuUsPerRequest.median)})`,
+    });
+  }
+  return out;
+}
+
+interface Report {
+  machine: MachineInfo;
+  config: Config;
+  servers: ServerSummary[];
+  runs: ServerResult[];
+  loadgens: LoadgenComparison[];
+  micro?: MicroResult;
+  checks: Check[];
+  skipped: string[];
+}
+
+function markdown(report: Report, charts: { server?: string; curve?: string }): string {
+  const { config: cfg } = report;
+  const parts = [
+    '# Benchmark results',
+    '',
+    `Machine: ${machineLine(report.machine)}.`,
+    '',
+    `Command: \`${cfg.command}\`. Other work on the machine shows in the load average; ratios measured side by side in one run are what count.`,
+  ];
+  if (cfg.hello) {
+    parts.push('', '## Hello-world servers', '', serverTable(cfg, report.servers));
+    if (charts.server) parts.push('', `![server CPU µs per request](${charts.server})`);
+    if (report.loadgens.length) parts.push('', '## Load generators', '', loadgenTable(cfg, report.loadgens));
+  }
+  if (report.micro) {
+    parts.push('', '## Selector micro-benchmarks', '', microTables(report.micro));
+    if (charts.curve) parts.push('', `![select() cost against registered fds](${charts.curve})`);
+  }
+  if (report.checks.length) {
+    parts.push('', '## Targets', '');
+    for (const c of report.checks) parts.push(`- ${c.ok === undefined ? '?' : c.ok ? '✓' : '✗'} ${c.text}`);
+  }
+  if (report.skipped.length) {
+    parts.push('', '## Skipped', '');
+    for (const s of report.skipped) parts.push(`- ${s}`);
+  }
+  return `${parts.join('\n')}\n`;
+}
+
+function curvePoints(micro: MicroResult): CurvePoint[] {
+  const points: CurvePoint[] = [];
+  for (const r of micro.rows.filter((r) => r.op === 'select')) {
+    points.push({ series: `${r.backend} JS`, backend: r.backend, impl: 'JS', nfds: r.nfds, us: r.js.median / 1000 });
+    if (r.c) points.push({ series: `${r.backend} C`, backend: r.backend, impl: 'C', nfds: r.nfds, us: r.c.median / 1000 });
+  }
+  return points;
+}
+
+async function main(): Promise<void> {
+  const cfg = parseConfig(process.argv.slice(2));
+  if (cfg.hello) {
+    const missing = missingLoadgen(cfg.loadgen);
+    if (missing !== undefined) {
+      process.stderr.write(`--loadgen ${cfg.loadgen}: ${missing}\n`);
+      process.exit(1);
+    }
+  }
+  const machine = machineInfo();
+  const started = Date.now();
+  progress(machineLine(machine));
+  const skipped: string[] = [];
+  if (cfg.serverCpu === undefined) skipped.push('pinning: this machine has one core, so server and load generator share it');
+
+  const micro = cfg.micro ? await runMicroPinned(cfg) : undefined;
+  if (micro) skipped.push(...micro.skipped);
+  const { results, loadgens } = cfg.hello ? await runServers(cfg, skipped) : { results: [], loadgens: [] };
+  const summaries = results.map(summarizeServer);
+  machine.loadAverage.push(loadAverage1());
+
+  const report: Report = {
+    machine,
+    config: cfg,
+    servers: summaries,
+    runs: results,
+    loadgens,
+    checks: checks(summaries, micro, loadgens),
+    skipped,
+  };
+  if (micro) report.micro = micro;
+
+  const dir = join(packageRoot(), 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  const base = cfg.quick ? 'quick' : 'latest';
+  const charts: { server?: string; curve?: string } = {};
+  const withData = summaries.filter((s) => s.validRuns > 0);
+  if (withData.length) {
+    charts.server = `${base}-server-cpu.png`;
+    await renderPng(
+      serverCpuChart(
+        withData.map((s) => ({ server: s.name, kind: s.kind, cpuUsPerRequest: s.cpuUsPerRequest.median, min: s.cpuUsPerRequest.min, max: s.cpuUsPerRequest.max })),
+        `Hello-world server CPU per request (${cfg.loadgen} load generator, -c ${cfg.concurrency})`,
+      ),
+      join(dir, charts.server),
+    );
+  }
+  if (micro && micro.rows.some((r) => r.op === 'select')) {
+    charts.curve = `${base}-select-curve.png`;
+    await renderPng(selectCurveChart(curvePoints(micro), 'One select() with 1 ready fd: CPU cost against registered fds'), join(dir, charts.curve));
+  }
+  const md = markdown(report, charts);
+  await writeFile(join(dir, `${base}.md`), md);
+  await writeFile(join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${md}`);
+  progress(`done in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results/${base}.md, ${base}.json${charts.server || charts.curve ? ' and charts' : ''}`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,146 @@
+// The benchmark harness measures what it claims: ab's and wrk's reports are
+// read right (real reports, captured from runs against a server that answers
+// 404 to some requests and drops others), a process's CPU time read from
+// /proc matches what the process itself used, and the embedded load
+// generator counts complete, failed and non-200 replies of a real server.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseAb, parseWrk, runLoad } from '../bench/lib/load.js';
+import { cpuTimeUs, statCpuUs } from '../bench/lib/proc.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+
+describe("reading ab's and wrk's reports", () => {
+  it('reads a clean ab run', () => {
+    expect(parseAb(fixture('ab-ok.txt'))).toEqual({
+      complete: 50,
+      failed: 0,
+      non200: 0,
+      timeTakenS: 0.022,
+      requestsPerSecond: 2249.92,
+    });
+  });
+
+  it('reads failed requests and non-2xx responses from ab', () => {
+    const r = parseAb(fixture('ab-failures.txt'));
+    expect(r).toMatchObject({ complete: 30, failed: 10, non200: 10, requestsPerSecond: 237.8 });
+  });
+
+  it('refuses output that is not an ab report', () => {
+    expect(() => parseAb('apr_socket_connect(): Connection refused (111)\n')).toThrow(/Complete requests/);
+  });
+
+  it('reads requests, socket errors and non-2xx responses from wrk', () => {
+    expect(parseWrk(fixture('wrk-failures.txt'))).toEqual({
+      requests: 632,
+      durationS: 1.01,
+      socketErrors: 316,
+      non2xx: 316,
+      requestsPerSecond: 626.75,
+    });
+  });
+});
+
+describe('CPU accounting from /proc', () => {
+  it("matches the CPU time a child process reports burning itself", async () => {
+    // The child burns 300 ms of CPU when told to, measures it with its own
+    // process.cpuUsage(), reports it, and then idles until killed.
+    const script = `
+      console.log('ready');
+      process.stdin.once('data', () => {
+        const t0 = process.cpuUsage();
+        let x = 0;
+        for (;;) {
+          for (let i = 0; i < 1e5; i++) x += i;
+          const u = process.cpuUsage(t0);
+          if (u.user + u.system >= 300000) { console.log(String(u.user + u.system)); break; }
+        }
+      });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      expect((await lines.next()).value).toBe('ready');
+      const before = cpuTimeUs(child.pid!);
+      const beforeStat = statCpuUs(child.pid!);
+      child.stdin!.write('go\n');
+      const burnt = Number((await lines.next()).value);
+      const measured = cpuTimeUs(child.pid!) - before;
+      const measuredStat = statCpuUs(child.pid!) - beforeStat;
+      expect(burnt).toBeGreaterThanOrEqual(300_000);
+      // What /proc adds beyond the child's own window: reading stdin and
+      // writing one line, well under 10% of 300 ms.
+      expect(measured).toBeGreaterThanOrEqual(burnt * 0.97);
+      expect(measured).toBeLessThan(burnt * 1.1);
+      // utime + stime counts in 10 ms clock ticks.
+      expect(Math.abs(measuredStat - burnt)).toBeLessThan(burnt * 0.1 + 20_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('sees an idle process use almost nothing', async () => {
+    const child = spawn(process.execPath, ['-e', "console.log('ready'); setInterval(() => {}, 1000)"], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next();
+      const before = cpuTimeUs(child.pid!);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(cpuTimeUs(child.pid!) - before).toBeLessThan(20_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the embedded load generator', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  /** An HTTP server on loopback whose n-th request (from 1) gets `answer(n)`. */
+  async function serve(answer: (n: number) => 'ok' | 'not found' | 'drop'): Promise<string> {
+    let n = 0;
+    const server = createServer((req, res) => {
+      const what = answer(++n);
+      if (what === 'drop') return req.socket.destroy();
+      res.statusCode = what === 'ok' ? 200 : 404;
+      res.end('hello world');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  }
+
+  const load = (url: string, requests: number) =>
+    runLoad('embedded', { url, requests, concurrency: 10, durationS: 1, timeoutS: 30 });
+
+  it('makes every request on a new connection and counts the replies', async () => {
+    const r = await load(await serve(() => 'ok'), 300);
+    expect(r).toMatchObject({ complete: 300, failed: 0, non200: 0, unfinished: 0 });
+    expect(r.requestsPerSecond).toBeGreaterThan(0);
+    expect(r.cpuUs).toBeGreaterThan(0);
+  });
+
+  it('counts non-200 replies apart, as complete', async () => {
+    const r = await load(await serve((n) => (n % 2 === 0 ? 'not found' : 'ok')), 300);
+    expect(r).toMatchObject({ complete: 300, failed: 0, non200: 150, unfinished: 0 });
+  });
+
+  it('counts connections closed before a reply as failed', async () => {
+    const r = await load(await serve((n) => (n % 3 === 0 ? 'drop' : 'ok')), 300);
+    expect(r).toMatchObject({ complete: 200, failed: 100, non200: 0, unfinished: 0 });
+  });
+
+  it('counts refused connections as failed', async () => {
+    const url = await serve(() => 'ok');
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    const r = await load(url, 50);
+    expect(r).toMatchObject({ complete: 0, failed: 50, non200: 0, unfinished: 0 });
+  });
+});
