@@ -3,9 +3,9 @@
 // side, the servers pinned to CPU 0 and ab to CPU 1. Reported per server: the
 // server's own CPU µs per request (utime + stime from /proc/PID/stat, before
 // and after each run) and requests/s, medians over the rounds, and each as a
-// ratio to the C epoll server measured in the same run.
+// ratio to the C epoll server measured in the same round.
 //
-//   node dist/bench/hello.js [--requests 20000] [--concurrency 10] [--rounds 3] [--servers epoll,c-epoll,...]
+//   node dist/bench/hello.js [--requests 20000] [--concurrency 10] [--rounds 5] [--servers epoll,c-epoll,...]
 //
 // Needs `ab` (Debian: apache2-utils) and a C compiler for the reference server.
 import { execFile } from 'node:child_process';
@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs, promisify } from 'node:util';
 import { helloServers, type HelloServer } from './lib/hello-servers.js';
 import { cpuTimeUs, pinned, startServer, type ServerProcess } from './lib/proc.js';
-import { median } from './lib/stats.js';
+import { fmt, median, summarize } from './lib/stats.js';
 
 const run = promisify(execFile);
 const SERVER_CPU = 0;
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     options: {
       requests: { type: 'string', default: '20000' },
       concurrency: { type: 'string', default: '10' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '3000' },
       servers: { type: 'string' },
     },
@@ -86,17 +86,22 @@ async function main(): Promise<void> {
     await Promise.all(running.map(({ server }) => server.stop()));
   }
 
-  const reference = running.find((r) => r.spec.name === 'c-epoll');
-  const refCpu = reference ? median(reference.m.cpuUsPerRequest) : NaN;
-  const refRps = reference ? median(reference.m.requestsPerSecond) : NaN;
-  console.log(`\nab -n ${requests} -c ${concurrency}, server on CPU ${SERVER_CPU}, ab on CPU ${CLIENT_CPU}; medians of ${rounds} rounds\n`);
-  console.log('| server | CPU µs/request | × C epoll | requests/s | × C epoll | failed |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  // Ratios are taken round by round, against the C server's run of the same
+  // round (minutes apart at most), then the median: drift in the machine's
+  // load between rounds cancels out of each ratio.
+  const reference = running.find((r) => r.spec.name === 'c-epoll')?.m;
+  const ratioToC = (mine: number[], theirs: number[] | undefined) =>
+    theirs === undefined ? NaN : median(mine.map((v, i) => v / theirs[i]!));
+  console.log(`\nab -n ${requests} -c ${concurrency}, server on CPU ${SERVER_CPU}, ab on CPU ${CLIENT_CPU}; medians of ${rounds} rounds (ratios: median of per-round ratios)\n`);
+  console.log('| server | CPU µs/request | (min–max) | × C epoll | requests/s | × C epoll | failed |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const { m } of running) {
-    const cpu = median(m.cpuUsPerRequest);
+    const cpu = summarize(m.cpuUsPerRequest);
     const rps = median(m.requestsPerSecond);
     console.log(
-      `| ${m.name} | ${cpu.toFixed(1)} | ${(cpu / refCpu).toFixed(2)} | ${rps.toFixed(0)} | ${(rps / refRps).toFixed(2)} | ${m.failed} |`,
+      `| ${m.name} | ${fmt(cpu.median)} | ${fmt(cpu.min)}–${fmt(cpu.max)} | ` +
+        `${ratioToC(m.cpuUsPerRequest, reference?.cpuUsPerRequest).toFixed(2)} | ` +
+        `${rps.toFixed(0)} | ${ratioToC(m.requestsPerSecond, reference?.requestsPerSecond).toFixed(2)} | ${m.failed} |`,
     );
   }
 }
