@@ -82,6 +82,9 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   readyEvents: Int32Array;
 
   #native: NativeSelector | null;
+  /** The backend's answer per trigger, asked once: register is on a
+   * server's hot path (once per connection) and each native call costs. */
+  readonly #supports: Array<boolean | undefined> = [];
   readonly #keys = new Map<number, SelectorKey<T>>();
   readonly #view: KeyMapView<T>;
 
@@ -231,7 +234,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     if (!Object.hasOwn(TRIGGERS, trigger)) {
       throw codedTypeError('ERR_INVALID_ARG_VALUE', `trigger must be 'level', 'edge' or 'oneshot', got ${describe(trigger)}`);
     }
-    if (!native.supports(TRIGGERS[trigger])) {
+    const mode = TRIGGERS[trigger];
+    if (!(this.#supports[mode] ??= native.supports(mode))) {
       throw codedError('ERR_UNSUPPORTED_TRIGGER', `the ${this.backend} backend cannot honour the '${trigger}' trigger`);
     }
     return trigger;
