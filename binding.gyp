@@ -7,6 +7,7 @@
         "native/errors.cc",
         "native/backend.cc",
         "native/selector.cc",
+        "native/wakeup.cc",
         "native/sys.cc",
         "native/sys_net.cc",
         "native/select.cc",

@@ -6,6 +6,7 @@ export {
   EVENT_PRIORITY,
   FD_SETSIZE,
   fileDescriptor,
+  wakeupSelector,
   type FileObject,
   type BackendName,
   type Trigger,

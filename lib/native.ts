@@ -24,6 +24,10 @@ export interface NativeSelector {
   supports(trigger: NativeTrigger): boolean;
   fileno(): number;
   close(): void;
+  /** Makes a blocked (or the next) wait return early; see native/wakeup.h. */
+  wakeup(): void;
+  /** A number naming this selector's wakeup channel, for other threads. */
+  wakeupHandle(): number;
 }
 
 export interface NativeSys {
@@ -89,6 +93,8 @@ export interface NativeSysConstants {
 
 export interface NativeBinding {
   Selector: new (backend: string) => NativeSelector;
+  /** Wakes the selector a handle names, from any thread; false once it is closed. */
+  wakeup(handle: number): boolean;
   /** Backends compiled into this build, best first. */
   backends: string[];
   FD_SETSIZE: number;

@@ -112,7 +112,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     if (this.#keys.has(fd)) {
       throw codedError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
     }
-    this.ensureCapacity(this.#keys.size + 1);
+    // Room for every key after this one, plus the internal wakeup channel.
+    this.ensureCapacity(this.#keys.size + 2);
     native.add(fd, events, TRIGGERS[trigger]);
     const key = new SelectorKey<T>(fileobj, fd, events, data as T, trigger);
     this.#keys.set(fd, key);
@@ -179,6 +180,22 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   getMap(): ReadonlyMap<number, SelectorKey<T>> {
     this.checkOpen();
     return this.#view;
+  }
+
+  /** Makes a `select()` that is blocked, or the next one, return early
+   * with no events. Wakeups before a select coalesce into one early return.
+   * From another thread, use `wakeupHandle()` and `wakeupSelector()`. */
+  wakeup(): void {
+    this.checkOpen().wakeup();
+  }
+
+  /** A number that lets any thread wake this selector through
+   * `wakeupSelector(handle)`: post it to a worker. It stays valid until the
+   * selector is closed; after that, waking through it does nothing. The
+   * wakeup channel (an eventfd, or a pipe) is made on first use, watched by
+   * the backend and never shown in `getMap()` or in results. */
+  wakeupHandle(): number {
+    return this.checkOpen().wakeupHandle();
   }
 
   /** Frees the kernel object and forgets every registration. Idempotent. */
@@ -292,6 +309,16 @@ function toNativeTimeout(timeoutMs: number | null | undefined): number {
   }
   if (Number.isNaN(timeoutMs)) throw codedRangeError('ERR_INVALID_ARG_VALUE', 'timeout must not be NaN');
   return timeoutMs > 0 ? timeoutMs : 0;
+}
+
+/** Wakes the selector that `handle` (from `wakeupHandle()`) names, from
+ * any thread, main or worker: a blocked `select()` returns early with no
+ * events. Returns false, doing nothing, once that selector is closed. */
+export function wakeupSelector(handle: number): boolean {
+  if (typeof handle !== 'number' || !Number.isSafeInteger(handle) || handle <= 0) {
+    throw codedTypeError('ERR_INVALID_ARG_TYPE', `a wakeup handle is a positive integer, got ${describe(handle)}`);
+  }
+  return binding.wakeup(handle);
 }
 
 /** The FD_SETSIZE this build's select() was compiled with. */

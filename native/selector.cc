@@ -29,6 +29,8 @@ Napi::Function NativeSelector::Define(Napi::Env env) {
                          InstanceMethod<&NativeSelector::Supports>("supports"),
                          InstanceMethod<&NativeSelector::Fileno>("fileno"),
                          InstanceMethod<&NativeSelector::Close>("close"),
+                         InstanceMethod<&NativeSelector::Wakeup>("wakeup"),
+                         InstanceMethod<&NativeSelector::WakeupHandle>("wakeupHandle"),
                      });
 }
 
@@ -53,8 +55,16 @@ NativeSelector::NativeSelector(const Napi::CallbackInfo& info) : Napi::ObjectWra
 }
 
 NativeSelector::~NativeSelector() {
-  // A selector collected without close() still releases its kernel object.
+  // A selector collected without close() (or left open in a worker that
+  // ends) still releases its kernel object and wakeup channel.
+  Release();
+}
+
+void NativeSelector::Release() {
+  if (wakeup_) wakeup_->Close();
+  wakeup_.reset();
   if (backend_) backend_->Close();
+  backend_.reset();
 }
 
 Backend& NativeSelector::Open(Napi::Env env) {
@@ -100,7 +110,47 @@ Napi::Value NativeSelector::Wait(const Napi::CallbackInfo& info) {
   }
   int count = 0;
   ThrowIf(env, b.Wait(timeout, buffer_, capacity_, &count));
-  return Napi::Number::New(env, count);
+  return Napi::Number::New(env, DropWakeup(count));
+}
+
+int NativeSelector::DropWakeup(int count) {
+  if (!wakeup_) return count;
+  for (int i = 0; i < count; i++) {
+    if (buffer_[2 * i] != wakeup_->fd()) continue;
+    wakeup_->Drain();
+    // Keep the kernel's order of the others.
+    memmove(&buffer_[2 * i], &buffer_[2 * i + 2], sizeof(int32_t) * 2 * static_cast<size_t>(count - i - 1));
+    return count - 1;
+  }
+  return count;
+}
+
+// The wakeup channel, made on first use so that selectors that never need it
+// cost no fd. The backend watches it as a level-triggered readable fd; the
+// TypeScript side keeps one pair of the ready buffer free for it.
+WakeupChannel& NativeSelector::Channel(Napi::Env env) {
+  Backend& b = Open(env);
+  if (!wakeup_) {
+    auto channel = std::make_unique<WakeupChannel>();
+    ThrowIf(env, channel->Open());
+    ThrowIf(env, b.Add(channel->fd(), kRead, Trigger::kLevel));
+    wakeup_ = std::move(channel);
+  }
+  return *wakeup_;
+}
+
+Napi::Value NativeSelector::Wakeup(const Napi::CallbackInfo& info) {
+  Channel(info.Env()).Signal();
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeSelector::WakeupHandle(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Channel(info.Env()).handle()));
+}
+
+Napi::Value NativeSelector::WakeHandle(const Napi::CallbackInfo& info) {
+  double handle = info[0].As<Napi::Number>().DoubleValue();
+  return Napi::Boolean::New(info.Env(), WakeByHandle(static_cast<uint64_t>(handle)));
 }
 
 Napi::Value NativeSelector::SetBuffer(const Napi::CallbackInfo& info) {
@@ -124,10 +174,7 @@ Napi::Value NativeSelector::Fileno(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeSelector::Close(const Napi::CallbackInfo& info) {
-  if (backend_) {
-    backend_->Close();
-    backend_.reset();
-  }
+  Release();
   buffer_ref_.Reset();
   buffer_ = nullptr;
   capacity_ = 0;

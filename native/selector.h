@@ -9,12 +9,15 @@
 #include <memory>
 
 #include "backend.h"
+#include "wakeup.h"
 
 namespace selectors {
 
 class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
  public:
   static Napi::Function Define(Napi::Env env);
+  // wakeup(handle) for any thread; see wakeup.h.
+  static Napi::Value WakeHandle(const Napi::CallbackInfo& info);
 
   explicit NativeSelector(const Napi::CallbackInfo& info);
   ~NativeSelector() override;
@@ -28,10 +31,17 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   Napi::Value Supports(const Napi::CallbackInfo& info);
   Napi::Value Fileno(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Wakeup(const Napi::CallbackInfo& info);
+  Napi::Value WakeupHandle(const Napi::CallbackInfo& info);
 
   Backend& Open(Napi::Env env);
+  WakeupChannel& Channel(Napi::Env env);
+  // Takes the wakeup channel's pair out of the first `count` results.
+  int DropWakeup(int count);
+  void Release();
 
   std::unique_ptr<Backend> backend_;
+  std::unique_ptr<WakeupChannel> wakeup_;  // made by the first wakeup call
   Napi::Reference<Napi::Int32Array> buffer_ref_;
   int32_t* buffer_ = nullptr;
   int capacity_ = 0;  // in (fd, events) pairs

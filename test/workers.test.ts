@@ -1,0 +1,99 @@
+// Selectors and sys in worker_threads: no process-global state, any number
+// of selectors per thread, and a worker that ends (or is terminated) with
+// selectors open releases their kernel objects.
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { availableBackends, sys, wakeupSelector } from '../lib/index.js';
+import { DIST_INDEX, openFds } from './helpers.js';
+
+function worker(body: string, data: unknown = null): Worker {
+  const source = `
+    const { parentPort, workerData: data } = require('node:worker_threads');
+    const post = (m) => parentPort.postMessage(m);
+    import(${JSON.stringify(DIST_INDEX)}).then(async (lib) => { ${body} });`;
+  return new Worker(source, { eval: true, workerData: data });
+}
+
+const nextMessage = (w: Worker) =>
+  new Promise<unknown>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+
+const exited = (w: Worker) => new Promise<number>((resolve) => w.once('exit', resolve));
+
+// In the worker: every backend, two selectors each, over a socketpair and a
+// pipe made with sys; reports what each selector saw.
+const EXERCISE = `
+  const { sys, EVENT_READ, EVENT_WRITE } = lib;
+  const { SELECTOR_CLASSES } = await import(${JSON.stringify(DIST_INDEX.replace(/index\.js$/, 'backends.js'))});
+  const out = {};
+  for (const name of lib.availableBackends()) {
+    const sels = [new SELECTOR_CLASSES[name](), new SELECTOR_CLASSES[name]()];
+    const [a, b] = sys.socketpair();
+    const [r, w] = sys.pipe();
+    sels[0].register(a, EVENT_READ, 'a');
+    sels[1].register(r, EVENT_READ, 'r');
+    sels[1].register(w, EVENT_WRITE, 'w');
+    sys.write(b, new TextEncoder().encode('ping'));
+    sys.write(w, new TextEncoder().encode('pong'));
+    const seen = sels.map((s) => s.select(1000).map(([k, ev]) => k.data + ':' + ev).sort().join(','));
+    const buf = new Uint8Array(8);
+    seen.push(new TextDecoder().decode(buf.subarray(0, sys.read(a, buf))));
+    seen.push(new TextDecoder().decode(buf.subarray(0, sys.read(r, buf))));
+    for (const s of sels) s.close();
+    for (const fd of [a, b, r, w]) sys.close(fd);
+    out[name] = seen;
+  }
+  post(out);`;
+
+describe('worker_threads', () => {
+  it('every backend and sys work in workers, two selectors per backend, in two workers at once', async () => {
+    const expected = Object.fromEntries(availableBackends().map((name) => [name, ['a:1', 'r:1,w:2', 'ping', 'pong']]));
+    const workers = [worker(EXERCISE), worker(EXERCISE)];
+    try {
+      const results = await Promise.all(workers.map(nextMessage));
+      for (const r of results) expect(r).toEqual(expected);
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  });
+
+  it('a worker that exits with selectors open releases their kernel fds', async () => {
+    const before = openFds();
+    const w = worker(`
+      for (const name of lib.availableBackends()) {
+        const { SELECTOR_CLASSES } = await import(${JSON.stringify(DIST_INDEX.replace(/index\.js$/, 'backends.js'))});
+        for (let i = 0; i < 3; i++) new SELECTOR_CLASSES[name]().wakeup();
+      }
+      post('made');`);
+    expect(await nextMessage(w)).toBe('made');
+    expect(await exited(w)).toBe(0);
+    expect(openFds()).toEqual(before);
+  });
+
+  it('terminating a worker blocked in select(null) with open selectors: woken, torn down, no fd left, no crash', async () => {
+    const before = openFds();
+    const w = worker(`
+      const { SELECTOR_CLASSES } = await import(${JSON.stringify(DIST_INDEX.replace(/index\.js$/, 'backends.js'))});
+      const sels = lib.availableBackends().map((name) => new SELECTOR_CLASSES[name]());
+      const [a] = lib.sys.socketpair();
+      for (const s of sels) s.register(a, lib.EVENT_READ);
+      post(sels[0].wakeupHandle());
+      sels[0].select(null);
+      post('returned');`);
+    const handle = (await nextMessage(w)) as number;
+    // terminate() cannot interrupt a system call: the blocked select must be
+    // woken for the worker to reach the point where it stops.
+    const gone = w.terminate();
+    setTimeout(() => wakeupSelector(handle), 50);
+    await gone;
+    // The selectors' finalizers ran at the worker's teardown: the epoll,
+    // io_uring and wakeup fds are closed. (The socketpair is the worker's
+    // own raw fds: two remain open, as any fd a thread opens and never closes.)
+    const leftover = openFds().filter((fd) => !before.includes(fd));
+    expect(leftover.length).toBe(2);
+    for (const fd of leftover) sys.close(Number(fd));
+    expect(wakeupSelector(handle)).toBe(false);
+  });
+});
