@@ -2,28 +2,12 @@
 // same thread, from a worker thread, or on a signal; the wakeup channel is
 // invisible and leaks nothing.
 import { spawn } from 'node:child_process';
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { EVENT_READ, EVENT_WRITE, sys, wakeupSelector } from '../lib/index.js';
-import { BACKENDS, DIST_INDEX, openFds, socketpair, track } from './helpers.js';
+import { BACKENDS, openFds, socketpair, track } from './helpers.js';
+import { nextMessage, worker } from './worker-helpers.js';
 
 const elapsedMs = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
-
-/** A worker running `body` (CommonJS, with `lib` the built package, `data`
- * its workerData and `post` to send messages) once the package is loaded. */
-function worker(body: string, data: unknown): Worker {
-  const source = `
-    const { parentPort, workerData: data } = require('node:worker_threads');
-    const post = (m) => parentPort.postMessage(m);
-    import(${JSON.stringify(DIST_INDEX)}).then((lib) => { ${body} });`;
-  return new Worker(source, { eval: true, workerData: data });
-}
-
-const nextMessage = (w: Worker) =>
-  new Promise<unknown>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
 
 describe.each(BACKENDS)('$name', ({ create }) => {
   it('a wakeup before select makes it return at once with no events; repeated wakeups coalesce', () => {

@@ -1,24 +1,11 @@
 // Selectors and sys in worker_threads: no process-global state, any number
 // of selectors per thread, and a worker that ends (or is terminated) with
 // selectors open releases their kernel objects.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { availableBackends, sys, wakeupSelector } from '../lib/index.js';
 import { DIST_INDEX, openFds } from './helpers.js';
-
-function worker(body: string, data: unknown = null): Worker {
-  const source = `
-    const { parentPort, workerData: data } = require('node:worker_threads');
-    const post = (m) => parentPort.postMessage(m);
-    import(${JSON.stringify(DIST_INDEX)}).then(async (lib) => { ${body} });`;
-  return new Worker(source, { eval: true, workerData: data });
-}
-
-const nextMessage = (w: Worker) =>
-  new Promise<unknown>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
+import { nextMessage, worker } from './worker-helpers.js';
 
 const exited = (w: Worker) => new Promise<number>((resolve) => w.once('exit', resolve));
 
