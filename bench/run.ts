@@ -316,10 +316,14 @@ function range(s: Summary, digits = 3): string {
 
 function serverTable(cfg: Config, summaries: ServerSummary[]): string {
   const ref = summaries.find((s) => s.name === C_SERVER);
+  const size =
+    cfg.loadgen === 'wrk'
+      ? `${loadOptions(cfg, '', 0).durationS} s per run with \`wrk -t1 -c${cfg.concurrency} -H 'Connection: close'\``
+      : `${cfg.requests.toLocaleString('en-US')} requests per run`;
   const lines = [
-    `${cfg.requests.toLocaleString('en-US')} requests per run, ${cfg.concurrency} in flight, a new connection per request (the \`ab -n ${cfg.requests} -c ${cfg.concurrency}\` workload), ` +
+    `${size}, ${cfg.concurrency} in flight, a new connection per request (the \`ab -n ${cfg.requests} -c ${cfg.concurrency}\` workload), ` +
       `load generator: ${cfg.loadgen}; server pinned to CPU ${cfg.serverCpu ?? '(any)'}, load generator to CPU ${cfg.clientCpu ?? '(any)'}; ` +
-      `${cfg.warmup.toLocaleString('en-US')} warm-up requests, then ${cfg.runs} counted runs interleaved across servers; medians over valid runs.`,
+      `${cfg.loadgen === 'wrk' ? 'one warm-up run' : `${cfg.warmup.toLocaleString('en-US')} warm-up requests`}, then ${cfg.runs} counted runs interleaved across servers; medians over valid runs.`,
     '',
     '| server | kind | CPU µs/request | min–max | × C | requests/s | min–max | × C | server CPU | load gen. CPU | limited by | valid runs | failed | non-200 |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
