@@ -16,26 +16,9 @@
 #include <vector>
 
 #include "errors.h"
+#include "events.h"
 
 namespace selectors {
-
-// The public event bits (EVENT_READ, EVENT_WRITE, EVENT_PRIORITY).
-constexpr uint32_t kRead = 1;
-constexpr uint32_t kWrite = 2;
-constexpr uint32_t kPriority = 4;
-constexpr uint32_t kAllEvents = kRead | kWrite | kPriority;
-
-enum class Trigger : int32_t { kLevel = 0, kEdge = 1, kOneshot = 2 };
-
-// Translates kernel readiness into public events. Error and hang-up conditions
-// are reported as every condition the owner asked for, so that whichever of
-// read, write or recv(MSG_OOB) it does next sees the error; the result is
-// masked by the interest, so reported events are always a subset of it.
-inline uint32_t FoldEvents(bool in, bool out, bool pri, bool err_or_hup, uint32_t interest) {
-  uint32_t events = (in ? kRead : 0) | (out ? kWrite : 0) | (pri ? kPriority : 0);
-  if (err_or_hup) events = kAllEvents;
-  return events & interest;
-}
 
 // A relative timeout in nanoseconds, or none (block until an event).
 struct Timeout {

@@ -1,0 +1,212 @@
+// kqueue(2), macOS and the BSDs. The logic (which filters a registration
+// needs, reading receipts, undoing a partial change, merging per-filter
+// results into one entry per fd) lives in kqueue_translate.h, unit-tested on
+// Linux; this file maps its neutral records to struct kevent and makes the
+// calls. It has not been compiled or run on a BSD by this project's own
+// machines: the CI matrix (.github/workflows/ci.yml) runs it on macOS and
+// FreeBSD.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/event.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "backend.h"
+#include "kqueue_translate.h"
+
+namespace selectors {
+namespace {
+
+// EVFILT_EXCEPT with NOTE_OOB reports TCP urgent data on macOS, OpenBSD and
+// NetBSD. FreeBSD has no such filter: EVENT_PRIORITY is refused there with
+// EINVAL (select and poll still report it).
+#if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
+constexpr bool kHaveExcept = true;
+#else
+constexpr bool kHaveExcept = false;
+#endif
+
+int16_t NativeFilter(int16_t f) {
+  switch (f) {
+    case kq::kFilterRead:
+      return EVFILT_READ;
+    case kq::kFilterWrite:
+      return EVFILT_WRITE;
+#if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
+    case kq::kFilterExcept:
+      return EVFILT_EXCEPT;
+#endif
+    default:
+      return 0;
+  }
+}
+
+int16_t NeutralFilter(int16_t f) {
+  if (f == EVFILT_READ) return kq::kFilterRead;
+  if (f == EVFILT_WRITE) return kq::kFilterWrite;
+#if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
+  if (f == EVFILT_EXCEPT) return kq::kFilterExcept;
+#endif
+  return 0;
+}
+
+// Neutral flag bit <-> platform flag, in one table for both directions.
+struct FlagPair {
+  uint16_t neutral;
+  uint16_t native;
+};
+constexpr FlagPair kFlags[] = {
+    {kq::kAdd, EV_ADD},         {kq::kDelete, EV_DELETE},     {kq::kEnable, EV_ENABLE},
+    {kq::kDisable, EV_DISABLE}, {kq::kClear, EV_CLEAR},       {kq::kDispatch, EV_DISPATCH},
+    {kq::kReceipt, EV_RECEIPT}, {kq::kEof, EV_EOF},           {kq::kError, EV_ERROR},
+};
+
+struct kevent ToNative(const kq::KEvent& k) {
+  uint16_t flags = 0;
+  for (const FlagPair& p : kFlags) {
+    if (k.flags & p.neutral) flags |= p.native;
+  }
+  uint32_t fflags = 0;
+#if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
+  if (k.fflags & kq::kNoteOob) fflags |= NOTE_OOB;
+#endif
+  struct kevent ev;
+  // udata is a pointer on macOS and FreeBSD, an intptr_t on NetBSD: the
+  // C-style cast converts to either.
+  EV_SET(&ev, static_cast<uintptr_t>(k.fd), NativeFilter(k.filter), flags, fflags, 0,
+         (decltype(ev.udata))(static_cast<uintptr_t>(k.udata)));
+  return ev;
+}
+
+kq::KEvent FromNative(const struct kevent& ev) {
+  kq::KEvent k;
+  k.fd = static_cast<int>(ev.ident);
+  k.filter = NeutralFilter(ev.filter);
+  for (const FlagPair& p : kFlags) {
+    if (ev.flags & p.native) k.flags |= p.neutral;
+  }
+  // For EVFILT_READ with EV_EOF, fflags is the socket's pending error.
+  k.fflags = ev.fflags;
+  k.data = static_cast<int64_t>(ev.data);
+  k.udata = static_cast<uint32_t>((uintptr_t)(ev.udata));
+  return k;
+}
+
+class KqueueBackend final : public Backend {
+ public:
+  explicit KqueueBackend(int kq) : kq_(kq) {}
+  ~KqueueBackend() override { Close(); }
+
+  SysError Add(int fd, uint32_t events, Trigger trigger) override {
+    return Change(fd, kq::Registration{events, trigger});
+  }
+
+  SysError Modify(int fd, uint32_t events, Trigger trigger) override {
+    return Change(fd, kq::Registration{events, trigger});
+  }
+
+  SysError Remove(int fd) override {
+    // Closing an fd removes its filters; ReceiptError tolerates the
+    // ENOENT/EBADF that deleting them reports then, so an fd closed while
+    // registered is removed without error.
+    return Change(fd, kq::Registration{});
+  }
+
+  SysError Wait(const Timeout& timeout, int32_t* out, int capacity, int* count) override {
+    *count = 0;
+    // Up to two records (read and write) per reported fd.
+    size_t want = static_cast<size_t>(capacity) * 2;
+    if (records_.size() < want) records_.resize(want);
+    Deadline deadline(timeout);
+    int n = RetryOnEintr([&] {
+      return kevent(kq_, nullptr, 0, records_.data(), static_cast<int>(want), deadline.Remaining());
+    });
+    if (n < 0) return Fail(errno, "kevent");
+    neutral_.clear();
+    for (int i = 0; i < n; i++) neutral_.push_back(FromNative(records_[static_cast<size_t>(i)]));
+    disarm_.clear();
+    *count = merger_.Merge(neutral_.data(), n, out, capacity, &disarm_);
+    if (!disarm_.empty()) {
+      // Disarm the other filters of oneshot fds now, before the caller can
+      // re-arm them with modify. Errors (ENOENT: a filter of an fd closed
+      // meanwhile) leave nothing to disarm, and are ignored.
+      Submit(disarm_, nullptr);
+    }
+    return Ok();
+  }
+
+  bool Supports(Trigger) const override { return true; }
+
+  int Fileno() const override { return kq_; }
+
+  void Close() override {
+    if (kq_ >= 0) close(kq_);
+    kq_ = -1;
+  }
+
+ private:
+  SysError Change(int fd, const kq::Registration& to) {
+    if (!kHaveExcept && (to.events & kPriority)) return Fail(EINVAL, "kevent");
+    kq::Registration from = fd >= 0 && static_cast<size_t>(fd) < regs_.size() ? regs_[fd] : kq::Registration{};
+    changes_.clear();
+    kq::BuildChanges(fd, from, to, &changes_);
+    std::vector<kq::KEvent> receipts;
+    if (Submit(changes_, &receipts) < 0) return Fail(errno, "kevent");
+    int err = kq::ReceiptError(receipts.data(), static_cast<int>(receipts.size()));
+    if (err != 0) {
+      std::vector<kq::KEvent> undo;
+      kq::BuildUndo(receipts.data(), static_cast<int>(receipts.size()), fd, from, &undo);
+      Submit(undo, nullptr);
+      return Fail(err, "kevent");
+    }
+    if (static_cast<size_t>(fd) >= regs_.size()) regs_.resize(static_cast<size_t>(fd) + 1);
+    regs_[fd] = to;
+    return Ok();
+  }
+
+  // Applies `changes`; with `receipts`, collects one receipt per change
+  // (they all carry EV_RECEIPT), else waits for nothing.
+  int Submit(const std::vector<kq::KEvent>& changes, std::vector<kq::KEvent>* receipts) {
+    std::vector<struct kevent> native;
+    native.reserve(changes.size());
+    for (const kq::KEvent& k : changes) native.push_back(ToNative(k));
+    std::vector<struct kevent> results(receipts ? changes.size() : 0);
+    timespec zero{};
+    int n = RetryOnEintr([&] {
+      return kevent(kq_, native.data(), static_cast<int>(native.size()), results.data(),
+                    static_cast<int>(results.size()), &zero);
+    });
+    if (n < 0 || receipts == nullptr) return n;
+    for (int i = 0; i < n; i++) receipts->push_back(FromNative(results[static_cast<size_t>(i)]));
+    return n;
+  }
+
+  int kq_;
+  std::vector<kq::Registration> regs_;  // by fd: what the kernel has now
+  std::vector<kq::KEvent> changes_;
+  std::vector<struct kevent> records_;
+  std::vector<kq::KEvent> neutral_;
+  std::vector<kq::KEvent> disarm_;
+  kq::EventMerger merger_;
+};
+
+std::unique_ptr<Backend> Create(SysError* error) {
+  int kq = kqueue();
+  if (kq < 0) {
+    *error = Fail(errno, "kqueue");
+    return nullptr;
+  }
+  // kqueue fds are not inherited by fork children, but exec would keep them.
+#ifdef FD_CLOEXEC
+  fcntl(kq, F_SETFD, FD_CLOEXEC);
+#endif
+  return std::make_unique<KqueueBackend>(kq);
+}
+
+BackendRegistrar registrar("kqueue", 30, &Create);
+
+}  // namespace
+}  // namespace selectors
