@@ -3,6 +3,7 @@
 // once it agreed), in the shape of CPython's selectors._BaseSelectorImpl.
 // Backends are thin subclasses naming their native implementation.
 import { checkFd, codedError, codedRangeError, codedTypeError, describe } from './errors.js';
+import { FdMap } from './fd-map.js';
 import { binding, NativeTrigger, type NativeSelector } from './native.js';
 
 export const EVENT_READ = 1;
@@ -39,7 +40,7 @@ export class SelectorKey<T = unknown> {
 
 /** A read-only, live view of a selector's registrations, keyed by fd. */
 class KeyMapView<T> implements ReadonlyMap<number, SelectorKey<T>> {
-  constructor(private readonly check: () => void, private readonly map: Map<number, SelectorKey<T>>) {}
+  constructor(private readonly check: () => void, private readonly map: FdMap<SelectorKey<T>>) {}
   get size(): number {
     this.check();
     return this.map.size;
@@ -85,7 +86,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   /** The backend's answer per trigger, asked once: register is on a
    * server's hot path (once per connection) and each native call costs. */
   readonly #supports: Array<boolean | undefined> = [];
-  readonly #keys = new Map<number, SelectorKey<T>>();
+  readonly #keys = new FdMap<SelectorKey<T>>();
   readonly #view: KeyMapView<T>;
 
   protected constructor(backend: BackendName) {
