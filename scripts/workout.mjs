@@ -32,4 +32,50 @@ for (const name of availableBackends()) {
 try {
   sys.read(999_999, buf);
 } catch {}
+
+// Sockets: IPv4, IPv6 and Unix addresses both ways, options, gathered
+// writes, urgent data, and the error paths of each call.
+const unixPath = `\0node-selectors-workout-${process.pid}`;
+for (const [family, host] of [[sys.AF_INET, '127.0.0.1'], [sys.AF_INET6, '::1'], [sys.AF_UNIX, unixPath]]) {
+  const listener = sys.socket(family);
+  try {
+    if (family === sys.AF_UNIX) sys.bind(listener, host);
+    else sys.bind(listener, host, 0);
+  } catch {
+    sys.close(listener); // no IPv6 loopback here
+    continue;
+  }
+  sys.listen(listener);
+  const name = sys.getsockname(listener);
+  for (let i = 0; i < cycles / 100; i++) {
+    const client = sys.socket(family);
+    if (family === sys.AF_UNIX) sys.connect(client, host);
+    else sys.connect(client, host, name.port);
+    let server = -1;
+    while (server === -1) server = sys.accept(listener);
+    sys.getpeername(server);
+    sys.getsockname(client);
+    if (family !== sys.AF_UNIX) {
+      sys.setsockopt(client, sys.IPPROTO_TCP, sys.TCP_NODELAY, true);
+      sys.getsockopt(client, sys.IPPROTO_TCP, sys.TCP_NODELAY);
+    }
+    sys.getsockoptError(client);
+    sys.writev(client, [buf.subarray(0, 3), buf.subarray(3, 8)]);
+    while (sys.recv(server, buf, 0, 8) === -1);
+    sys.send(server, buf, 0, 8, family === sys.AF_UNIX ? 0 : sys.MSG_OOB);
+    sys.shutdown(client, sys.SHUT_WR);
+    sys.close(server);
+    try {
+      sys.send(client, buf); // EPIPE: the error path
+    } catch {}
+    sys.close(client);
+  }
+  sys.close(listener);
+}
+const refused = sys.socket(sys.AF_INET);
+sys.connect(refused, '127.0.0.1', 1); // in progress, then refused
+try {
+  sys.getpeername(999_999);
+} catch {}
+sys.close(refused);
 console.log('workout done');
