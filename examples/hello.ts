@@ -59,18 +59,41 @@ sel.register(listener, EVENT_READ);
 
 const request = new Uint8Array(4096);
 let stopping = false;
+/** False while out of fds: the listener is unregistered so that its pending
+ * connections (which stay readable) do not spin the loop. */
+let accepting = true;
+let warnedOutOfFds = false;
 
 function acceptAll(): void {
   for (;;) {
-    const fd = sys.accept(listener);
+    let fd: number;
+    try {
+      fd = sys.accept(listener);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
+      // Out of fds: pending connections wait in the backlog until one of
+      // ours closes (drop) or the server idles (turn), then accepting resumes.
+      if (!warnedOutOfFds) process.stderr.write(`hello: ${code} (out of fds): accepting again as connections close\n`);
+      warnedOutOfFds = true;
+      sel.unregister(listener);
+      accepting = false;
+      return;
+    }
     if (fd < 0) return;
     sel.register(fd, EVENT_READ);
   }
 }
 
+function resumeAccepting(): void {
+  sel.register(listener, EVENT_READ);
+  accepting = true;
+}
+
 function drop(fd: number): void {
   sel.unregister(fd);
   sys.close(fd);
+  if (!accepting) resumeAccepting();
 }
 
 // One ready connection. Its registered interest says where it is: a
@@ -104,14 +127,17 @@ function turn(): void {
       if (fd === listener) acceptAll();
       else serve(fd, ready[2 * i + 1]!);
     }
-    if (n === 0) break; // idle: give Node's loop (and signal handlers) a turn now
+    if (n === 0) {
+      if (!accepting) resumeAccepting();
+      break; // idle: give Node's loop (and signal handlers) a turn now
+    }
   }
   if (stopping) close();
   else setImmediate(turn);
 }
 
 function close(): void {
-  for (const fd of [...sel.getMap().keys()]) if (fd !== listener) sys.close(fd);
+  for (const fd of sel.getMap().keys()) if (fd !== listener) sys.close(fd);
   sel.close();
   sys.close(listener);
   process.off('SIGINT', stop);

@@ -1,7 +1,9 @@
 // The hand-written hello-world server (examples/hello.ts, run from dist/ as
 // `npm run hello` does) on every backend: 1,000 sequential requests from a
 // node:http client, every one answered, no fd leaked, a clean exit on SIGTERM.
+import { spawn } from 'node:child_process';
 import { request, type IncomingMessage } from 'node:http';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fdCount, startServer, type ServerProcess } from '../bench/lib/proc.js';
@@ -66,4 +68,32 @@ it('hello server rejects an unknown backend with a usage message', async () => {
   await expect(startServer(process.execPath, [HELLO, '--backend', 'nonesuch', '--port', '0'], { timeoutMs: 5000 })).rejects.toThrow(
     /exited \(2\) before listening/,
   );
+});
+
+it('hello server out of fds (EMFILE) pauses accepting and still answers every request', async () => {
+  // A limit of 40 fds leaves the server ~20 for connections; 50 clients at
+  // once exceed it. The pending ones wait in the backlog, none is refused.
+  const child = spawn('sh', ['-c', `ulimit -n 40 && exec "${process.execPath}" "${HELLO}" --backend default --port 0`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const port = Number(/:(\d+)$/.exec(line)![1]);
+    let errors = 0;
+    for (let wave = 0; wave < 4; wave++) {
+      const answers = await Promise.allSettled(Array.from({ length: 50 }, () => get(port)));
+      errors += answers.filter((a) => a.status === 'rejected' || a.value.body !== 'hello world').length;
+    }
+    expect(errors).toBe(0);
+    expect(stderr).toMatch(/EMFILE \(out of fds\)/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  expect(await exited).toBe(0);
 });
