@@ -26,7 +26,7 @@ const IDLE_WAIT_MS = 100;
 const PASSES_PER_TURN = 64;
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: hello [--backend select|poll|epoll|io_uring|default] [--host 127.0.0.1] [--port 8000]\n`);
+  process.stderr.write(`${message}\nusage: hello [--backend select|poll|epoll|io_uring|default] [--trigger level|edge] [--host 127.0.0.1] [--port 8000]\n`);
   process.exit(2);
 }
 
@@ -44,18 +44,23 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'default' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '8000' },
+    // Edge-triggered works unchanged here: every connection is read once and
+    // answered once, and the listener is drained until accept() says -1.
+    trigger: { type: 'string', default: 'level' },
   },
 });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port: ${values.port}`);
 const host = values.host;
+if (values.trigger !== 'level' && values.trigger !== 'edge') usage(`bad --trigger: ${values.trigger}`);
+const options = { trigger: values.trigger } as const;
 
 const sel = createSelector(values.backend);
 const listener = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
 sys.setsockopt(listener, sys.SOL_SOCKET, sys.SO_REUSEADDR, true);
 sys.bind(listener, host, port);
 sys.listen(listener, sys.SOMAXCONN);
-sel.register(listener, EVENT_READ);
+sel.register(listener, EVENT_READ, undefined, options);
 
 const request = new Uint8Array(4096);
 let stopping = false;
@@ -81,7 +86,7 @@ function acceptAll(): void {
       return;
     }
     if (fd < 0) return;
-    sel.register(fd, EVENT_READ);
+    sel.register(fd, EVENT_READ, undefined, options);
   }
 }
 

@@ -481,8 +481,9 @@ std::unique_ptr<Backend> Create(SysError* error) {
   return backend;
 }
 
-// Below epoll (30): on the hello-server and C10K benchmarks epoll is as fast
-// or faster for readiness (README, Backends), so io_uring is not the default.
+// Below epoll (30): on the C10K curve both cost the same per select(), and
+// on the hello server io_uring's edge is within the noise (README, Beyond
+// Python's selectors), while io_uring is disabled in many sandboxes.
 BackendRegistrar registrar("io_uring", 25, &Create);
 
 }  // namespace

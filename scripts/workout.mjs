@@ -1,7 +1,8 @@
 // Exercises every native entry point of the addon for a memory checker:
 // selectors on each backend (register, modify, select, errors, close, GC'd
-// without close) and the sys calls. Usage: node scripts/workout.mjs [cycles]
-import { availableBackends, EVENT_READ, EVENT_WRITE, sys } from '../dist/lib/index.js';
+// without close, trigger modes, priority, wakeup) and the sys calls.
+// Usage: node scripts/workout.mjs [cycles]
+import { availableBackends, EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, wakeupSelector } from '../dist/lib/index.js';
 import { SELECTOR_CLASSES } from '../dist/lib/backends.js';
 
 const cycles = Number(process.argv[2] ?? 10000);
@@ -28,6 +29,33 @@ for (const name of availableBackends()) {
     sys.close(b);
   }
   new SELECTOR_CLASSES[name](); // dropped without close(): the finalizer frees it
+
+  // Trigger modes, priority and the wakeup channel.
+  const extra = new SELECTOR_CLASSES[name]();
+  const [c, d] = sys.socketpair();
+  for (const trigger of ['level', 'edge', 'oneshot']) {
+    try {
+      extra.register(c, EVENT_READ | EVENT_PRIORITY, null, { trigger });
+    } catch {
+      continue; // ERR_UNSUPPORTED_TRIGGER
+    }
+    for (let i = 0; i < cycles / 10; i++) {
+      sys.write(d, buf, 0, 1);
+      extra.select(0);
+      sys.read(c, buf);
+      extra.modify(c, EVENT_READ);
+      extra.wakeup();
+      wakeupSelector(extra.wakeupHandle());
+      extra.selectRaw(0.01);
+    }
+    extra.unregister(c);
+  }
+  const handle = extra.wakeupHandle();
+  extra.close();
+  wakeupSelector(handle); // a closed selector's handle: does nothing
+  sys.close(c);
+  sys.close(d);
+  new SELECTOR_CLASSES[name]().wakeup(); // a wakeup channel freed by the finalizer
 }
 try {
   sys.read(999_999, buf);

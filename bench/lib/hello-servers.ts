@@ -50,6 +50,10 @@ export function discoverHelloServers(): HelloServerList {
     command: async () => [await compileC('hello_epoll'), ['--port', '0']],
   });
   for (const backend of availableBackends()) add(backend, 'hand-written loop', 'examples/hello.js', '--backend', backend);
+  // The same loops edge-triggered, where the backend has it.
+  for (const backend of availableBackends().filter((b) => b === 'epoll' || b === 'io_uring' || b === 'kqueue')) {
+    add(`${backend} (edge)`, 'hand-written loop', 'examples/hello.js', '--backend', backend, '--trigger', 'edge');
+  }
   const probe = new DefaultSelector();
   const defaultBackend = probe.backend;
   probe.close();
