@@ -1,2 +1,3 @@
 export { Reactor, type IoHandler, type ReactorOptions, type Handle } from './loop.js';
 export { CancelledError, IncompleteReadError, LimitExceededError, type ReactorError, type ReactorErrorCode } from './errors.js';
+export { Task, FdWait, SleepWait, type Coroutine } from './coroutines.js';

@@ -10,8 +10,9 @@
 // simply gone, and events are masked by the interest the handler has now.
 import { EventEmitter } from 'node:events';
 import { checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
-import type { BaseSelector } from '../selector.js';
+import { type BaseSelector, EVENT_READ, EVENT_WRITE } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
+import { type Coroutine, FdWait, FdWaiters, SleepWait, Task } from './coroutines.js';
 import { reactorError } from './errors.js';
 import { type Handle, type Timer, TimerHeap } from './timers.js';
 
@@ -81,6 +82,7 @@ export class Reactor extends EventEmitter {
   #inPass = false;
   #attachment: Attachment | null = null;
   #refed = true;
+  #fdWaiters: FdWaiters | undefined;
 
   constructor(options: ReactorOptions = {}) {
     super();
@@ -162,6 +164,42 @@ export class Reactor extends EventEmitter {
     const timer = this.#timers.push(performance.now() + Math.max(0, ms), fn);
     if (this.#timers.peek() === timer) this.#wake();
     return timer;
+  }
+
+  // ---- coroutines (coroutines.ts)
+
+  /** @internal The per-fd waiters of coroutines and awaits. */
+  get fdWaiters(): FdWaiters {
+    return (this.#fdWaiters ??= new FdWaiters(this));
+  }
+
+  /** Starts a generator coroutine now (it runs up to its first wait) and
+   * returns its task. */
+  spawn<T>(coroutine: Coroutine<T> | (() => Coroutine<T>)): Task<T> {
+    this.#checkOpen();
+    const gen = typeof coroutine === 'function' ? coroutine() : coroutine;
+    if (gen === null || typeof gen !== 'object' || typeof gen.next !== 'function' || typeof gen.throw !== 'function') {
+      throw codedTypeError('ERR_INVALID_ARG_TYPE', `spawn() needs a generator or a generator function, got ${describe(gen)}`);
+    }
+    return new Task<T>(this, gen).start();
+  }
+
+  /** Waits until `fd` is readable: `yield` it in a coroutine or `await` it. */
+  readable(fd: number): FdWait {
+    checkFd(fd);
+    return new FdWait(this, fd, EVENT_READ);
+  }
+
+  /** Waits until `fd` is writable: `yield` it in a coroutine or `await` it. */
+  writable(fd: number): FdWait {
+    checkFd(fd);
+    return new FdWait(this, fd, EVENT_WRITE);
+  }
+
+  /** Waits `ms` milliseconds: `yield` it in a coroutine or `await` it. */
+  sleep(ms: number): SleepWait {
+    if (typeof ms !== 'number' || Number.isNaN(ms)) throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
+    return new SleepWait(this, ms);
   }
 
   /** Monotonic time in milliseconds, the clock callLater uses. */
