@@ -91,10 +91,26 @@ export interface NativeSysConstants {
   UNIX_PATH_MAX: number;
 }
 
+/** Wakes an attached reactor from Node's loop; see native/watcher.h. */
+export interface NativeWatcher {
+  /** The reactor's interest in `fd` changed (0: removed); used only by the
+   * helper thread of selectors without a kernel fd. */
+  interest(fd: number, events: number): void;
+  /** Calls back (with 1) after `ms` milliseconds; negative: cancel. */
+  setTimer(ms: number): void;
+  /** Whether the IO and timer handles keep the event loop alive. */
+  setRef(io: boolean, timer: boolean): void;
+  close(): void;
+}
+
 export interface NativeBinding {
   Selector: new (backend: string) => NativeSelector;
   /** Wakes the selector a handle names, from any thread; false once it is closed. */
   wakeup(handle: number): boolean;
+  /** `kernelFd` >= 0: watch that fd with libuv; -1: a helper thread waits in
+   * a mirror of the `backend` selector. `callback(kind)` runs a pass
+   * (kind 0: IO, 1: timer). */
+  Watcher: new (backend: string, kernelFd: number, callback: (kind: number) => void) => NativeWatcher;
   /** Backends compiled into this build, best first. */
   backends: string[];
   FD_SETSIZE: number;

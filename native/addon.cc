@@ -7,12 +7,14 @@
 #include "backend.h"
 #include "selector.h"
 #include "sys.h"
+#include "watcher.h"
 
 namespace selectors {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Selector", NativeSelector::Define(env));
   exports.Set("wakeup", Napi::Function::New<&NativeSelector::WakeHandle>(env, "wakeup"));
+  exports.Set("Watcher", Watcher::Define(env));
   Napi::Array names = Napi::Array::New(env);
   uint32_t i = 0;
   for (const BackendInfo& b : RegisteredBackends()) names.Set(i++, Napi::String::New(env, b.name));

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
 import { type BaseSelector, EVENT_READ, EVENT_WRITE } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
+import { NodeLoopAttachment } from './attach.js';
 import { type Coroutine, FdWait, FdWaiters, SleepWait, Task } from './coroutines.js';
 import { reactorError } from './errors.js';
 import { type Handle, type Timer, TimerHeap } from './timers.js';
@@ -31,9 +32,9 @@ export interface ReactorOptions {
 export interface Attachment {
   /** The interest in `fd` changed (0: removed). */
   interest(fd: number, events: number): void;
-  /** Asks for the next pass after `timeoutMs` at the latest (-1: only on
-   * IO); `alive` says whether the reactor has anything to wait for. */
-  rearm(timeoutMs: number, alive: boolean): void;
+  /** Asks for the next pass at `deadline` (performance.now() clock; 0: at
+   * once; Infinity: only on IO); `handlers` says whether any fd is watched. */
+  rearm(deadline: number, handlers: boolean): void;
   ref(on: boolean): void;
   close(): void;
 }
@@ -259,12 +260,20 @@ export class Reactor extends EventEmitter {
     this.close();
   }
 
-  // ---- attach() support: attach.ts installs an Attachment and calls pass().
+  // ---- attach() support (attach.ts)
 
-  /** @internal Installs or removes the Node-loop attachment. */
-  setAttachment(attachment: Attachment | null): void {
+  /** Runs the reactor inside Node's event loop instead of run(): returns at
+   * once; handlers, timers and coroutines then fire beside node:net, timers
+   * and Promises. Works with every backend. Undo with detach(). */
+  attach(): void {
+    this.#checkOpen();
+    if (this.#running) throw reactorError('ERR_REACTOR_RUNNING', 'the reactor is running; attach() instead of run(), not inside it');
+    if (this.#attachment !== null) return;
+    this.#install(new NodeLoopAttachment(this));
+  }
+
+  #install(attachment: Attachment): void {
     this.#attachment = attachment;
-    if (attachment === null) return;
     attachment.ref(this.#refed);
     for (let fd = 0; fd < this.#handlers.length; fd++) {
       const entry = this.#handlers[fd];
@@ -327,8 +336,13 @@ export class Reactor extends EventEmitter {
   #wake(): void {
     const attachment = this.#attachment;
     if (attachment === null || this.#inPass) return;
-    const timeout = this.#timeout();
-    attachment.rearm(timeout === IDLE ? -1 : timeout === null ? -1 : timeout, timeout !== IDLE);
+    let deadline = Infinity;
+    if (this.#soon.length > 0) deadline = 0;
+    else {
+      const next = this.#timers.peek();
+      if (next !== undefined) deadline = next.when;
+    }
+    attachment.rearm(deadline, this.#handlerCount > 0);
   }
 
   // The selector timeout of the next wait: 0 when callbacks are queued or a

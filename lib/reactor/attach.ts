@@ -1,0 +1,62 @@
+// attach(): the reactor inside Node's event loop. The native Watcher wakes
+// it (a libuv poll handle on the selector's kernel fd, or a helper thread
+// for poll/select) and a libuv timer for its next deadline; each wake-up is
+// one non-blocking pass. Node's own IO, timers and Promises go on meanwhile.
+import { binding, type NativeWatcher } from '../native.js';
+import type { Attachment, Reactor } from './loop.js';
+
+const TIMER = 1;
+
+function kernelFd(selector: Reactor['selector']): number {
+  const withFileno = selector as { fileno?: () => number };
+  return typeof withFileno.fileno === 'function' ? withFileno.fileno() : -1;
+}
+
+export class NodeLoopAttachment implements Attachment {
+  readonly #watcher: NativeWatcher;
+  // Only the helper thread (no kernel fd) needs to hear of interest changes.
+  readonly #mirrors: boolean;
+  #armed = Infinity; // the deadline the native timer is set for
+  #refed = true;
+  #handlers = false;
+
+  constructor(reactor: Reactor) {
+    const fd = kernelFd(reactor.selector);
+    this.#mirrors = fd < 0;
+    this.#watcher = new binding.Watcher(reactor.selector.backend, fd, (kind) => {
+      if (kind === TIMER) this.#armed = Infinity; // it fired; it is no longer set
+      reactor.attachedPass();
+    });
+  }
+
+  interest(fd: number, events: number): void {
+    if (this.#mirrors) this.#watcher.interest(fd, events);
+  }
+
+  rearm(deadline: number, handlers: boolean): void {
+    if (deadline !== this.#armed) {
+      this.#armed = deadline;
+      this.#watcher.setTimer(deadline === Infinity ? -1 : Math.max(0, deadline - performance.now()));
+    }
+    if (handlers !== this.#handlers) {
+      this.#handlers = handlers;
+      this.#applyRef();
+    }
+  }
+
+  ref(on: boolean): void {
+    this.#refed = on;
+    this.#applyRef();
+  }
+
+  close(): void {
+    this.#watcher.close();
+  }
+
+  // The IO handle keeps the process alive only while there is a handler to
+  // wait for, the timer only while it is set (libuv's own rule), and
+  // neither once unref()ed.
+  #applyRef(): void {
+    this.#watcher.setRef(this.#refed && this.#handlers, this.#refed);
+  }
+}
