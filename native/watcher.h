@@ -2,10 +2,10 @@
 // selector has events, so the reactor can run beside node:net, timers and
 // Promises (Reactor.attach()). Two ways, chosen by what the selector offers:
 //
-//  - A selector with a kernel object (epoll, kqueue, io_uring) is itself a
-//    pollable fd: a uv_poll_t watches it on the loop of the calling thread
+//  - A selector whose kernel object (epoll, kqueue) is readable whenever a
+//    wait would report events is itself a pollable fd: a uv_poll_t watches it on the loop of the calling thread
 //    (napi_get_uv_event_loop, so workers use their own loop).
-//  - A selector without one (poll, select) keeps its interest in user space:
+//  - Others (poll, select, and io_uring, which arms lazily):
 //    a helper thread waits in the same kind of backend on a mirror of the
 //    reactor's interest plus a wake-up pipe (so an interest change never
 //    waits for a timeout), and wakes the loop thread through a uv_async_t.

@@ -7,9 +7,17 @@ import type { Attachment, Reactor } from './loop.js';
 
 const TIMER = 1;
 
+// Backends whose kernel object is readable exactly when a wait would report
+// events, so libuv can watch it directly. io_uring's ring fd is not: the
+// backend queues poll requests and submits them in its next wait, so interest
+// added (or re-armed) after a wait is invisible on the ring until then. It
+// goes, with poll and select, through the helper thread, whose mirror does
+// its own waits.
+const WATCHABLE_KERNEL_FD = new Set(['epoll', 'kqueue']);
+
 function kernelFd(selector: Reactor['selector']): number {
-  const withFileno = selector as { fileno?: () => number };
-  return typeof withFileno.fileno === 'function' ? withFileno.fileno() : -1;
+  if (!WATCHABLE_KERNEL_FD.has(selector.backend)) return -1;
+  return (selector as unknown as { fileno(): number }).fileno();
 }
 
 export class NodeLoopAttachment implements Attachment {

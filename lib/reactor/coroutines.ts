@@ -165,30 +165,19 @@ const enum WaitKind {
   None,
   Fd,
   Timer,
-  Task,
+  Future,
   Promise,
 }
 
-/** A running coroutine. Yield it from another coroutine or await it to get
- * its result; cancel() throws a CancelledError where it waits. */
-export class Task<T = unknown> implements PromiseLike<T>, FdWaiter {
+/** A result that arrives later: what a coroutine yields (or async code
+ * awaits) to wait for another task, or for a Deferred that some callback
+ * settles. Unlike a Promise, it wakes a coroutine without the microtask
+ * queue, so it works inside run(), which owns the thread. */
+export class Future<T = unknown> implements PromiseLike<T> {
   #state: State = 'pending';
   #value: T | undefined;
   #error: unknown;
-  #running = false;
-  #cancelRequested = false;
-  #waitKind = WaitKind.None;
-  #waitFd = -1;
-  #waitTimer: Handle | null = null;
-  #waitTask: Task<unknown> | null = null;
-  #waitToken = 0;
-  #observers: Array<(task: Task<T>) => void> = [];
-  readonly #resumeTimer = (): void => this.#step(undefined, false);
-
-  constructor(
-    readonly reactor: Reactor,
-    private readonly gen: Coroutine<T>,
-  ) {}
+  #observers: Array<(f: Future<T>) => void> = [];
 
   get done(): boolean {
     return this.#state !== 'pending';
@@ -198,36 +187,104 @@ export class Task<T = unknown> implements PromiseLike<T>, FdWaiter {
     return this.#state === 'cancelled';
   }
 
-  /** The return value; throws the task's exception or CancelledError, and
-   * ERR_TASK_PENDING while it runs. */
+  get fulfilled(): boolean {
+    return this.#state === 'fulfilled';
+  }
+
+  /** The value; throws the error it ended with, or ERR_TASK_PENDING. */
   result(): T {
     if (this.#state === 'fulfilled') return this.#value as T;
-    if (this.#state === 'pending') throw reactorError('ERR_TASK_PENDING', 'the task has not finished');
+    if (this.#state === 'pending') throw reactorError('ERR_TASK_PENDING', 'the result is not there yet');
     throw this.#error;
   }
 
-  /** The exception it ended with (undefined when it returned or runs). */
+  /** The exception it ended with (undefined when fulfilled or pending). */
   get exception(): unknown {
     return this.#state === 'rejected' || this.#state === 'cancelled' ? this.#error : undefined;
   }
 
-  /** Calls `fn(task)` once the task is done (at once if it is). */
-  addDoneCallback(fn: (task: Task<T>) => void): void {
+  /** Calls `fn(future)` once it is done (at once if it is). */
+  addDoneCallback(fn: (future: this) => void): void {
     if (this.#state !== 'pending') fn(this);
-    else this.#observers.push(fn);
+    else this.#observers.push(fn as (f: Future<T>) => void);
+  }
+
+  /** @internal */
+  removeDoneCallback(fn: (future: this) => void): void {
+    const i = this.#observers.indexOf(fn as (f: Future<T>) => void);
+    if (i >= 0) this.#observers.splice(i, 1);
   }
 
   then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return new Promise<T>((resolve, reject) => {
-      this.addDoneCallback((t) => (t.#state === 'fulfilled' ? resolve(t.#value as T) : reject(t.#error)));
+      this.addDoneCallback((f) => (f.#state === 'fulfilled' ? resolve(f.#value as T) : reject(f.#error)));
     }).then(onfulfilled, onrejected);
+  }
+
+  /** Settles once; later calls are ignored. Returns whether anyone was waiting. */
+  protected settle(state: Exclude<State, 'pending'>, value: T | undefined, error: unknown, report: (err: unknown) => void): boolean {
+    if (this.#state !== 'pending') return true;
+    this.#state = state;
+    this.#value = value;
+    this.#error = error;
+    const observers = this.#observers;
+    this.#observers = [];
+    for (const fn of observers) {
+      try {
+        fn(this);
+      } catch (err) {
+        report(err);
+      }
+    }
+    return observers.length > 0;
+  }
+}
+
+/** A Future settled by hand: resolve() or reject(). */
+export class Deferred<T = unknown> extends Future<T> {
+  resolve(value: T): void {
+    this.settle('fulfilled', value, undefined, reportToConsole);
+  }
+
+  reject(error: unknown): void {
+    this.settle('rejected', undefined, error, reportToConsole);
+  }
+}
+
+function reportToConsole(err: unknown): void {
+  console.error('node-selectors: uncaught error in a done callback:', err);
+}
+
+/** A running coroutine. Yield it from another coroutine or await it to get
+ * its result; cancel() throws a CancelledError where it waits. */
+export class Task<T = unknown> extends Future<T> implements FdWaiter {
+  #running = false;
+  #cancelRequested = false;
+  #waitKind = WaitKind.None;
+  #waitFd = -1;
+  #waitTimer: Handle | null = null;
+  #waitFuture: Future<unknown> | null = null;
+  #waitToken = 0;
+  readonly #resumeTimer = (): void => this.#step(undefined, false);
+  readonly #onFutureDone = (f: Future<unknown>): void => {
+    if (this.#waitFuture !== f) return;
+    this.#waitFuture = null;
+    this.#waitKind = WaitKind.None;
+    this.#resumeWith(f);
+  };
+
+  constructor(
+    readonly reactor: Reactor,
+    private readonly gen: Coroutine<T>,
+  ) {
+    super();
   }
 
   /** Throws a CancelledError into the coroutine where it waits, after
    * withdrawing what it waited for. False if it had already finished. A task
    * cancelling itself while it runs gets the error at its next yield. */
   cancel(message?: string): boolean {
-    if (this.#state !== 'pending') return false;
+    if (this.done) return false;
     if (this.#running) {
       this.#cancelRequested = true;
       return true;
@@ -243,7 +300,7 @@ export class Task<T = unknown> implements PromiseLike<T>, FdWaiter {
     return this;
   }
 
-  // FdWaiter: the fd this task waits on is ready.
+  // FdWaiter: the fd this task waits on is ready, or was closed.
   resume(events: number): void {
     this.#waitKind = WaitKind.None;
     this.#step(events, false);
@@ -254,10 +311,16 @@ export class Task<T = unknown> implements PromiseLike<T>, FdWaiter {
     this.#step(err, true);
   }
 
+  #resumeWith(f: Future<unknown>): void {
+    if (f.fulfilled) this.#step(f.result(), false);
+    else this.#step(f.exception, true);
+  }
+
   // Runs the generator until it waits for something not yet available, or
-  // ends. A loop, not recursion, so yielding finished tasks cannot grow the stack.
+  // ends. A loop, not recursion, so yielding finished futures cannot grow
+  // the stack.
   #step(input: unknown, isError: boolean): void {
-    if (this.#state !== 'pending') return;
+    if (this.done) return;
     this.#running = true;
     try {
       for (;;) {
@@ -291,28 +354,28 @@ export class Task<T = unknown> implements PromiseLike<T>, FdWaiter {
             this.#waitKind = WaitKind.Timer;
             return;
           }
-          if (y instanceof Task) {
+          if (y instanceof Future) {
             if (y === this) throw reactorError('ERR_INVALID_YIELD', 'a task cannot wait for itself');
             if (!y.done) {
-              this.#waitKind = WaitKind.Task;
-              this.#waitTask = y;
-              y.#observers.push(this.#onTaskDone);
+              this.#waitKind = WaitKind.Future;
+              this.#waitFuture = y;
+              y.addDoneCallback(this.#onFutureDone);
               return;
             }
-            isError = y.#state !== 'fulfilled';
-            input = isError ? y.#error : y.#value;
+            isError = !y.fulfilled;
+            input = isError ? y.exception : y.result();
             continue;
           }
           if (isThenable(y)) {
             const token = ++this.#waitToken;
             this.#waitKind = WaitKind.Promise;
             y.then(
-              (v) => token === this.#waitToken && this.#settle(v, false),
-              (e) => token === this.#waitToken && this.#settle(e, true),
+              (v) => token === this.#waitToken && this.#settled(v, false),
+              (e) => token === this.#waitToken && this.#settled(e, true),
             );
             return;
           }
-          throw reactorError('ERR_INVALID_YIELD', `a coroutine may yield readable(), writable(), sleep(), a task or a promise, got ${typeof y}`);
+          throw reactorError('ERR_INVALID_YIELD', `a coroutine may yield readable(), writable(), sleep(), a task, a future or a promise, got ${typeof y}`);
         } catch (err) {
           // The wait could not start (closed reactor, fd already waited on):
           // the coroutine gets the error at its yield.
@@ -326,21 +389,13 @@ export class Task<T = unknown> implements PromiseLike<T>, FdWaiter {
     }
   }
 
-  readonly #onTaskDone = (t: Task<unknown>): void => {
-    if (this.#waitTask !== t) return;
-    this.#waitTask = null;
-    this.#waitKind = WaitKind.None;
-    const failed = t.#state !== 'fulfilled';
-    this.#step(failed ? t.#error : t.#value, failed);
-  };
-
-  #settle(value: unknown, isError: boolean): void {
+  #settled(value: unknown, isError: boolean): void {
     this.#waitKind = WaitKind.None;
     this.#step(value, isError);
   }
 
   // Withdraws the current wait: unregisters the fd, cancels the timer,
-  // stops listening to the awaited task or promise.
+  // stops listening to the awaited future or promise.
   #withdraw(): void {
     switch (this.#waitKind) {
       case WaitKind.Fd:
@@ -350,15 +405,10 @@ export class Task<T = unknown> implements PromiseLike<T>, FdWaiter {
         this.#waitTimer?.cancel();
         this.#waitTimer = null;
         break;
-      case WaitKind.Task: {
-        const t = this.#waitTask;
-        this.#waitTask = null;
-        if (t !== null) {
-          const i = t.#observers.indexOf(this.#onTaskDone as never);
-          if (i >= 0) t.#observers.splice(i, 1);
-        }
+      case WaitKind.Future:
+        this.#waitFuture?.removeDoneCallback(this.#onFutureDone);
+        this.#waitFuture = null;
         break;
-      }
       case WaitKind.Promise:
         this.#waitToken++;
         break;
@@ -368,22 +418,12 @@ export class Task<T = unknown> implements PromiseLike<T>, FdWaiter {
     this.#waitKind = WaitKind.None;
   }
 
-  #finish(state: State, value: T | undefined, error: unknown): void {
-    this.#state = state;
-    this.#value = value;
-    this.#error = error;
-    const observers = this.#observers;
-    this.#observers = [];
+  #finish(state: Exclude<State, 'pending'>, value: T | undefined, error: unknown): void {
+    const report = (err: unknown) => this.reactor.reportError(err);
+    const observed = this.settle(state, value, error, report);
     // Nobody is waiting for this result: report the failure rather than
     // let it vanish. A cancellation is not a failure.
-    if (state === 'rejected' && observers.length === 0) this.reactor.reportError(error);
-    for (const fn of observers) {
-      try {
-        fn(this);
-      } catch (err) {
-        this.reactor.reportError(err);
-      }
-    }
+    if (state === 'rejected' && !observed) report(error);
   }
 }
 

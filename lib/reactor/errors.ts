@@ -32,11 +32,16 @@ export class CancelledError extends Error {
   }
 }
 
-/** readExactly() met end of stream first; `partial` holds what did arrive. */
+/** readExactly() or readUntil() met end of stream first; `partial` holds
+ * what did arrive; `expected` is the byte count asked for (-1: a delimiter). */
 export class IncompleteReadError extends Error {
   readonly code = 'ERR_STREAM_EOF' as const;
   constructor(readonly partial: Uint8Array, readonly expected: number) {
-    super(`end of stream after ${partial.length} of ${expected} bytes`);
+    super(
+      expected < 0
+        ? `end of stream before the delimiter, after ${partial.length} bytes`
+        : `end of stream after ${partial.length} of ${expected} bytes`,
+    );
     this.name = 'IncompleteReadError';
   }
 }

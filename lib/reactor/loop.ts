@@ -15,6 +15,7 @@ import { defaultSelectorClass } from '../backends.js';
 import { NodeLoopAttachment } from './attach.js';
 import { type Coroutine, FdWait, FdWaiters, SleepWait, Task } from './coroutines.js';
 import { reactorError } from './errors.js';
+import { FdStream, type StreamOptions } from './streams.js';
 import { type Handle, type Timer, TimerHeap } from './timers.js';
 
 export type { Handle } from './timers.js';
@@ -201,6 +202,13 @@ export class Reactor extends EventEmitter {
   sleep(ms: number): SleepWait {
     if (typeof ms !== 'number' || Number.isNaN(ms)) throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
     return new SleepWait(this, ms);
+  }
+
+  /** A buffered stream over the non-blocking `fd` (see streams.ts). */
+  stream(fd: number, options?: StreamOptions): FdStream {
+    this.#checkOpen();
+    checkFd(fd);
+    return new FdStream(this, fd, options);
   }
 
   /** Monotonic time in milliseconds, the clock callLater uses. */

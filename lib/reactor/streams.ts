@@ -1,0 +1,318 @@
+// Buffered streams over a non-blocking fd, for coroutines and async code.
+//
+// Each operation is written once, as a generator, and returned as an Op: an
+// object that is both iterable (`yield* stream.read(100)` in a coroutine)
+// and thenable (`await stream.read(100)` in an async function, with the
+// reactor attached). Reads go to the fd first and wait only on EAGAIN, so a
+// request that has already arrived costs no registration at all.
+//
+// Memory is bounded on both sides: readUntil never buffers more than its
+// maxBytes, and write() makes its caller wait once more than highWaterMark
+// bytes are queued, until the queue has drained to half of it.
+import { codedRangeError, codedTypeError, describe } from '../errors.js';
+import { EVENT_WRITE } from '../selector.js';
+import * as sys from '../sys.js';
+import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter } from './coroutines.js';
+import { IncompleteReadError, LimitExceededError, reactorError } from './errors.js';
+import type { Reactor } from './loop.js';
+
+export interface StreamOptions {
+  /** Queued bytes above which write() waits (default 64 KiB). */
+  highWaterMark?: number;
+  /** Bytes read per syscall (default 64 KiB). */
+  readSize?: number;
+  /** Close the fd when the stream closes (default true). */
+  closeFd?: boolean;
+}
+
+/** An operation usable as `yield* op` in a coroutine or `await op` in async code. */
+export class Op<T> implements PromiseLike<T> {
+  constructor(private readonly start: () => Coroutine<T>) {}
+
+  [Symbol.iterator](): Coroutine<T> {
+    return this.start();
+  }
+
+  then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return drive(this.start()).then(onfulfilled, onrejected);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+// The result of a write that need not wait: nothing to do either way.
+const DONE = new Op<void>(function* () {});
+const encoder = new TextEncoder();
+
+function toBytes(data: Uint8Array | string, what: string): Uint8Array {
+  if (typeof data === 'string') return encoder.encode(data);
+  if (data instanceof Uint8Array) return data;
+  throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a Uint8Array or a string, got ${describe(data)}`);
+}
+
+function checkCount(n: unknown, what: string, min: number): asserts n is number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
+    throw codedRangeError('ERR_OUT_OF_RANGE', `${what} must be an integer >= ${min}, got ${describe(n)}`);
+  }
+}
+
+// The index of `needle` in hay[from, to), or -1.
+function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number): number {
+  const first = needle[0]!;
+  const last = to - needle.length;
+  for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < needle.length && hay[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+export class FdStream implements FdWaiter {
+  readonly fd: number;
+  readonly highWaterMark: number;
+  readonly #reactor: Reactor;
+  readonly #readSize: number;
+  readonly #closeFd: boolean;
+  readonly #readable: FdWait;
+  // Read buffer: bytes [#start, #end) are buffered, unread.
+  #buf: Uint8Array;
+  #start = 0;
+  #end = 0;
+  #eof = false;
+  // Write queue: chunks not yet written; the first from #headOffset.
+  #queue: Uint8Array[] = [];
+  #headOffset = 0;
+  #queued = 0;
+  #flushing = false; // waiting for writability in the background
+  #writeError: unknown = undefined;
+  #drained: Deferred<void> | null = null;
+  #drainLevel = 0; // the queue size at which #drained resolves
+  #closing = false;
+  #closed = false;
+
+  constructor(reactor: Reactor, fd: number, options: StreamOptions = {}) {
+    this.#reactor = reactor;
+    this.fd = fd;
+    this.highWaterMark = options.highWaterMark ?? 64 * 1024;
+    this.#readSize = options.readSize ?? 64 * 1024;
+    this.#closeFd = options.closeFd ?? true;
+    checkCount(this.highWaterMark, 'highWaterMark', 1);
+    checkCount(this.#readSize, 'readSize', 1);
+    this.#buf = new Uint8Array(0);
+    this.#readable = reactor.readable(fd);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes queued for writing, not yet accepted by the kernel. */
+  get writeQueueSize(): number {
+    return this.#queued;
+  }
+
+  /** Up to `n` bytes: what is buffered, or else what one read returns;
+   * empty at end of stream. */
+  read(n: number = this.#readSize): Op<Uint8Array> {
+    checkCount(n, 'n', 1);
+    return new Op(() => this.#read(n));
+  }
+
+  /** Exactly `n` bytes; an IncompleteReadError (with the partial bytes) if
+   * the stream ends first. */
+  readExactly(n: number): Op<Uint8Array> {
+    checkCount(n, 'n', 0);
+    return new Op(() => this.#readExactly(n));
+  }
+
+  /** The bytes up to and including `delimiter`. A LimitExceededError when
+   * `maxBytes` arrive without one (never buffering more), an
+   * IncompleteReadError when the stream ends first. */
+  readUntil(delimiter: Uint8Array | string, maxBytes = 64 * 1024): Op<Uint8Array> {
+    const delim = toBytes(delimiter, 'delimiter');
+    if (delim.length === 0) throw codedRangeError('ERR_OUT_OF_RANGE', 'delimiter must not be empty');
+    checkCount(maxBytes, 'maxBytes', delim.length);
+    return new Op(() => this.#readUntil(delim, maxBytes));
+  }
+
+  /** Writes what the kernel takes now and queues the rest, which goes out
+   * in the background: this part happens at the call, whether or not the
+   * result is used. The result waits (yield* or await) while more than
+   * highWaterMark bytes are queued, until half of that is left. */
+  write(data: Uint8Array | string): Op<void> {
+    this.#writeNow(toBytes(data, 'data'));
+    return this.#queued > this.highWaterMark ? new Op(() => this.#drain(this.highWaterMark >> 1)) : DONE;
+  }
+
+  /** Waits until every queued byte is written. */
+  drain(): Op<void> {
+    return new Op(() => this.#drain(0));
+  }
+
+  /** Closes the stream: at once when nothing is queued, else once the queue
+   * has been written (or writing failed). Readers waiting get ERR_STREAM_CLOSED. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#queued === 0 || this.#writeError !== undefined) this.#release();
+  }
+
+  // ---- reading
+
+  *#fill(max: number): Coroutine<number> {
+    for (;;) {
+      if (this.#closing) throw reactorError('ERR_STREAM_CLOSED', 'the stream is closed');
+      // Room for `max` more bytes: compact, or grow.
+      if (this.#buf.length - this.#end < max) {
+        const size = this.#end - this.#start;
+        if (this.#buf.length - size >= max && this.#start > 0) {
+          this.#buf.copyWithin(0, this.#start, this.#end);
+        } else {
+          const grown = new Uint8Array(Math.max(size + max, 2 * this.#buf.length));
+          grown.set(this.#buf.subarray(this.#start, this.#end));
+          this.#buf = grown;
+        }
+        this.#start = 0;
+        this.#end = size;
+      }
+      const n = sys.read(this.fd, this.#buf, this.#end, max);
+      if (n > 0) {
+        this.#end += n;
+        return n;
+      }
+      if (n === 0) {
+        this.#eof = true;
+        return 0;
+      }
+      yield this.#readable;
+    }
+  }
+
+  #take(n: number): Uint8Array {
+    const out = this.#buf.slice(this.#start, this.#start + n);
+    this.#start += n;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return out;
+  }
+
+  *#read(n: number): Coroutine<Uint8Array> {
+    if (this.#end === this.#start) {
+      if (this.#eof) return EMPTY;
+      if ((yield* this.#fill(Math.min(n, this.#readSize))) === 0) return EMPTY;
+    }
+    return this.#take(Math.min(n, this.#end - this.#start));
+  }
+
+  *#readExactly(n: number): Coroutine<Uint8Array> {
+    while (this.#end - this.#start < n) {
+      if (this.#eof || (yield* this.#fill(Math.max(n - (this.#end - this.#start), Math.min(this.#readSize, n)))) === 0) {
+        throw new IncompleteReadError(this.#take(this.#end - this.#start), n);
+      }
+    }
+    return this.#take(n);
+  }
+
+  *#readUntil(delim: Uint8Array, maxBytes: number): Coroutine<Uint8Array> {
+    // Searched up to here (relative to #start, which a refill may move), so
+    // a long line is never rescanned from its beginning.
+    let from = 0;
+    for (;;) {
+      const at = indexOf(this.#buf, delim, this.#start + from, this.#end);
+      if (at >= 0) return this.#take(at + delim.length - this.#start);
+      const buffered = this.#end - this.#start;
+      if (buffered >= maxBytes) throw new LimitExceededError(maxBytes);
+      if (this.#eof) throw new IncompleteReadError(this.#take(buffered), -1);
+      // A delimiter may straddle two chunks: the next search starts just
+      // before the end of what was searched.
+      from = Math.max(0, buffered - (delim.length - 1));
+      yield* this.#fill(Math.min(this.#readSize, maxBytes - buffered));
+    }
+  }
+
+  // ---- writing
+
+  #writeNow(bytes: Uint8Array): void {
+    if (this.#closing) throw reactorError('ERR_STREAM_CLOSED', 'the stream is closed');
+    if (this.#writeError !== undefined) throw this.#writeError;
+    if (bytes.length === 0) return;
+    let offset = 0;
+    if (this.#queued === 0) {
+      // Nothing queued: write at once, queue only what the kernel refused.
+      const n = sys.write(this.fd, bytes);
+      if (n === bytes.length) return;
+      offset = n > 0 ? n : 0;
+    }
+    // Queue a copy: the caller may reuse its buffer once write() returns.
+    this.#queue.push(bytes.slice(offset));
+    this.#queued += bytes.length - offset;
+    this.#startFlushing();
+  }
+
+  *#drain(lowWater: number): Coroutine<void> {
+    while (this.#queued > lowWater) {
+      if (this.#writeError !== undefined) throw this.#writeError;
+      this.#drained ??= new Deferred<void>();
+      this.#drainLevel = lowWater;
+      yield this.#drained;
+    }
+    if (this.#writeError !== undefined) throw this.#writeError;
+  }
+
+  #startFlushing(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    this.#reactor.fdWaiters.wait(this.fd, EVENT_WRITE, this);
+  }
+
+  // FdWaiter: the fd is writable; write what the kernel takes.
+  resume(): void {
+    this.#flushing = false;
+    try {
+      while (this.#queued > 0) {
+        const head = this.#queue[0]!;
+        const n = sys.write(this.fd, head, this.#headOffset);
+        if (n < 0) break;
+        this.#headOffset += n;
+        this.#queued -= n;
+        if (this.#headOffset === head.length) {
+          this.#queue.shift();
+          this.#headOffset = 0;
+        }
+      }
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (this.#queued > 0) this.#startFlushing();
+    if (this.#queued <= this.#drainLevel) this.#wakeDrainers();
+    if (this.#queued === 0 && this.#closing) this.#release();
+  }
+
+  // FdWaiter: writing failed (EPIPE, ECONNRESET) or the fd was dropped.
+  fail(err: unknown): void {
+    this.#flushing = false;
+    this.#writeError ??= err;
+    this.#queue = [];
+    this.#queued = 0;
+    this.#headOffset = 0;
+    this.#wakeDrainers();
+    if (this.#closing) this.#release();
+  }
+
+  #wakeDrainers(): void {
+    const d = this.#drained;
+    if (d === null) return;
+    this.#drained = null;
+    d.resolve();
+  }
+
+  #release(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buf = new Uint8Array(0);
+    this.#start = this.#end = 0;
+    this.#reactor.fdWaiters.forget(this.fd, reactorError('ERR_STREAM_CLOSED', 'the stream was closed'));
+    this.#wakeDrainers();
+    if (this.#closeFd) sys.close(this.fd);
+  }
+}
