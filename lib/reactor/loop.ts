@@ -15,6 +15,7 @@ import { defaultSelectorClass } from '../backends.js';
 import { NodeLoopAttachment } from './attach.js';
 import { type Coroutine, FdWait, FdWaiters, SleepWait, Task } from './coroutines.js';
 import { reactorError } from './errors.js';
+import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
 import { FdStream, type StreamOptions } from './streams.js';
 import { type Handle, type Timer, TimerHeap } from './timers.js';
 
@@ -209,6 +210,14 @@ export class Reactor extends EventEmitter {
     this.#checkOpen();
     checkFd(fd);
     return new FdStream(this, fd, options);
+  }
+
+  /** A TCP server on this reactor (see server.ts): `handler` gets each
+   * connection's fd (a plain function) or an FdStream (a generator or
+   * async function). */
+  listen(options: ListenOptions, handler: ConnectionHandler): TcpServer {
+    this.#checkOpen();
+    return new TcpServer(this, options, handler);
   }
 
   /** Monotonic time in milliseconds, the clock callLater uses. */

@@ -1,0 +1,126 @@
+// The classic hello-world server on the Reactor, in three styles:
+//
+//   callbacks   fd handlers: accept, wait for the request, answer, close
+//   generators  a function* per connection over an FdStream, on run()
+//   async       an async function per connection, the reactor attached to
+//               Node's event loop
+//
+//   npm run hello:reactor -- --style generators --port 8000 --workers 2
+//   node dist/examples/hello-reactor.js --style async --port 0
+//
+// Each connection is read once and answered with a fixed HTTP/1.0 reply,
+// then closed. It prints `listening on 127.0.0.1:PORT` once every worker
+// accepts connections. With --workers N, N processes bind the same port
+// through SO_REUSEPORT and the kernel spreads the connections among them.
+import { fork, type ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { EVENT_READ, type FdStream, Reactor, sys } from '../lib/index.js';
+
+const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
+const STYLES = ['callbacks', 'generators', 'async'] as const;
+type Style = (typeof STYLES)[number];
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\nusage: hello-reactor [--style callbacks|generators|async] [--host 127.0.0.1] [--port 8000] [--workers N]\n`);
+  process.exit(2);
+}
+
+const { values } = parseArgs({
+  options: {
+    style: { type: 'string', default: 'callbacks' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '8000' },
+    workers: { type: 'string', default: '1' },
+    // Set by the parent in the worker processes it forks.
+    worker: { type: 'boolean', default: false },
+  },
+});
+const style = values.style as Style;
+if (!STYLES.includes(style)) usage(`bad --style: ${values.style}`);
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port: ${values.port}`);
+const workers = Number(values.workers);
+if (!Number.isInteger(workers) || workers < 1) usage(`bad --workers: ${values.workers}`);
+const host = values.host;
+
+function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; address: string } {
+  const reactor = new Reactor();
+  const request = new Uint8Array(4096);
+  const options = { host, port: listenPort, reusePort };
+  let server;
+  if (style === 'callbacks') {
+    const answer = (fd: number): void => {
+      let n: number;
+      try {
+        n = sys.recv(fd, request);
+        if (n === -1) return; // woken for nothing: wait again
+        if (n > 0) sys.send(fd, REPLY); // 49 bytes fit any fresh send buffer
+      } catch {
+        // The client went away (ECONNRESET, EPIPE): nothing to answer.
+      }
+      reactor.removeHandler(fd);
+      sys.close(fd);
+    };
+    server = reactor.listen(options, (fd: number) => reactor.addHandler(fd, answer, EVENT_READ));
+  } else if (style === 'generators') {
+    server = reactor.listen(options, function* (stream: FdStream) {
+      const req = yield* stream.read(4096);
+      if (req.length > 0) stream.write(REPLY);
+    });
+  } else {
+    server = reactor.listen(options, async (stream: FdStream) => {
+      const req = await stream.read(4096);
+      if (req.length > 0) stream.write(REPLY);
+    });
+  }
+  // A client resetting its connection is routine for a server: not worth a
+  // stack trace. Anything else is printed.
+  reactor.on('error', (err: { code?: string }) => {
+    if (err?.code !== 'ECONNRESET' && err?.code !== 'EPIPE') console.error(err);
+  });
+  return { reactor, address: server.address };
+}
+
+function runServer(listenPort: number, reusePort: boolean, announce: (address: string) => void): void {
+  const { reactor, address } = serve(listenPort, reusePort);
+  announce(address);
+  if (style === 'async') reactor.attach();
+  else reactor.run();
+}
+
+if (values.worker) {
+  runServer(port, true, (address) => process.send?.({ listening: address }));
+} else if (workers === 1) {
+  runServer(port, false, (address) => console.log(`listening on ${address}`));
+} else {
+  // Reserve the port first (with port 0, the kernel picks it), so that
+  // every worker binds the same one; the placeholder never listens.
+  const placeholder = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
+  sys.setsockopt(placeholder, sys.SOL_SOCKET, sys.SO_REUSEPORT, true);
+  sys.bind(placeholder, host, port);
+  const bound = sys.getsockname(placeholder);
+  const chosen = 'port' in bound ? bound.port : port;
+  const children: ChildProcess[] = [];
+  let ready = 0;
+  for (let i = 0; i < workers; i++) {
+    const child = fork(process.argv[1]!, ['--style', style, '--host', host, '--port', String(chosen), '--worker']);
+    children.push(child);
+    child.on('message', (m: { listening?: string }) => {
+      if (m.listening === undefined) return;
+      if (++ready === workers) {
+        sys.close(placeholder);
+        console.log(`listening on ${m.listening}`);
+      }
+    });
+    child.on('exit', (code) => {
+      // One worker gone means the server is broken: stop the others.
+      for (const c of children) c.kill();
+      process.exitCode = code ?? 1;
+    });
+  }
+  const stop = (): void => {
+    for (const c of children) c.kill();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,183 @@
+// The TCP server helper and the examples built on it, over 127.0.0.1: the
+// echo server under 200 concurrent connections, the hello server in its
+// three styles and with two workers, the chat server, and errors.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FdStream, Reactor, sys } from '../lib/index.js';
+
+const dist = (p: string) => fileURLToPath(new URL(`../dist/${p}`, import.meta.url));
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+/** Starts a server program with --port 0 and resolves to its port. */
+async function startExample(script: string, ...args: string[]): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [dist(script), ...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on 127\.0\.0\.1:(\d+)\n/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
+  });
+  return { port, child };
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** One client: sends `messages` messages one after another, each after the
+ * previous one came back whole; resolves to the digests of what it sent
+ * and what it received. */
+async function echoClient(port: number, id: number, messages: number): Promise<[string, string]> {
+  const socket = await connect(port);
+  const sent = createHash('sha256');
+  const received = createHash('sha256');
+  let pending = 0;
+  let wake: (() => void) | null = null;
+  socket.on('data', (d: Buffer) => {
+    received.update(d);
+    pending -= d.length;
+    if (pending === 0) wake?.();
+  });
+  for (let i = 0; i < messages; i++) {
+    // Sizes vary so that some messages cross the server's read size.
+    const msg = Buffer.alloc(1 + ((id * 7919 + i * 104729) % 3000), `${id}:${i};`);
+    sent.update(msg);
+    pending += msg.length;
+    const back = new Promise<void>((resolve) => (wake = resolve));
+    socket.write(msg);
+    await back;
+  }
+  socket.end();
+  await new Promise((resolve) => socket.once('close', resolve));
+  return [sent.digest('hex'), received.digest('hex')];
+}
+
+async function httpGet(port: number): Promise<string> {
+  const socket = await connect(port);
+  socket.write('GET / HTTP/1.0\r\n\r\n');
+  let reply = '';
+  socket.on('data', (d) => (reply += d.toString()));
+  await new Promise((resolve) => socket.once('close', resolve));
+  return reply;
+}
+
+describe('reactor TCP servers', () => {
+  it('the echo example echoes 200 concurrent connections x 100 messages byte-exact', async () => {
+    const { port } = await startExample('examples/echo-reactor.js');
+    const results = await Promise.all(Array.from({ length: 200 }, (_, id) => echoClient(port, id, 100)));
+    for (const [sent, received] of results) expect(received).toBe(sent);
+  }, 120_000);
+
+  for (const style of ['callbacks', 'generators', 'async']) {
+    it(`the hello example answers in the ${style} style`, async () => {
+      const { port } = await startExample('examples/hello-reactor.js', '--style', style);
+      const replies = await Promise.all(Array.from({ length: 50 }, () => httpGet(port)));
+      for (const r of replies) expect(r).toBe('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
+    });
+  }
+
+  it('the hello example with --workers 2 serves from two processes sharing the port', async () => {
+    const { port, child } = await startExample('examples/hello-reactor.js', '--style', 'callbacks', '--workers', '2');
+    const replies = await Promise.all(Array.from({ length: 100 }, () => httpGet(port)));
+    for (const r of replies) expect(r).toMatch(/hello world$/);
+    // Two worker processes of the parent hold listeners on the port.
+    const { execFileSync } = await import('node:child_process');
+    const kids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim().split(/\s+/);
+    expect(kids).toHaveLength(2);
+  });
+
+  it('the chat example relays lines between clients', async () => {
+    const { port } = await startExample('examples/chat-reactor.js');
+    const lines = (s: net.Socket) => {
+      let buf = '';
+      const waiters: Array<(l: string) => void> = [];
+      const queue: string[] = [];
+      s.on('data', (d) => {
+        buf += d.toString();
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          const w = waiters.shift();
+          if (w) w(line);
+          else queue.push(line);
+        }
+      });
+      return () => new Promise<string>((resolve) => (queue.length ? resolve(queue.shift()!) : waiters.push(resolve)));
+    };
+    const alice = await connect(port);
+    const nextA = lines(alice);
+    expect(await nextA()).toMatch(/^welcome, user1/);
+    const bob = await connect(port);
+    const nextB = lines(bob);
+    expect(await nextB()).toMatch(/^welcome, user2; 1 other/);
+    expect(await nextA()).toBe('* user2 joined');
+    // A line split across two writes arrives whole.
+    alice.write('hel');
+    await new Promise((r) => setTimeout(r, 20));
+    alice.write('lo bob\n');
+    expect(await nextB()).toBe('user1: hello bob');
+    bob.end();
+    expect(await nextA()).toBe('* user2 left');
+    alice.destroy();
+  });
+
+  it('listen() with callback, generator and async handlers in one attached reactor', async () => {
+    const r = new Reactor();
+    const errors: Error[] = [];
+    r.on('error', (e: Error) => errors.push(e));
+    r.attach();
+    try {
+      const cb = r.listen({ port: 0 }, (fd: number) => {
+        sys.send(fd, new TextEncoder().encode('cb'));
+        sys.close(fd);
+      });
+      const gen = r.listen({ port: 0 }, function* (s: FdStream) {
+        const req = yield* s.readUntil('\n');
+        s.write(req);
+        throw new Error('generator handler failed');
+      });
+      const asy = r.listen({ port: 0 }, async (s: FdStream) => {
+        const req = await s.readUntil('\n');
+        s.write(req);
+      });
+      const ask = async (port: number, text: string) => {
+        const socket = await connect(port);
+        socket.write(text);
+        let reply = '';
+        socket.on('data', (d) => (reply += d.toString()));
+        await new Promise((resolve) => socket.once('close', resolve));
+        return reply;
+      };
+      expect(await ask(cb.port, '')).toBe('cb');
+      expect(await ask(gen.port, 'gen\n')).toBe('gen\n');
+      expect(await ask(asy.port, 'async\n')).toBe('async\n');
+      // The failing generator's connection was still closed, and its error reported.
+      expect(errors.map((e) => e.message)).toEqual(['generator handler failed']);
+      for (const s of [cb, gen, asy]) s.close();
+    } finally {
+      r.close();
+    }
+  });
+
+  it('a port in use is a system error with code, errno and syscall', () => {
+    const r = new Reactor();
+    const a = r.listen({ port: 0 }, () => {});
+    expect(() => r.listen({ port: a.port }, () => {})).toThrow(expect.objectContaining({ code: 'EADDRINUSE', syscall: 'bind' }));
+    a.close();
+    r.close();
+  });
+});
