@@ -196,7 +196,8 @@ export async function runMicro(opts: MicroOptions): Promise<MicroResult> {
     for (const { ops, sizes } of plan) {
       for (const nfds of sizes) {
         if (nfds > maxFds(backend)) {
-          skipped.push(`${backend} at ${nfds} fds: select() is limited to fds below FD_SETSIZE (${FD_SETSIZE})`);
+          const reason = `${backend} at ${nfds} fds: select() is limited to fds below FD_SETSIZE (${FD_SETSIZE})`;
+          if (!skipped.includes(reason)) skipped.push(reason);
           continue;
         }
         const fixture = new Fixture(nfds);

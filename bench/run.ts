@@ -506,7 +506,6 @@ async function main(): Promise<void> {
   if (cfg.serverCpu === undefined) skipped.push('pinning: this machine has one core, so server and load generator share it');
 
   const micro = cfg.micro ? await runMicroPinned(cfg) : undefined;
-  if (micro) skipped.push(...micro.skipped);
   const { results, loadgens } = cfg.hello ? await runServers(cfg, skipped) : { results: [], loadgens: [] };
   const summaries = results.map(summarizeServer);
   machine.loadAverage.push(loadAverage1());

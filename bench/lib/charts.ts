@@ -37,7 +37,7 @@ export function serverCpuChart(bars: ServerBar[], title: string): TopLevelSpec {
   const y = { field: 'server', type: 'nominal' as const, sort, title: null, axis: { labelLimit: 300 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, fontSize: 14 },
+    title: { text: title, fontSize: 14, subtitle: 'bars: median over the counted runs; lines: min–max' },
     width: 520,
     height: { step: 24 },
     data: { values: bars.map((b) => ({ ...b, label: b.cpuUsPerRequest.toFixed(1) })) },
