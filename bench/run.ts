@@ -339,7 +339,7 @@ function serverTable(cfg: Config, summaries: ServerSummary[]): string {
   lines.push(
     '',
     'CPU µs/request is the server process\'s own CPU time (every thread\'s run time from /proc/PID/task/*/schedstat) divided by the replies it sent: ' +
-      'the headline, because other load on the machine barely changes it. "server CPU" and "load gen. CPU" are the share of one core each used during a run; ' +
+      'the headline, because other load on the machine changes it far less than requests/s (compare ratios within one run). "server CPU" and "load gen. CPU" are the share of one core each used during a run; ' +
       `"limited by" names whichever was above ${Math.round(SATURATED * 100)}% (the load generator, then requests/s says more about the client than the server), ` +
       'or "neither" when both waited on each other through loopback TCP and scheduling latency.',
   );
