@@ -29,3 +29,11 @@ import type { BaseSelector } from './selector.js';
 export const DefaultSelector: SelectorClass = defaultSelectorClass();
 export type DefaultSelector<T = unknown> = BaseSelector<T>;
 export * from './reactor/index.js';
+export {
+  ReactorSocket,
+  createConnection,
+  type ReactorSocketOptions,
+  type ConnectOptions,
+  type TcpConnectOptions,
+  type UnixConnectOptions,
+} from './reactor/socket.js';

@@ -1,0 +1,591 @@
+// A node:stream Duplex over a socket fd that a Reactor drives: the piece that
+// lets Node's protocol clients (mysql2 through its `stream` option, node:http
+// through `createConnection`, anything written against net.Socket's stream
+// surface) run over node-selectors unchanged.
+//
+//   reactor.attach();
+//   const socket = createConnection(reactor, { host: '127.0.0.1', port: 3306 });
+//   mysql.createPool({ stream: () => createConnection(reactor, { host, port }), ... });
+//
+// Reading: while the stream wants data (_read), the fd is registered for
+// EVENT_READ; each readiness receives into a shared slab and pushes a view
+// of it (no copy), until push() asks for no more (back-pressure: the
+// interest is dropped until the next _read) or a short read says the socket
+// is drained. Writing: each write is sent at once; what the kernel does not
+// take waits for EVENT_WRITE, and the write's callback (so the Writable's
+// buffering and 'drain') waits with it. Errors are the kernel's, as Node
+// reports them: code, errno (negative), syscall; connect failures add address
+// and port, as net.Socket's do.
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
+import { Duplex, type DuplexOptions } from 'node:stream';
+import { getSystemErrorMap } from 'node:util';
+import { checkFd, codedRangeError, codedTypeError, describe, type SystemError } from '../errors.js';
+import { binding } from '../native.js';
+import { EVENT_READ, EVENT_WRITE } from '../selector.js';
+import * as sys from '../sys.js';
+import type { Reactor } from './loop.js';
+import type { Handle } from './timers.js';
+
+const native = binding.sys;
+
+/** Bytes received per slab: a read lands in the slab's free tail, and the
+ * chunk pushed is a view of it, so a slab serves many small reads. */
+const SLAB_SIZE = 64 * 1024;
+/** A slab with less free space than this is replaced before a read. */
+const MIN_READ = 16 * 1024;
+
+export interface ReactorSocketOptions extends Pick<DuplexOptions, 'allowHalfOpen' | 'readableHighWaterMark' | 'writableHighWaterMark'> {
+  /** The reactor that watches the fd; it must run (run() or attach()) for
+   * anything to happen. */
+  reactor: Reactor;
+  /** An open, connected, non-blocking socket to wrap (an accepted
+   * connection, one half of a socketpair): the stream owns it from now on
+   * and closes it when destroyed. Without it, call connect(). */
+  fd?: number;
+}
+
+export interface TcpConnectOptions {
+  port: number;
+  /** An IP address or a name (resolved with dns.lookup); default 'localhost'. */
+  host?: string;
+  /** 4 or 6: the address family a name resolves to. */
+  family?: number;
+}
+
+export interface UnixConnectOptions {
+  /** A Unix socket path. */
+  path: string;
+}
+
+export type ConnectOptions = TcpConnectOptions | UnixConnectOptions;
+
+export interface AddressInfo {
+  address: string;
+  family: string;
+  port: number;
+}
+
+/** A Node-style system error from a positive errno, as net.Socket builds one:
+ * `connect ECONNREFUSED 127.0.0.1:3306` with code, errno (negative), syscall,
+ * address and port. */
+export function systemError(errno: number, syscall: string, address?: string, port?: number): SystemError & { address?: string; port?: number } {
+  const [code] = getSystemErrorMap().get(-errno) ?? [`Unknown system error ${errno}`, `unknown error ${errno}`];
+  const where = address === undefined ? '' : port === undefined ? ` ${address}` : ` ${address}:${port}`;
+  const err = new Error(`${syscall} ${code}${where}`) as SystemError & { address?: string; port?: number };
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  if (address !== undefined) err.address = address;
+  if (port !== undefined) err.port = port;
+  return err;
+}
+
+function familyName(family: number): string {
+  return family === sys.AF_INET6 ? 'IPv6' : family === sys.AF_INET ? 'IPv4' : 'Unix';
+}
+
+type PendingWrite = { chunks: Buffer[]; callback: (err?: Error | null) => void };
+
+export class ReactorSocket extends Duplex {
+  readonly reactor: Reactor;
+  #fd = -1;
+  /** What the fd is registered for in the reactor (0: no handler). */
+  #interest = 0;
+  #connecting = false;
+  #connected = false;
+  /** The stream asked for data and has not said stop (push() returned true). */
+  #reading = false;
+  #slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  #slabUsed = 0;
+  /** The write the kernel did not take whole, and what is left of it. */
+  #blocked: PendingWrite | null = null;
+  /** A write or end() made before the connection was up. */
+  #early: PendingWrite | null = null;
+  #earlyFinal: ((err?: Error | null) => void) | null = null;
+  #remote: { address: string; port: number } | undefined;
+  #bytesRead = 0;
+  #bytesWritten = 0;
+  #timeoutMs = 0;
+  #timer: Handle | null = null;
+  #lastActive = 0;
+  readonly #onEvents = (_fd: number, events: number): void => this.#handle(events);
+
+  constructor(options: ReactorSocketOptions) {
+    // Like net.Socket: the writable side ends when the readable side does,
+    // unless asked otherwise, and strings are written as Buffers.
+    super({
+      allowHalfOpen: options.allowHalfOpen ?? false,
+      readableHighWaterMark: options.readableHighWaterMark,
+      writableHighWaterMark: options.writableHighWaterMark,
+      decodeStrings: true,
+      emitClose: true,
+      autoDestroy: true,
+    });
+    if (options === null || typeof options !== 'object' || typeof options.reactor?.addHandler !== 'function') {
+      throw codedTypeError('ERR_INVALID_ARG_TYPE', `options.reactor must be a Reactor, got ${describe(options?.reactor)}`);
+    }
+    this.reactor = options.reactor;
+    if (options.fd !== undefined) {
+      checkFd(options.fd);
+      sys.setNonBlocking(options.fd);
+      this.#fd = options.fd;
+      this.#connected = true;
+    }
+  }
+
+  /** The socket's fd, or -1 before connect() and after destroy. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  fileno(): number {
+    return this.#fd;
+  }
+
+  /** True while a connect() is in progress (as net.Socket's). */
+  get connecting(): boolean {
+    return this.#connecting;
+  }
+
+  /** True until the socket is connected (as net.Socket's). */
+  get pending(): boolean {
+    return !this.#connected;
+  }
+
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.#connecting) return 'opening';
+    if (this.destroyed || !this.#connected) return 'closed';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    return this.writable ? 'writeOnly' : 'closed';
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  /** Connects to a TCP port (`host` an address or a name) or a Unix socket
+   * path. 'connect' (and 'ready') follow once connected; a failure destroys
+   * the stream with the kernel's error (ECONNREFUSED, ...). */
+  connect(options: ConnectOptions, listener?: () => void): this;
+  connect(port: number, host?: string, listener?: () => void): this;
+  connect(path: string, listener?: () => void): this;
+  connect(...args: unknown[]): this {
+    const [options, listener] = normalizeConnectArgs(args);
+    if (this.#fd >= 0 || this.#connecting) throw socketError('ERR_SOCKET_CONNECTING', 'the socket is already connected or connecting');
+    if (this.destroyed) throw socketError('ERR_SOCKET_CLOSED', 'the socket is destroyed');
+    if (listener !== undefined) this.once('connect', listener);
+    this.#connecting = true;
+    if ('path' in options) {
+      this.#start(sys.AF_UNIX, options.path, undefined);
+      return this;
+    }
+    const host = options.host ?? 'localhost';
+    const version = isIP(host);
+    if (version !== 0) {
+      this.#start(version === 6 ? sys.AF_INET6 : sys.AF_INET, host, options.port);
+      return this;
+    }
+    // A name: resolve it first, as net.Socket does (one address, the
+    // system resolver's first choice).
+    lookup(host, { family: options.family ?? 0 }, (err, address, family) => {
+      if (this.destroyed) return;
+      if (err) {
+        this.#connecting = false;
+        this.destroy(err);
+        return;
+      }
+      this.emit('lookup', null, address, family, host);
+      this.#start(family === 6 ? sys.AF_INET6 : sys.AF_INET, address, options.port);
+    });
+    return this;
+  }
+
+  #start(family: number, host: string, port: number | undefined): void {
+    try {
+      this.#fd = sys.socket(family, sys.SOCK_STREAM);
+      this.#remote = { address: host, port: port ?? 0 };
+      if (sys.connect(this.#fd, host, port) === 0) {
+        // Connected at once (a Unix socket, often loopback): still report it
+        // asynchronously, as every 'connect' is.
+        process.nextTick(() => this.#connectDone(0));
+        return;
+      }
+      this.#update(); // wait for EVENT_WRITE: the outcome is in SO_ERROR
+    } catch (err) {
+      const e = err as SystemError & { address?: string; port?: number };
+      e.address ??= host;
+      if (port !== undefined) e.port ??= port;
+      this.#connecting = false;
+      process.nextTick(() => this.destroy(e));
+    }
+  }
+
+  #connectDone(errno: number): void {
+    if (this.destroyed) return;
+    this.#connecting = false;
+    if (errno !== 0) {
+      this.destroy(systemError(errno, 'connect', this.#remote?.address, this.#remote?.port || undefined));
+      return;
+    }
+    this.#connected = true;
+    this.#update();
+    const early = this.#early;
+    this.#early = null;
+    if (early !== null) this.#send(early);
+    this.emit('connect');
+    this.emit('ready');
+    const final = this.#earlyFinal;
+    this.#earlyFinal = null;
+    if (final !== null && !this.destroyed) this._final(final);
+  }
+
+  // The reactor's handler: what the fd is ready for, masked by #interest.
+  #handle(events: number): void {
+    try {
+      if (this.#connecting) {
+        // Writable (or in error): the connect is over either way.
+        this.#connectDone(sys.getsockoptError(this.#fd));
+        return;
+      }
+      if (events & EVENT_WRITE && this.#blocked !== null) {
+        const pending = this.#blocked;
+        this.#blocked = null;
+        this.#send(pending);
+      }
+      if (events & EVENT_READ && this.#reading && !this.destroyed) this.#receive();
+    } catch (err) {
+      this.destroy(err as Error);
+    }
+  }
+
+  // Registers the fd for what the stream waits for now: reading while the
+  // consumer wants data, writing while a write is blocked or a connect is
+  // in progress. A reactor registration cannot have no events, so 0 removes
+  // the handler.
+  #update(): void {
+    if (this.#fd < 0) return;
+    const want = this.#connecting
+      ? EVENT_WRITE
+      : (this.#reading ? EVENT_READ : 0) | (this.#blocked !== null ? EVENT_WRITE : 0);
+    const have = this.#interest;
+    if (want === have) return;
+    if (have === 0) this.reactor.addHandler(this.#fd, this.#onEvents, want);
+    else if (want === 0) this.reactor.removeHandler(this.#fd);
+    else this.reactor.updateHandler(this.#fd, want);
+    this.#interest = want;
+  }
+
+  #receive(): void {
+    for (;;) {
+      if (SLAB_SIZE - this.#slabUsed < MIN_READ) {
+        this.#slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+        this.#slabUsed = 0;
+      }
+      const start = this.#slabUsed;
+      const room = SLAB_SIZE - start;
+      // The arguments are in range by construction: the native call skips
+      // sys.recv's checks on the hottest path.
+      const n = native.recv(this.#fd, this.#slab, start, room, 0);
+      if (n < 0) return; // woken for nothing: wait again
+      if (n === 0) {
+        this.#reading = false;
+        this.#update();
+        this.push(null);
+        return;
+      }
+      this.#slabUsed = start + n;
+      this.#bytesRead += n;
+      if (this.#timeoutMs > 0) this.#touch();
+      const more = this.push(this.#slab.subarray(start, start + n));
+      // A consumer may have destroyed the stream from its 'data' listener.
+      if (this.destroyed) return;
+      if (!more) {
+        this.#reading = false;
+        this.#update();
+        return;
+      }
+      // A read that did not fill the room drained the socket: the next
+      // recv would only say EAGAIN. Readiness brings us back for more.
+      if (n < room) return;
+    }
+  }
+
+  override _read(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    if (this.#connected) this.#update();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.#write({ chunks: [chunk], callback });
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: (err?: Error | null) => void): void {
+    this.#write({ chunks: chunks.map((c) => c.chunk), callback });
+  }
+
+  #write(pending: PendingWrite): void {
+    if (!this.#connected) {
+      // Writable calls _write once at a time: at most one waits here.
+      this.#early = pending;
+      return;
+    }
+    this.#send(pending);
+  }
+
+  // Sends as much as the kernel takes; the rest waits for EVENT_WRITE.
+  // The write's callback runs once every byte is out.
+  #send(pending: PendingWrite): void {
+    const chunks = pending.chunks;
+    try {
+      while (chunks.length > 0) {
+        const n = chunks.length === 1
+          ? native.send(this.#fd, chunks[0]!, 0, chunks[0]!.length, 0)
+          : native.writev(this.#fd, chunks.length > sys.IOV_MAX ? chunks.slice(0, sys.IOV_MAX) : chunks);
+        if (n < 0) {
+          this.#blocked = pending;
+          this.#update();
+          return;
+        }
+        this.#bytesWritten += n;
+        consume(chunks, n);
+      }
+    } catch (err) {
+      pending.callback(err as Error);
+      return;
+    }
+    if (this.#timeoutMs > 0) this.#touch();
+    if (this.#interest & EVENT_WRITE) this.#update();
+    pending.callback();
+  }
+
+  // The writable side is done: the peer reads end of stream.
+  override _final(callback: (err?: Error | null) => void): void {
+    if (!this.#connected) {
+      this.#earlyFinal = callback;
+      return;
+    }
+    try {
+      sys.shutdown(this.#fd, sys.SHUT_WR);
+    } catch (err) {
+      // The peer may be gone already; there is nothing left to tell it.
+      if ((err as SystemError).code !== 'ENOTCONN') return callback(err as Error);
+    }
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#connecting = false;
+    const fd = this.#fd;
+    this.#fd = -1;
+    if (fd >= 0) {
+      // Forget the fd before closing it, so that the reactor never watches
+      // a number the kernel hands out anew.
+      if (this.#interest !== 0 && !this.reactor.closed) this.reactor.removeHandler(fd);
+      this.#interest = 0;
+      try {
+        sys.close(fd);
+      } catch (closeError) {
+        err ??= closeError as Error;
+      }
+    }
+    // A write still waiting for the kernel will never finish.
+    const blocked = this.#blocked ?? this.#early;
+    this.#blocked = this.#early = null;
+    if (blocked !== null) blocked.callback(err ?? streamDestroyed());
+    callback(err);
+  }
+
+  /** TCP_NODELAY: send small writes at once rather than coalescing them. */
+  setNoDelay(noDelay = true): this {
+    this.#whenConnected(() => this.#setTcpOption(sys.IPPROTO_TCP, sys.TCP_NODELAY, noDelay));
+    return this;
+  }
+
+  /** SO_KEEPALIVE. (The initial delay needs TCP_KEEPIDLE, which sys does not
+   * set: the system's default applies.) */
+  setKeepAlive(enable = false, _initialDelayMs?: number): this {
+    this.#whenConnected(() => this.#setTcpOption(sys.SOL_SOCKET, sys.SO_KEEPALIVE, enable));
+    return this;
+  }
+
+  #setTcpOption(level: number, option: number, value: boolean): void {
+    if (this.#fd < 0) return;
+    try {
+      sys.setsockopt(this.#fd, level, option, value);
+    } catch (err) {
+      // A Unix socket has no TCP options; net.Socket ignores them there too.
+      if ((err as SystemError).code !== 'EOPNOTSUPP' && (err as SystemError).code !== 'ENOPROTOOPT') throw err;
+    }
+  }
+
+  #whenConnected(fn: () => void): void {
+    if (this.#connected) fn();
+    else this.once('connect', fn);
+  }
+
+  /** Emits 'timeout' once after `ms` without reading or writing (0: never),
+   * as net.Socket does; the socket stays open. */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `timeout must be a number, got ${describe(ms)}`);
+    if (!(ms >= 0) || ms === Infinity) throw codedRangeError('ERR_OUT_OF_RANGE', `timeout must be a finite number >= 0, got ${ms}`);
+    if (callback !== undefined) {
+      if (ms === 0) this.off('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    this.#timeoutMs = ms;
+    this.#timer?.cancel();
+    this.#timer = null;
+    if (ms > 0 && !this.destroyed) {
+      this.#lastActive = performance.now();
+      this.#armTimer(ms);
+    }
+    return this;
+  }
+
+  // One reactor timer per period, not one per read or write: activity only
+  // stamps #lastActive, and the timer, when it fires early, re-arms for the
+  // time left. After 'timeout' it stays off until the next activity (as
+  // net.Socket's timer is refreshed by activity).
+  #armTimer(delay: number): void {
+    this.#timer = this.reactor.callLater(delay, () => {
+      this.#timer = null;
+      if (this.destroyed || this.#timeoutMs === 0) return;
+      const left = this.#timeoutMs - (performance.now() - this.#lastActive);
+      if (left > 0) this.#armTimer(left);
+      else this.emit('timeout');
+    });
+  }
+
+  #touch(): void {
+    this.#lastActive = performance.now();
+    if (this.#timer === null && !this.destroyed) this.#armTimer(this.#timeoutMs);
+  }
+
+  /** Ends the writable side and destroys the stream once it is flushed. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /** The reactor decides what keeps the process alive (Reactor.ref/unref):
+   * these exist for code written against net.Socket. */
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+
+  address(): AddressInfo | Record<string, never> {
+    if (this.#fd < 0) return {};
+    const a = sys.getsockname(this.#fd);
+    return 'port' in a ? { address: a.address, family: familyName(a.family), port: a.port } : {};
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#peer()?.address;
+  }
+
+  get remotePort(): number | undefined {
+    return this.#peer()?.port;
+  }
+
+  get remoteFamily(): string | undefined {
+    const p = this.#peer();
+    return p === undefined ? undefined : familyName(p.family);
+  }
+
+  get localAddress(): string | undefined {
+    const a = this.address();
+    return 'address' in a ? a.address : undefined;
+  }
+
+  get localPort(): number | undefined {
+    const a = this.address();
+    return 'port' in a ? a.port : undefined;
+  }
+
+  #peer(): sys.InetAddress | undefined {
+    if (this.#fd < 0 || !this.#connected) return undefined;
+    try {
+      const p = sys.getpeername(this.#fd);
+      return 'port' in p ? p : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Drops the first `n` bytes of `chunks` (in place). */
+function consume(chunks: Buffer[], n: number): void {
+  while (n > 0) {
+    const first = chunks[0]!;
+    if (n >= first.length) {
+      chunks.shift();
+      n -= first.length;
+    } else {
+      chunks[0] = first.subarray(n);
+      return;
+    }
+  }
+  // Empty chunks (a write of '') are done as soon as they are reached.
+  while (chunks.length > 0 && chunks[0]!.length === 0) chunks.shift();
+}
+
+/** An error with one of Node's own stream and socket codes. */
+function socketError(code: 'ERR_SOCKET_CONNECTING' | 'ERR_SOCKET_CLOSED' | 'ERR_STREAM_DESTROYED', message: string): Error & { code: string } {
+  const err = new Error(message) as Error & { code: string };
+  err.code = code;
+  return err;
+}
+
+function streamDestroyed(): Error {
+  return socketError('ERR_STREAM_DESTROYED', 'the stream was destroyed before the write completed');
+}
+
+function normalizeConnectArgs(args: unknown[]): [ConnectOptions, (() => void) | undefined] {
+  const last = args[args.length - 1];
+  const listener = typeof last === 'function' ? (last as () => void) : undefined;
+  const [first, second] = args;
+  let options: ConnectOptions;
+  if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
+    options = { port: Number(first), ...(typeof second === 'string' ? { host: second } : {}) };
+  } else if (typeof first === 'string') {
+    options = { path: first };
+  } else if (first !== null && typeof first === 'object') {
+    options = first as ConnectOptions;
+  } else {
+    throw codedTypeError('ERR_INVALID_ARG_TYPE', `connect() takes options, a port or a path, got ${describe(first)}`);
+  }
+  if ('path' in options && typeof options.path === 'string') return [options, listener];
+  const port = (options as TcpConnectOptions).port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    const err = new RangeError(`port must be an integer in [0, 65535], got ${describe(port)}`) as RangeError & { code: string };
+    err.code = 'ERR_SOCKET_BAD_PORT';
+    throw err;
+  }
+  return [options, listener];
+}
+
+/** A new ReactorSocket connecting to `options` (as net.createConnection):
+ * for mysql2's `stream` option and node:http's `createConnection`. */
+export function createConnection(
+  reactor: Reactor,
+  options: ConnectOptions & Omit<ReactorSocketOptions, 'reactor' | 'fd'>,
+  listener?: () => void,
+): ReactorSocket {
+  const { allowHalfOpen, readableHighWaterMark, writableHighWaterMark } = options;
+  const socket = new ReactorSocket({ reactor, allowHalfOpen, readableHighWaterMark, writableHighWaterMark });
+  return socket.connect(options, listener);
+}
