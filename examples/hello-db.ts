@@ -1,0 +1,183 @@
+// The hello-world server with one database round trip per request: the
+// reactor accepts and reads each HTTP request on raw fds, a pool of mysql2
+// connections asks MariaDB (or MySQL) `SELECT 1`, and the reply carries the
+// value. mysql2 runs unchanged over ReactorSocket, a node:stream Duplex whose
+// fd the same reactor watches, so every socket of the process — listener,
+// clients and database connections — sits in one selector.
+//
+//   npm run hello-db -- --host 127.0.0.1 --port 3306 --user root --password secret
+//   node dist/examples/hello-db.js --listen-port 0 --host 127.0.0.1 --port 3306 ...
+//
+// --host/--port/--user/--password/--database name the database server;
+// the HTTP server listens on --listen-host (127.0.0.1) and --listen-port
+// (8000; 0 for any free port) and prints `listening on 127.0.0.1:PORT` once
+// all --pool (10) connections are up. Each request is answered
+// `HTTP/1.0 200 OK` with the value as its body, or `502 Bad Gateway` when the
+// query fails (the database went away), and the connection is closed. It
+// exits cleanly (status 0) on SIGINT or SIGTERM.
+import mysql from 'mysql2';
+import { parseArgs } from 'node:util';
+import { createConnection, DefaultSelector, EVENT_READ, EVENT_WRITE, Reactor, sys } from '../lib/index.js';
+import { SELECTOR_CLASSES } from '../lib/backends.js';
+
+const BAD_GATEWAY = new TextEncoder().encode('HTTP/1.0 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
+
+function usage(message: string): never {
+  process.stderr.write(
+    `${message}\nusage: hello-db [--host 127.0.0.1] [--port 3306] [--user root] [--password ''] [--database '']\n` +
+      `                [--listen-host 127.0.0.1] [--listen-port 8000] [--pool 10] [--backend epoll|poll|select|io_uring|default]\n`,
+  );
+  process.exit(2);
+}
+
+function portNumber(value: string, name: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad ${name}: ${value}`);
+  return port;
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '3306' },
+        user: { type: 'string', default: 'root' },
+        password: { type: 'string', default: '' },
+        database: { type: 'string', default: '' },
+        'listen-host': { type: 'string', default: '127.0.0.1' },
+        'listen-port': { type: 'string', default: '8000' },
+        pool: { type: 'string', default: '10' },
+        backend: { type: 'string', default: 'default' },
+      },
+    });
+  } catch (err) {
+    usage((err as Error).message);
+  }
+})();
+const poolSize = Number(values.pool);
+if (!Number.isInteger(poolSize) || poolSize < 1) usage(`bad --pool: ${values.pool}`);
+const Selector = values.backend === 'default' ? DefaultSelector : SELECTOR_CLASSES[values.backend];
+if (Selector === undefined) usage(`unknown backend: ${values.backend}`);
+
+const reactor = new Reactor({ selector: new Selector() });
+// Handlers fire from Node's own loop, beside mysql2's timers and Promises.
+reactor.attach();
+reactor.on('error', (err) => console.error('hello-db:', err));
+
+const db = { host: values.host, port: portNumber(values.port, '--port') };
+const pool = mysql.createPool({
+  user: values.user,
+  password: values.password,
+  database: values.database || undefined,
+  connectionLimit: poolSize,
+  rowsAsArray: true,
+  // Each pool connection is a ReactorSocket; mysql2 sees a Duplex and
+  // speaks its protocol over it unchanged.
+  stream: () => createConnection(reactor, db).setNoDelay(true),
+});
+
+// Every client fd between accept and close, so that a stop closes them all.
+const open = new Set<number>();
+const request = new Uint8Array(4096);
+let listener = -1;
+
+function ok(value: unknown): Uint8Array {
+  const body = String(value);
+  return new TextEncoder().encode(`HTTP/1.0 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+function close(fd: number): void {
+  reactor.removeHandler(fd);
+  open.delete(fd);
+  sys.close(fd);
+}
+
+// A fresh connection's send buffer takes a short reply whole; if it ever
+// does not (-1), the rest waits for EVENT_WRITE.
+function reply(fd: number, bytes: Uint8Array, offset = 0): void {
+  if (!open.has(fd)) return; // closed by a stop meanwhile
+  try {
+    const n = sys.send(fd, bytes, offset);
+    if (n >= 0 && offset + n < bytes.length) return reply(fd, bytes, offset + n);
+    if (n < 0) {
+      const resume = (): void => {
+        reactor.removeHandler(fd);
+        reply(fd, bytes, offset);
+      };
+      reactor.addHandler(fd, resume, EVENT_WRITE);
+      return;
+    }
+  } catch {
+    // The client went away (ECONNRESET, EPIPE): nothing to answer.
+  }
+  close(fd);
+}
+
+function onRequest(fd: number): void {
+  let n: number;
+  try {
+    n = sys.recv(fd, request);
+  } catch {
+    return close(fd);
+  }
+  if (n === -1) return; // woken for nothing: wait again
+  if (n === 0) return close(fd); // closed before asking anything
+  // One read is the whole request (ab and curl send it in one segment);
+  // the fd needs no watching until the answer is sent.
+  reactor.removeHandler(fd);
+  pool.query('SELECT 1', (err, rows) => {
+    const row = (rows as unknown[][] | undefined)?.[0];
+    reply(fd, err || row === undefined ? BAD_GATEWAY : ok(row[0]));
+  });
+}
+
+function acceptAll(): void {
+  for (;;) {
+    const fd = sys.accept(listener);
+    if (fd < 0) return;
+    open.add(fd);
+    reactor.addHandler(fd, onRequest, EVENT_READ);
+  }
+}
+
+function stop(): void {
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (listener >= 0) {
+    reactor.removeHandler(listener);
+    sys.close(listener);
+    listener = -1;
+  }
+  for (const fd of [...open]) close(fd);
+  pool.end(() => {
+    reactor.close();
+  });
+}
+
+async function main(): Promise<void> {
+  // Open every pool connection before listening, so that the first requests
+  // measure queries rather than logins.
+  const connections = await Promise.all(
+    Array.from({ length: poolSize }, () => pool.promise().getConnection()),
+  );
+  for (const c of connections) c.release();
+
+  const host = values['listen-host'];
+  listener = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
+  sys.setsockopt(listener, sys.SOL_SOCKET, sys.SO_REUSEADDR, true);
+  sys.bind(listener, host, portNumber(values['listen-port'], '--listen-port'));
+  sys.listen(listener, sys.SOMAXCONN);
+  reactor.addHandler(listener, acceptAll, EVENT_READ);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const bound = sys.getsockname(listener);
+  if (!('port' in bound)) throw new Error('the listener has no IP address');
+  // Harnesses start the server with --listen-port 0 and read the port here.
+  console.log(`listening on ${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`);
+}
+
+main().catch((err) => {
+  console.error(`hello-db: ${(err as Error).message}`);
+  process.exit(1);
+});
