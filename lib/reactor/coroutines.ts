@@ -102,8 +102,9 @@ export class FdWaiters {
   }
 
   /** Drops `fd` before it is closed: unregisters it and fails its waiters
-   * with `err`, so nobody waits forever on a closed fd. */
-  forget(fd: number, err: unknown): void {
+   * with `makeError()`, so nobody waits forever on a closed fd. (A factory:
+   * an Error captures a stack trace, too dear to build for every close.) */
+  forget(fd: number, makeError: () => unknown): void {
     const slot = this.#slots.get(fd);
     if (slot === undefined) return;
     this.#slots.delete(fd);
@@ -111,8 +112,8 @@ export class FdWaiters {
     slot.reader = slot.writer = null;
     if (slot.registered !== 0) this.reactor.removeHandler(fd);
     slot.registered = 0;
-    reader?.fail(err);
-    writer?.fail(err);
+    if (reader !== null) reader.fail(makeError());
+    if (writer !== null) writer.fail(makeError());
   }
 
   #ready(fd: number, events: number): void {
@@ -265,13 +266,9 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   #waitTimer: Handle | null = null;
   #waitFuture: Future<unknown> | null = null;
   #waitToken = 0;
-  readonly #resumeTimer = (): void => this.#step(undefined, false);
-  readonly #onFutureDone = (f: Future<unknown>): void => {
-    if (this.#waitFuture !== f) return;
-    this.#waitFuture = null;
-    this.#waitKind = WaitKind.None;
-    this.#resumeWith(f);
-  };
+  // Made on first use: most tasks never sleep or wait for another task.
+  #resumeTimer: (() => void) | null = null;
+  #onFutureDone: ((f: Future<unknown>) => void) | null = null;
 
   constructor(
     readonly reactor: Reactor,
@@ -350,6 +347,7 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
             return;
           }
           if (y instanceof SleepWait) {
+            this.#resumeTimer ??= () => this.#step(undefined, false);
             this.#waitTimer = this.reactor.callLater(y.ms, this.#resumeTimer);
             this.#waitKind = WaitKind.Timer;
             return;
@@ -359,6 +357,12 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
             if (!y.done) {
               this.#waitKind = WaitKind.Future;
               this.#waitFuture = y;
+              this.#onFutureDone ??= (f: Future<unknown>): void => {
+                if (this.#waitFuture !== f) return;
+                this.#waitFuture = null;
+                this.#waitKind = WaitKind.None;
+                this.#resumeWith(f);
+              };
               y.addDoneCallback(this.#onFutureDone);
               return;
             }
@@ -406,7 +410,7 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
         this.#waitTimer = null;
         break;
       case WaitKind.Future:
-        this.#waitFuture?.removeDoneCallback(this.#onFutureDone);
+        if (this.#onFutureDone !== null) this.#waitFuture?.removeDoneCallback(this.#onFutureDone);
         this.#waitFuture = null;
         break;
       case WaitKind.Promise:

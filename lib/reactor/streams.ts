@@ -39,6 +39,7 @@ export class Op<T> implements PromiseLike<T> {
 }
 
 const EMPTY = new Uint8Array(0);
+const streamClosed = () => reactorError('ERR_STREAM_CLOSED', 'the stream was closed');
 // The result of a write that need not wait: nothing to do either way.
 const DONE = new Op<void>(function* () {});
 const encoder = new TextEncoder();
@@ -311,7 +312,7 @@ export class FdStream implements FdWaiter {
     this.#closed = true;
     this.#buf = new Uint8Array(0);
     this.#start = this.#end = 0;
-    this.#reactor.fdWaiters.forget(this.fd, reactorError('ERR_STREAM_CLOSED', 'the stream was closed'));
+    this.#reactor.fdWaiters.forget(this.fd, streamClosed);
     this.#wakeDrainers();
     if (this.#closeFd) sys.close(this.fd);
   }
