@@ -81,9 +81,23 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
   return { reactor, address: server.address };
 }
 
+// The parent as it was at start-up, before anything could delay us.
+const PARENT = process.ppid;
+/** How often a worker checks that its parent is still there. */
+const ORPHAN_CHECK_MS = 1000;
+
 function runServer(listenPort: number, reusePort: boolean, announce: (address: string) => void): void {
   const { reactor, address } = serve(listenPort, reusePort);
   announce(address);
+  if (values.worker) {
+    // A worker whose parent died (even by SIGKILL, which it cannot pass
+    // on) exits too, instead of serving the port forever.
+    const check = (): void => {
+      if (process.ppid !== PARENT) process.exit(0);
+      reactor.callLater(ORPHAN_CHECK_MS, check);
+    };
+    reactor.callLater(ORPHAN_CHECK_MS, check);
+  }
   if (style === 'async') reactor.attach();
   else reactor.run();
 }

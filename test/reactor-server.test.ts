@@ -11,8 +11,19 @@ import { type FdStream, Reactor, sys } from '../lib/index.js';
 const dist = (p: string) => fileURLToPath(new URL(`../dist/${p}`, import.meta.url));
 const children: ChildProcess[] = [];
 
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGKILL');
+// SIGTERM, not SIGKILL: the multi-worker hello passes it on to its workers,
+// which would otherwise outlive it.
+afterEach(async () => {
+  await Promise.all(
+    children.splice(0).map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
 });
 
 /** Starts a server program with --port 0 and resolves to its port. */
