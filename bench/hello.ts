@@ -7,14 +7,14 @@
 // over the rounds, and each as a ratio to the C epoll server measured in the
 // same round.
 //
-//   node dist/bench/hello.js [--requests 20000] [--concurrency 10] [--rounds 5] [--servers epoll,c-epoll,...]
+//   node dist/bench/hello.js [--requests 20000] [--concurrency 10] [--rounds 5] [--clock stat|sched] [--servers epoll,c-epoll,...]
 //
 // Needs `ab` (Debian: apache2-utils) and a C compiler for the reference server.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs, promisify } from 'node:util';
 import { helloServers, type HelloServer } from './lib/hello-servers.js';
-import { pinned, startServer, statCpuUs, type ServerProcess } from './lib/proc.js';
+import { cpuTimeUs, pinned, startServer, statCpuUs, type ServerProcess } from './lib/proc.js';
 import { fmt, median, summarize } from './lib/stats.js';
 
 const run = promisify(execFile);
@@ -53,16 +53,26 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '3000' },
       servers: { type: 'string' },
+      // stat: utime + stime from /proc/PID/stat (10 ms ticks); sched: the
+      // scheduler's nanosecond run time, for runs too short for ticks.
+      clock: { type: 'string', default: 'stat' },
+      extra: { type: 'string' },
     },
   });
   const requests = Number(values.requests);
   const concurrency = Number(values.concurrency);
   const rounds = Number(values.rounds);
   const warmup = Number(values.warmup);
+  const cpuUs = values.clock === 'sched' ? cpuTimeUs : statCpuUs;
   if (!existsSync('/usr/bin/ab')) throw new Error('ab is missing: apt-get install apache2-utils');
 
   const wanted = values.servers?.split(',');
   const chosen = helloServers().filter((s) => wanted === undefined || wanted.includes(s.name));
+  // Extra servers to compare, as NAME=SCRIPT (a Node program taking --port).
+  for (const extra of values.extra?.split(',') ?? []) {
+    const [name, script] = extra.split('=') as [string, string];
+    chosen.push({ name, kind: 'hand-written loop', command: async () => [process.execPath, [script, '--port', '0']] });
+  }
   const running: Array<{ spec: HelloServer; server: ServerProcess; m: Measurement }> = [];
   // Interrupted, it still stops every server it started.
   const interrupt = () => void Promise.all(running.map(({ server }) => server.stop())).then(() => process.exit(130));
@@ -80,9 +90,9 @@ async function main(): Promise<void> {
       // Rotate the order so that no server always runs first or last.
       for (let k = 0; k < running.length; k++) {
         const { server, m } = running[(k + round) % running.length]!;
-        const before = statCpuUs(server.pid);
+        const before = cpuUs(server.pid);
         const r = await ab(server.url, requests, concurrency);
-        const after = statCpuUs(server.pid);
+        const after = cpuUs(server.pid);
         m.cpuUsPerRequest.push((after - before) / requests);
         m.requestsPerSecond.push(r.requestsPerSecond);
         m.failed += r.failed + (requests - r.complete);
