@@ -168,7 +168,7 @@ class IoUringBackend final : public Backend {
     if (fcntl(fd, F_GETFD) < 0) return Fail(errno, "fcntl");
     if (static_cast<size_t>(fd) >= slots_.size()) slots_.resize(static_cast<size_t>(fd) + 1);
     Slot& s = slots_[fd];
-    s = Slot{};
+    s = Slot{s.dirty};  // still listed in dirty_ if it was: listed once at most
     s.registered = true;
     s.interest = events;
     s.trigger = trigger;
@@ -198,7 +198,9 @@ class IoUringBackend final : public Backend {
     if (s == nullptr) return Ok();
     bool armed = s->armed;
     uint64_t user_data = s->user_data;
-    *s = Slot{};
+    // Stays listed in dirty_ if it was (ArmDirty skips unregistered fds), so
+    // that register/unregister cycles between waits never grow the list.
+    *s = Slot{s->dirty};
     if (!armed) return Ok();
     SysError e = QueueCancel(user_data);
     if (e) return e;
@@ -267,9 +269,9 @@ class IoUringBackend final : public Backend {
 
  private:
   struct Slot {
+    bool dirty = false;  // listed in dirty_: to be armed by the next Wait
     bool registered = false;
     bool armed = false;  // a poll request with `user_data` is in flight
-    bool dirty = false;  // listed in dirty_: to be armed by the next Wait
     Trigger trigger = Trigger::kLevel;
     uint32_t interest = 0;
     uint64_t user_data = 0;

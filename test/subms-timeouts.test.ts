@@ -6,6 +6,7 @@ import { EVENT_READ } from '../lib/index.js';
 import { BACKENDS, socketpair, track } from './helpers.js';
 
 const RUNS = 21;
+const sanitized = /asan|ubsan/.test(process.env['LD_PRELOAD'] ?? '');
 
 describe.each(BACKENDS)('$name', ({ create }) => {
   it('select(0.25) waits at least 0.25 ms, and far less than a whole millisecond', () => {
@@ -20,9 +21,12 @@ describe.each(BACKENDS)('$name', ({ create }) => {
     }
     // The lower bound holds for every call: a wait never ends early.
     for (const ms of waits) expect(ms).toBeGreaterThanOrEqual(0.25);
-    // The upper bound is loose (a shared, noisy machine): the median stays
-    // well below the 1 ms that rounding up to whole milliseconds would give.
-    const median = waits.sort((x, y) => x - y)[RUNS >> 1]!;
-    expect(median).toBeLessThan(0.9);
+    waits.sort((x, y) => x - y);
+    // Not rounded up to whole milliseconds: a rounded wait never returns
+    // before 1 ms, so a single shorter one proves it, whatever the load.
+    expect(waits[0]).toBeLessThan(0.9);
+    // And typically far below it. A loose bound (a shared, noisy machine),
+    // left out under a sanitizer, which slows every call several times.
+    if (!sanitized) expect(waits[RUNS >> 1]).toBeLessThan(0.9);
   });
 });
