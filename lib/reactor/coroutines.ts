@@ -223,7 +223,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /** Settles once; later calls are ignored. Returns whether anyone was waiting. */
-  protected settle(state: Exclude<State, 'pending'>, value: T | undefined, error: unknown, report: (err: unknown) => void): boolean {
+  protected settle(state: Exclude<State, 'pending'>, value: T | undefined, error: unknown, reporter: ErrorReporter): boolean {
     if (this.#state !== 'pending') return true;
     this.#state = state;
     this.#value = value;
@@ -234,7 +234,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       try {
         fn(this);
       } catch (err) {
-        report(err);
+        reporter.reportError(err);
       }
     }
     return observers.length > 0;
@@ -244,17 +244,24 @@ export class Future<T = unknown> implements PromiseLike<T> {
 /** A Future settled by hand: resolve() or reject(). */
 export class Deferred<T = unknown> extends Future<T> {
   resolve(value: T): void {
-    this.settle('fulfilled', value, undefined, reportToConsole);
+    this.settle('fulfilled', value, undefined, consoleReporter);
   }
 
   reject(error: unknown): void {
-    this.settle('rejected', undefined, error, reportToConsole);
+    this.settle('rejected', undefined, error, consoleReporter);
   }
 }
 
-function reportToConsole(err: unknown): void {
-  console.error('node-selectors: uncaught error in a done callback:', err);
+/** Where an exception thrown by a done callback goes (a Reactor is one). */
+interface ErrorReporter {
+  reportError(err: unknown): void;
 }
+
+const consoleReporter: ErrorReporter = {
+  reportError(err: unknown): void {
+    console.error('node-selectors: uncaught error in a done callback:', err);
+  },
+};
 
 /** A running coroutine. Yield it from another coroutine or await it to get
  * its result; cancel() throws a CancelledError where it waits. */
@@ -423,11 +430,10 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   }
 
   #finish(state: Exclude<State, 'pending'>, value: T | undefined, error: unknown): void {
-    const report = (err: unknown) => this.reactor.reportError(err);
-    const observed = this.settle(state, value, error, report);
+    const observed = this.settle(state, value, error, this.reactor);
     // Nobody is waiting for this result: report the failure rather than
     // let it vanish. A cancellation is not a failure.
-    if (state === 'rejected' && !observed) report(error);
+    if (state === 'rejected' && !observed) this.reactor.reportError(error);
   }
 }
 

@@ -99,7 +99,7 @@ export class FdStream implements FdWaiter {
     this.#closeFd = options.closeFd ?? true;
     checkCount(this.highWaterMark, 'highWaterMark', 1);
     checkCount(this.#readSize, 'readSize', 1);
-    this.#buf = new Uint8Array(0);
+    this.#buf = EMPTY; // allocated by the first read
     this.#readable = reactor.readable(fd);
   }
 
@@ -310,7 +310,7 @@ export class FdStream implements FdWaiter {
   #release(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#buf = new Uint8Array(0);
+    this.#buf = EMPTY;
     this.#start = this.#end = 0;
     this.#reactor.fdWaiters.forget(this.fd, streamClosed);
     this.#wakeDrainers();
