@@ -18,7 +18,7 @@
 // runs: quick.md), the same as JSON, and PNG charts beside them.
 //
 //   npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]
-//                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-servers]
+//                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-servers] [--skip-db]
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -32,6 +32,7 @@ import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/
 import { cpuTimeUs, pinned, startServer, type ServerProcess } from './lib/proc.js';
 import { fmt, ratio, summarize, type Summary } from './lib/stats.js';
 import { microTables, type MicroResult, type MicroRow } from './micro.js';
+import { runDbBench, type DbReport } from './db.js';
 
 /** A run whose load generator used more of its core than this was limited by it. */
 const SATURATED = 0.85;
@@ -46,6 +47,8 @@ interface Config {
   warmup: number;
   micro: boolean;
   hello: boolean;
+  /** The database round trip (bench/db.ts). */
+  db: boolean;
   serverCpu?: number;
   clientCpu?: number;
   command: string;
@@ -64,13 +67,14 @@ function parseConfig(argv: string[]): Config {
       warmup: { type: 'string' },
       'skip-micro': { type: 'boolean', default: false },
       'skip-servers': { type: 'boolean', default: false },
+      'skip-db': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
       'usage: npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]\n' +
-        '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-servers]\n',
+        '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-servers] [--skip-db]\n',
     );
     process.exit(0);
   }
@@ -94,6 +98,7 @@ function parseConfig(argv: string[]): Config {
     warmup: int('warmup', values.warmup, quick ? 1000 : 5000),
     micro: !values['skip-micro'],
     hello: !values['skip-servers'],
+    db: !values['skip-db'],
     // Server on CPU 0, load generator on CPU 1; with one core, no pinning.
     serverCpu: cores >= 2 ? 0 : undefined,
     clientCpu: cores >= 2 ? 1 : undefined,
@@ -448,6 +453,7 @@ interface Report {
   runs: ServerResult[];
   loadgens: LoadgenComparison[];
   micro?: MicroResult;
+  db?: DbReport;
   checks: Check[];
   skipped: string[];
 }
@@ -466,6 +472,7 @@ function markdown(report: Report, charts: { server?: string; curve?: string }): 
     if (charts.server) parts.push('', `![server CPU µs per request](${charts.server})`);
     if (report.loadgens.length) parts.push('', '## Load generators', '', loadgenTable(cfg, report.loadgens));
   }
+  if (report.db && report.db.rows.length) parts.push('', '## Database round trip', '', report.db.markdown);
   if (report.micro) {
     parts.push('', '## Selector micro-benchmarks', '', microTables(report.micro));
     if (charts.curve) parts.push('', `![select() cost against registered fds](${charts.curve})`);
@@ -479,6 +486,18 @@ function markdown(report: Report, charts: { server?: string; curve?: string }): 
     for (const s of report.skipped) parts.push(`- ${s}`);
   }
   return `${parts.join('\n')}\n`;
+}
+
+/** The database target: the reactor with ReactorSocket below node:net + mysql2. */
+function dbChecks(db: DbReport): Check[] {
+  const cpu = (prefix: string) => {
+    const row = db.rows.find((r) => r.name.startsWith(prefix) && r.cpuUsPerRequest.length > 0);
+    return row ? summarize(row.cpuUsPerRequest).median : undefined;
+  };
+  const ours = cpu('reactor');
+  const net = cpu('node:net');
+  if (ours === undefined || net === undefined) return [];
+  return [{ ok: ours < net, text: `reactor + mysql2 over ReactorSocket below node:net + mysql2 in CPU µs/request: ${fmt(ours)} vs ${fmt(net)} (${ratio(ours, net)})` }];
 }
 
 function curvePoints(micro: MicroResult): CurvePoint[] {
@@ -508,6 +527,19 @@ async function main(): Promise<void> {
   const micro = cfg.micro ? await runMicroPinned(cfg) : undefined;
   const { results, loadgens } = cfg.hello ? await runServers(cfg, skipped) : { results: [], loadgens: [] };
   const summaries = results.map(summarizeServer);
+  // Node servers are warmed with at least 20,000 requests here: with a
+  // database round trip per request, the JIT is still settling before that.
+  const db = cfg.db
+    ? await runDbBench({
+        requests: cfg.requests,
+        runs: cfg.runs,
+        warmup: cfg.quick ? cfg.warmup : Math.max(cfg.warmup, 20_000),
+        concurrency: cfg.concurrency,
+        loadgen: cfg.loadgen === 'wrk' ? 'embedded' : cfg.loadgen,
+        log: progress,
+      })
+    : undefined;
+  if (db) skipped.push(...db.skipped);
   machine.loadAverage.push(loadAverage1());
 
   const report: Report = {
@@ -520,6 +552,10 @@ async function main(): Promise<void> {
     skipped,
   };
   if (micro) report.micro = micro;
+  if (db) {
+    report.db = db;
+    report.checks.push(...dbChecks(db));
+  }
 
   const dir = join(packageRoot(), 'bench', 'results');
   await mkdir(dir, { recursive: true });
