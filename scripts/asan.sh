@@ -5,17 +5,10 @@
 # Leak detection is off: LeakSanitizer reports Node's own allocations that
 # live until exit; valgrind (scripts/valgrind.sh) checks the addon for leaks.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d -t node-selectors-asan.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-cp -r "$root/binding.gyp" "$root/native" "$work/"
-ln -s "$root/node_modules" "$work/node_modules"
-(cd "$work" && NODE_SELECTORS_SANITIZE=1 npm exec --no -- node-gyp rebuild >/dev/null)
+source "$(dirname "$0")/scratch-build.sh"
+NODE_SELECTORS_SANITIZE=1 scratch_build asan
 addon="$work/build/Release/selectors.node"
 [ "$(nm -u "$addon" | grep -c __asan_)" -gt 0 ] || { echo "asan: the addon was not instrumented" >&2; exit 1; }
-
-(cd "$root" && npx tsc -p tsconfig.json)
 cd "$root"
 NODE_SELECTORS_ADDON="$addon" \
 LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" \

@@ -3,13 +3,8 @@
 # the addon (in a scratch directory), and fails on any invalid access or on
 # memory definitely lost from the addon's own code.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d -t node-selectors-valgrind.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cp -r "$root/binding.gyp" "$root/native" "$work/"
-ln -s "$root/node_modules" "$work/node_modules"
-(cd "$work" && npm exec --no -- node-gyp rebuild --debug >/dev/null)
-(cd "$root" && npx tsc -p tsconfig.json)
+source "$(dirname "$0")/scratch-build.sh"
+scratch_build valgrind --debug
 
 log="$work/valgrind.log"
 NODE_SELECTORS_ADDON="$work/build/Debug/selectors.node" \
