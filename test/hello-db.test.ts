@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fdCount, startServer, type ServerProcess } from '../bench/lib/proc.js';
+import { fdCount, settledFdCount, startServer, type ServerProcess } from '../bench/lib/proc.js';
 import { MARIADB_MISSING, startMariaDb, withMariaDb, type MariaDb } from './fixtures/mariadb.js';
 
 const HELLO_DB = fileURLToPath(new URL('../dist/examples/hello-db.js', import.meta.url));
@@ -40,16 +40,6 @@ function get(port: number): Promise<Answer> {
   });
 }
 
-async function settle(pid: number, expected: number, ms = 5000): Promise<number> {
-  const deadline = Date.now() + ms;
-  let n = fdCount(pid);
-  while (n !== expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-    n = fdCount(pid);
-  }
-  return n;
-}
-
 async function start(): Promise<{ db: MariaDb; server: ServerProcess }> {
   db = await startMariaDb();
   server = await startServer(
@@ -69,7 +59,7 @@ describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('hello-db server'), (
       answers.push(...(await Promise.all(Array.from({ length: 10 }, () => get(server.port)))));
     }
     expect(answers.filter((a) => a.status !== 200 || a.body !== '1')).toEqual([]);
-    expect(await settle(server.pid, before)).toBe(before);
+    expect(await settledFdCount(server.pid, before)).toBe(before);
     expect(await server.stop()).toBe(0);
   }, 120_000);
 
@@ -96,7 +86,7 @@ describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('hello-db server'), (
     const after = await Promise.all(Array.from({ length: 20 }, () => get(server.port)));
     expect(after.map((a) => a.status)).toEqual(Array(20).fill(502));
     // The 10 pool connections are gone; nothing else is left open.
-    expect(await settle(server.pid, before - 10)).toBe(before - 10);
+    expect(await settledFdCount(server.pid, before - 10)).toBe(before - 10);
     expect(await server.stop()).toBe(0);
   }, 120_000);
 });

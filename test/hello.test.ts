@@ -6,7 +6,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fdCount, startServer, type ServerProcess } from '../bench/lib/proc.js';
+import { fdCount, settledFdCount, startServer, type ServerProcess } from '../bench/lib/proc.js';
 import { BACKENDS } from './helpers.js';
 
 const HELLO = fileURLToPath(new URL('../dist/examples/hello.js', import.meta.url));
@@ -32,16 +32,6 @@ function get(port: number): Promise<{ res: IncomingMessage; body: string }> {
   });
 }
 
-async function settle(pid: number, expected: number, ms = 5000): Promise<number> {
-  const deadline = Date.now() + ms;
-  let n = fdCount(pid);
-  while (n !== expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-    n = fdCount(pid);
-  }
-  return n;
-}
-
 describe.each(BACKENDS.map((b) => (b.name === 'DefaultSelector' ? 'default' : b.name)))('hello server --backend %s', (backend) => {
   it(`answers ${REQUESTS} sequential requests with zero errors and leaks no fd`, async () => {
     server = await startServer(process.execPath, [HELLO, '--backend', backend, '--port', '0']);
@@ -59,7 +49,7 @@ describe.each(BACKENDS.map((b) => (b.name === 'DefaultSelector' ? 'default' : b.
     expect(errors).toBe(0);
     // The server closes each connection right after answering; give the
     // last close a moment to land before counting.
-    expect(await settle(server.pid, before)).toBe(before);
+    expect(await settledFdCount(server.pid, before)).toBe(before);
     expect(await server.stop()).toBe(0);
   });
 });
