@@ -17,6 +17,7 @@
 // exits cleanly (status 0) on SIGINT or SIGTERM.
 import mysql from 'mysql2';
 import { parseArgs } from 'node:util';
+import { DB_OPTIONS, portNumber } from './db-options.js';
 import { createConnection, DefaultSelector, EVENT_READ, EVENT_WRITE, Reactor, sys } from '../lib/index.js';
 import { SELECTOR_CLASSES } from '../lib/backends.js';
 
@@ -30,26 +31,18 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function portNumber(value: string, name: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad ${name}: ${value}`);
-  return port;
+function port(value: string, name: string): number {
+  try {
+    return portNumber(value, name);
+  } catch (err) {
+    usage((err as Error).message);
+  }
 }
 
 const { values } = (() => {
   try {
     return parseArgs({
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '3306' },
-        user: { type: 'string', default: 'root' },
-        password: { type: 'string', default: '' },
-        database: { type: 'string', default: '' },
-        'listen-host': { type: 'string', default: '127.0.0.1' },
-        'listen-port': { type: 'string', default: '8000' },
-        pool: { type: 'string', default: '10' },
-        backend: { type: 'string', default: 'default' },
-      },
+      options: { ...DB_OPTIONS, backend: { type: 'string', default: 'default' } },
     });
   } catch (err) {
     usage((err as Error).message);
@@ -65,7 +58,7 @@ const reactor = new Reactor({ selector: new Selector() });
 reactor.attach();
 reactor.on('error', (err) => console.error('hello-db:', err));
 
-const db = { host: values.host, port: portNumber(values.port, '--port') };
+const db = { host: values.host, port: port(values.port, '--port') };
 const pool = mysql.createPool({
   user: values.user,
   password: values.password,
@@ -166,7 +159,7 @@ async function main(): Promise<void> {
   const host = values['listen-host'];
   listener = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
   sys.setsockopt(listener, sys.SOL_SOCKET, sys.SO_REUSEADDR, true);
-  sys.bind(listener, host, portNumber(values['listen-port'], '--listen-port'));
+  sys.bind(listener, host, port(values['listen-port'], '--listen-port'));
   sys.listen(listener, sys.SOMAXCONN);
   reactor.addHandler(listener, acceptAll, EVENT_READ);
   process.on('SIGINT', stop);

@@ -5,6 +5,7 @@
 // warm-up before listening, and the replies.
 import mysql from 'mysql2';
 import { parseArgs } from 'node:util';
+import { DB_OPTIONS, portNumber } from '../../examples/db-options.js';
 
 export interface DbServerOptions {
   listenHost: string;
@@ -12,31 +13,16 @@ export interface DbServerOptions {
   pool: mysql.PoolOptions;
 }
 
-function port(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new RangeError(`bad ${name}: ${value}`);
-  return n;
-}
-
 export function dbServerOptions(): DbServerOptions {
   const { values } = parseArgs({
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '3306' },
-      user: { type: 'string', default: 'root' },
-      password: { type: 'string', default: '' },
-      database: { type: 'string', default: '' },
-      'listen-host': { type: 'string', default: '127.0.0.1' },
-      'listen-port': { type: 'string', default: '8000' },
-      pool: { type: 'string', default: '10' },
-    },
+    options: DB_OPTIONS,
   });
   return {
     listenHost: values['listen-host'],
-    listenPort: port(values['listen-port'], '--listen-port'),
+    listenPort: portNumber(values['listen-port'], '--listen-port'),
     pool: {
       host: values.host,
-      port: port(values.port, '--port'),
+      port: portNumber(values.port, '--port'),
       user: values.user,
       password: values.password,
       database: values.database || undefined,
