@@ -7,7 +7,7 @@
 //   const loadgen = await compileC('loadgen', { libs: ['-lpthread'] });
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -43,6 +43,16 @@ async function mtime(path: string): Promise<number | undefined> {
   }
 }
 
+/** The newest modification time of a program's source and of the headers
+ * beside it (bench/c/*.h, which the servers share), so that a change to a
+ * header rebuilds every program. */
+async function newestInput(source: string): Promise<number> {
+  const dir = dirname(source);
+  const headers = (await readdir(dir)).filter((f) => f.endsWith('.h')).map((f) => join(dir, f));
+  const times = await Promise.all([source, ...headers].map(mtime));
+  return Math.max(...times.map((t) => t ?? 0));
+}
+
 /** Compiles bench/c/NAME.c (if its binary is missing or older) and resolves
  * to the binary's path. CC overrides the compiler, as in make. */
 export async function compileC(name: string, options: CompileOptions = {}): Promise<string> {
@@ -51,8 +61,8 @@ export async function compileC(name: string, options: CompileOptions = {}): Prom
   const source = join(root, 'bench', 'c', `${name}.c`);
   const binDir = join(root, 'bench', 'bin');
   const binary = join(binDir, name);
-  const sourceTime = await mtime(source);
-  if (sourceTime === undefined) throw new Error(`no such C program: ${source}`);
+  if ((await mtime(source)) === undefined) throw new Error(`no such C program: ${source}`);
+  const sourceTime = await newestInput(source);
   const binaryTime = await mtime(binary);
   if (!options.force && binaryTime !== undefined && binaryTime >= sourceTime) return binary;
 

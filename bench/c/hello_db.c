@@ -35,6 +35,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server.h"
+
 static const char QUERY[] = "SELECT 1";
 static const char BAD_GATEWAY[] = "HTTP/1.0 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
 
@@ -65,11 +67,6 @@ static int free_count;
 /* Clients that asked while every connection was busy, oldest first. */
 static int *waiting;
 static size_t waiting_cap, waiting_head, waiting_len;
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
 
 static void ctl(int op, int fd, uint32_t interest, uint64_t data) {
   struct epoll_event ev = {.events = interest, .data.u64 = data};
@@ -260,21 +257,10 @@ int main(int argc, char **argv) {
     free_dbs[free_count++] = i;
   }
 
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-    fprintf(stderr, "not an IPv4 address: %s\n", host);
-    return 2;
-  }
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (listener < 0) die("socket");
-  int on = 1;
-  if (setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0) die("setsockopt");
-  if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) < 0) die("bind");
-  if (listen(listener, SOMAXCONN) < 0) die("listen");
-  socklen_t len = sizeof(addr);
-  if (getsockname(listener, (struct sockaddr *)&addr, &len) < 0) die("getsockname");
+  int bound_port;
+  int listener = open_listener(host, port, &bound_port);
   ctl(EPOLL_CTL_ADD, listener, EPOLLIN, tag(LISTENER, 0));
-  printf("listening on %s:%d\n", host, ntohs(addr.sin_port));
+  printf("listening on %s:%d\n", host, bound_port);
   fflush(stdout);
 
   struct epoll_event events[256];

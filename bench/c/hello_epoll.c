@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server.h"
+
 static const char REPLY[] = "HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world";
 
 /* The interest travels in the event data next to the fd, as in the addon's
@@ -33,11 +35,6 @@ static uint64_t tag(int fd, uint32_t interest) { return (uint64_t)interest << 32
 
 static volatile sig_atomic_t stopping = 0;
 static void on_signal(int sig) { (void)sig; stopping = 1; }
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
 
 static void ctl(int ep, int op, int fd, uint32_t interest) {
   struct epoll_event ev = {.events = interest, .data.u64 = tag(fd, interest)};
@@ -66,24 +63,13 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-    fprintf(stderr, "not an IPv4 address: %s\n", host);
-    return 2;
-  }
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (listener < 0) die("socket");
-  int on = 1;
-  if (setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0) die("setsockopt");
-  if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) < 0) die("bind");
-  if (listen(listener, SOMAXCONN) < 0) die("listen");
-  socklen_t len = sizeof(addr);
-  if (getsockname(listener, (struct sockaddr *)&addr, &len) < 0) die("getsockname");
+  int bound_port;
+  int listener = open_listener(host, port, &bound_port);
 
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
   ctl(ep, EPOLL_CTL_ADD, listener, EPOLLIN);
-  printf("listening on %s:%d\n", host, ntohs(addr.sin_port));
+  printf("listening on %s:%d\n", host, bound_port);
   fflush(stdout);
 
   char request[4096];
