@@ -17,9 +17,8 @@ export interface NativeSelector {
   add(fd: number, events: number, trigger: NativeTrigger): void;
   modify(fd: number, events: number, trigger: NativeTrigger): void;
   remove(fd: number): void;
-  /** Blocks up to `timeoutMs` (negative: no limit); returns the number of
-   * (fd, events) pairs written to the buffer given to `setBuffer`. */
-  wait(timeoutMs: number): number;
+  /** This selector's number for `wait(slot, timeoutMs)`. */
+  slot(): number;
   setBuffer(buffer: Int32Array): void;
   supports(trigger: NativeTrigger): boolean;
   fileno(): number;
@@ -105,6 +104,11 @@ export interface NativeWatcher {
 
 export interface NativeBinding {
   Selector: new (backend: string) => NativeSelector;
+  /** Blocks the selector in `slot` up to `timeoutMs` (negative: no limit);
+   * returns the number of (fd, events) pairs written to the buffer given to
+   * its `setBuffer`. A function of the module rather than a method: it finds
+   * the selector by index instead of unwrapping `this` on every wait. */
+  wait(slot: number, timeoutMs: number): number;
   /** Wakes the selector a handle names, from any thread; false once it is closed. */
   wakeup(handle: number): boolean;
   /** `kernelFd` >= 0: watch that fd with libuv; -1: a helper thread waits in

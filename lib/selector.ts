@@ -83,6 +83,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   readyEvents: Int32Array;
 
   #native: NativeSelector | null;
+  readonly #slot: number;
   /** The backend's answer per trigger, asked once: register is on a
    * server's hot path (once per connection) and each native call costs. */
   readonly #supports: Array<boolean | undefined> = [];
@@ -95,6 +96,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
       throw codedError('ERR_BACKEND_UNAVAILABLE', `backend '${backend}' is not available on this platform`);
     }
     this.#native = new binding.Selector(backend);
+    this.#slot = this.#native.slot();
     this.readyEvents = new Int32Array(2 * INITIAL_CAPACITY);
     this.#native.setBuffer(this.readyEvents);
     this.#view = new KeyMapView(() => this.checkOpen(), this.#keys);
@@ -168,8 +170,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   /** The allocation-free form of `select`: waits, fills `readyEvents` with
    * (fd, events) pairs and returns how many. */
   selectRaw(timeoutMs?: number | null): number {
-    const native = this.checkOpen();
-    return native.wait(toNativeTimeout(timeoutMs));
+    if (this.#native === null) this.checkOpen();
+    return binding.wait(this.#slot, toNativeTimeout(timeoutMs));
   }
 
   getKey(fileobj: FileObject): SelectorKey<T> {

@@ -52,33 +52,44 @@ export interface UnixAddress {
 
 export type SocketAddress = InetAddress | UnixAddress;
 
-/** Checks buf/offset/length and returns the length to use. */
-function checkRange(buf: unknown, offset: number | undefined, length: number | undefined): [number, number] {
+// The checks of buf/offset/length, split so that the common case inlines
+// into read/write/recv/send without allocating: each returns a number, and
+// the messages are built only when a check fails.
+
+/** Checks buf and offset; returns the offset to use. */
+function checkOffset(buf: unknown, offset: number | undefined): number {
   if (!(buf instanceof Uint8Array)) {
     throw codedTypeError('ERR_INVALID_ARG_TYPE', `buf must be a Uint8Array, got ${describe(buf)}`);
   }
-  const off = offset ?? 0;
-  if (typeof off !== 'number' || !Number.isInteger(off) || off < 0 || off > buf.length) {
+  if (offset === undefined) return 0;
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset > buf.length) {
     throw codedRangeError('ERR_OUT_OF_RANGE', `offset must be an integer in [0, ${buf.length}], got ${describe(offset)}`);
   }
-  const len = length ?? buf.length - off;
-  if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || off + len > buf.length) {
+  return offset;
+}
+
+/** Checks length against the buffer after `off`; returns the length to use. */
+function checkLength(buf: Uint8Array, off: number, length: number | undefined): number {
+  if (length === undefined) return buf.length - off;
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || off + length > buf.length) {
     throw codedRangeError('ERR_OUT_OF_RANGE', `length must be an integer in [0, ${buf.length - off}], got ${describe(length)}`);
   }
-  return [off, len];
+  return length;
 }
 
 /** Reads into buf[offset, offset + length): bytes read, 0 at end of stream, -1 if it would block. */
 export function read(fd: number, buf: Uint8Array, offset?: number, length?: number): number {
   checkFd(fd);
-  const [off, len] = checkRange(buf, offset, length);
+  const off = checkOffset(buf, offset);
+  const len = checkLength(buf, off, length);
   return native.read(fd, buf, off, len);
 }
 
 /** Writes buf[offset, offset + length): bytes written, or -1 if it would block. */
 export function write(fd: number, buf: Uint8Array, offset?: number, length?: number): number {
   checkFd(fd);
-  const [off, len] = checkRange(buf, offset, length);
+  const off = checkOffset(buf, offset);
+  const len = checkLength(buf, off, length);
   return native.write(fd, buf, off, len);
 }
 
@@ -243,7 +254,8 @@ export function getsockopt(fd: number, level: number, option: number): number {
  * kernel says EINVAL if none is pending) and MSG_PEEK. */
 export function recv(fd: number, buf: Uint8Array, offset?: number, length?: number, flags = 0): number {
   checkFd(fd);
-  const [off, len] = checkRange(buf, offset, length);
+  const off = checkOffset(buf, offset);
+  const len = checkLength(buf, off, length);
   checkFlags(flags);
   return native.recv(fd, buf, off, len, flags);
 }
@@ -253,7 +265,8 @@ export function recv(fd: number, buf: Uint8Array, offset?: number, length?: numb
  * sends the last byte as TCP urgent data. */
 export function send(fd: number, buf: Uint8Array, offset?: number, length?: number, flags = 0): number {
   checkFd(fd);
-  const [off, len] = checkRange(buf, offset, length);
+  const off = checkOffset(buf, offset);
+  const len = checkLength(buf, off, length);
   checkFlags(flags);
   return native.send(fd, buf, off, len, flags);
 }

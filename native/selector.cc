@@ -11,6 +11,20 @@ namespace {
 
 constexpr double kMaxTimeoutNs = 9.0e18;  // below INT64_MAX: "practically forever"
 
+// The addon's per-environment data.
+struct AddonData {
+  std::shared_ptr<SelectorTable> selectors = std::make_shared<SelectorTable>();
+};
+
+std::shared_ptr<SelectorTable> Table(Napi::Env env) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (data == nullptr) {
+    data = new AddonData();
+    env.SetInstanceData(data);
+  }
+  return data->selectors;
+}
+
 Trigger ToTrigger(const Napi::Value& v) {
   int32_t t = v.IsUndefined() ? 0 : v.As<Napi::Number>().Int32Value();
   return t == 1 ? Trigger::kEdge : t == 2 ? Trigger::kOneshot : Trigger::kLevel;
@@ -18,13 +32,29 @@ Trigger ToTrigger(const Napi::Value& v) {
 
 }  // namespace
 
+int SelectorTable::Add(NativeSelector* selector) {
+  if (free_.empty()) {
+    slots_.push_back(selector);
+    return static_cast<int>(slots_.size() - 1);
+  }
+  int slot = free_.back();
+  free_.pop_back();
+  slots_[static_cast<size_t>(slot)] = selector;
+  return slot;
+}
+
+void SelectorTable::Remove(int slot) {
+  slots_[static_cast<size_t>(slot)] = nullptr;
+  free_.push_back(slot);
+}
+
 Napi::Function NativeSelector::Define(Napi::Env env) {
   return DefineClass(env, "NativeSelector",
                      {
                          InstanceMethod<&NativeSelector::Add>("add"),
                          InstanceMethod<&NativeSelector::Modify>("modify"),
                          InstanceMethod<&NativeSelector::Remove>("remove"),
-                         InstanceMethod<&NativeSelector::Wait>("wait"),
+                         InstanceMethod<&NativeSelector::Slot>("slot"),
                          InstanceMethod<&NativeSelector::SetBuffer>("setBuffer"),
                          InstanceMethod<&NativeSelector::Supports>("supports"),
                          InstanceMethod<&NativeSelector::Fileno>("fileno"),
@@ -41,7 +71,11 @@ NativeSelector::NativeSelector(const Napi::CallbackInfo& info) : Napi::ObjectWra
     if (name != b.name) continue;
     SysError error;
     backend_ = b.create(&error);
-    if (backend_) return;
+    if (backend_) {
+      table_ = Table(env);
+      slot_ = table_->Add(this);
+      return;
+    }
     Napi::Error e = ErrnoError(env, error.err, error.syscall);
     std::string message = "backend '" + name + "' is not available on this system: " +
                           e.Get("message").As<Napi::String>().Utf8Value();
@@ -58,6 +92,7 @@ NativeSelector::~NativeSelector() {
   // A selector collected without close() (or left open in a worker that
   // ends) still releases its kernel object and wakeup channel.
   Release();
+  if (table_) table_->Remove(slot_);
 }
 
 void NativeSelector::Release() {
@@ -94,13 +129,21 @@ Napi::Value NativeSelector::Remove(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// wait(timeoutMs): a negative timeout blocks until an event. Returns the
-// number of (fd, events) pairs written to the buffer given to setBuffer().
-Napi::Value NativeSelector::Wait(const Napi::CallbackInfo& info) {
+Napi::Value NativeSelector::Slot(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), slot_);
+}
+
+Napi::Value NativeSelector::WaitInSlot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  AddonData* data = env.GetInstanceData<AddonData>();
+  NativeSelector* self = data == nullptr ? nullptr : data->selectors->Get(info[0].As<Napi::Number>().Int32Value());
+  if (self == nullptr) ThrowCodeError(env, "ERR_SELECTOR_CLOSED", "no selector in this slot");
+  return self->Wait(env, info[1].As<Napi::Number>().DoubleValue());
+}
+
+Napi::Value NativeSelector::Wait(Napi::Env env, double ms) {
   Backend& b = Open(env);
   if (buffer_ == nullptr) ThrowCodeError(env, "ERR_INVALID_STATE", "wait() before setBuffer()");
-  double ms = info[0].As<Napi::Number>().DoubleValue();
   Timeout timeout;
   if (ms >= 0) {
     timeout.infinite = false;

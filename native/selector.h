@@ -7,17 +7,42 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "backend.h"
 #include "wakeup.h"
 
 namespace selectors {
 
+class NativeSelector;
+
+// The live selectors of one Node environment (the main thread or a worker),
+// by slot number. wait(slot, ms) is the hot call of every event loop: it
+// finds its selector by index, where a method call would pay napi_unwrap's
+// property lookup on every wait. Shared by the environment and by each of
+// its selectors, so whichever is finalized last frees it.
+class SelectorTable {
+ public:
+  int Add(NativeSelector* selector);
+  void Remove(int slot);
+  NativeSelector* Get(int32_t slot) const {
+    return slot >= 0 && static_cast<size_t>(slot) < slots_.size() ? slots_[static_cast<size_t>(slot)] : nullptr;
+  }
+
+ private:
+  std::vector<NativeSelector*> slots_;
+  std::vector<int> free_;
+};
+
 class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
  public:
   static Napi::Function Define(Napi::Env env);
   // wakeup(handle) for any thread; see wakeup.h.
   static Napi::Value WakeHandle(const Napi::CallbackInfo& info);
+  // wait(slot, timeoutMs): a negative timeout blocks until an event. Returns
+  // the number of (fd, events) pairs written to the buffer given to
+  // setBuffer().
+  static Napi::Value WaitInSlot(const Napi::CallbackInfo& info);
 
   explicit NativeSelector(const Napi::CallbackInfo& info);
   ~NativeSelector() override;
@@ -26,7 +51,8 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   Napi::Value Add(const Napi::CallbackInfo& info);
   Napi::Value Modify(const Napi::CallbackInfo& info);
   Napi::Value Remove(const Napi::CallbackInfo& info);
-  Napi::Value Wait(const Napi::CallbackInfo& info);
+  Napi::Value Slot(const Napi::CallbackInfo& info);
+  Napi::Value Wait(Napi::Env env, double ms);
   Napi::Value SetBuffer(const Napi::CallbackInfo& info);
   Napi::Value Supports(const Napi::CallbackInfo& info);
   Napi::Value Fileno(const Napi::CallbackInfo& info);
@@ -40,6 +66,8 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   int DropWakeup(int count);
   void Release();
 
+  std::shared_ptr<SelectorTable> table_;
+  int slot_ = -1;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<WakeupChannel> wakeup_;  // made by the first wakeup call
   Napi::Reference<Napi::Int32Array> buffer_ref_;

@@ -1,6 +1,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -81,31 +82,40 @@ Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// On every read and write: a few N-API calls, no more. lib/sys.ts has
+// checked the arguments already and always passes offset and length; this
+// re-checks what memory safety needs (a Uint8Array, the range inside it) so
+// that a direct caller of the addon cannot overrun a buffer.
 ByteRange GetByteRange(const Napi::CallbackInfo& info, size_t index) {
-  Napi::Env env = info.Env();
+  napi_env env = info.Env();
   napi_typedarray_type type;
   size_t length;
   void* data;
-  napi_value arraybuffer;
-  size_t byte_offset;
-  if (!info[index].IsTypedArray() ||
-      napi_get_typedarray_info(env, info[index], &type, &length, &data, &arraybuffer, &byte_offset) != napi_ok ||
+  // Fails with napi_invalid_arg for anything but a typed array; no buffer
+  // handle is asked for, since only the data pointer is needed.
+  if (napi_get_typedarray_info(env, info[index], &type, &length, &data, nullptr, nullptr) != napi_ok ||
       type != napi_uint8_array) {
     ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "the buffer must be a Uint8Array");
   }
-  double offset = info[index + 1].IsUndefined() ? 0 : info[index + 1].As<Napi::Number>().DoubleValue();
-  double count = info[index + 2].IsUndefined() ? static_cast<double>(length) - offset
-                                                : info[index + 2].As<Napi::Number>().DoubleValue();
-  if (!(offset >= 0) || !(count >= 0) || offset + count > static_cast<double>(length)) {
+  double offset;
+  double count;
+  if (napi_get_value_double(env, info[index + 1], &offset) != napi_ok ||
+      napi_get_value_double(env, info[index + 2], &count) != napi_ok || !(offset >= 0) || !(count >= 0) ||
+      offset + count > static_cast<double>(length)) {
     ThrowRangeError(env, "ERR_OUT_OF_RANGE", "offset and length must lie within the buffer");
   }
   return ByteRange{static_cast<uint8_t*>(data) + static_cast<size_t>(offset), static_cast<size_t>(count)};
 }
 
 Napi::Value ResultOrWouldBlock(Napi::Env env, ssize_t r, const char* syscall) {
-  if (r >= 0) return Napi::Number::New(env, static_cast<double>(r));
-  if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-  ThrowErrno(env, errno, syscall);
+  napi_value result;
+  // A small count becomes a Smi straight away; only a transfer of 2 GiB or
+  // more needs a heap number.
+  if (r >= 0 && r <= INT32_MAX) napi_create_int32(env, static_cast<int32_t>(r), &result);
+  else if (r >= 0) napi_create_double(env, static_cast<double>(r), &result);
+  else if (errno == EAGAIN || errno == EWOULDBLOCK) napi_create_int32(env, -1, &result);
+  else ThrowErrno(env, errno, syscall);
+  return Napi::Value(env, result);
 }
 
 Napi::Object SysExports(Napi::Env env) {

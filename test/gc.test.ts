@@ -26,3 +26,33 @@ describe.each(withKernelFd)('%s', (backend) => {
     expect(JSON.parse(out)).toEqual({ before: true, after: false });
   });
 });
+
+describe('slots', () => {
+  it('a collected selector frees its slot for the next one, and live ones keep theirs', () => {
+    const out = runNode(
+      `
+      import { createRequire } from 'node:module';
+      const binding = createRequire(import.meta.url)(${JSON.stringify(new URL('../build/Release/selectors.node', import.meta.url).pathname)});
+      const name = binding.backends[0];
+      const keep = new binding.Selector(name);
+      keep.setBuffer(new Int32Array(2));
+      const kept = keep.slot();
+      let slots = new Set();
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 100; i++) slots.add(new binding.Selector(name).slot());
+        for (let i = 0; i < 5; i++) {
+          globalThis.gc();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      console.log(JSON.stringify({ distinct: slots.size, keptIsOurs: !slots.has(kept), stillWaits: binding.wait(kept, 0) }));
+      `,
+      ['--expose-gc'],
+    );
+    const result = JSON.parse(out) as { distinct: number; keptIsOurs: boolean; stillWaits: number };
+    // 500 selectors made and dropped in rounds of 100 share far fewer slots.
+    expect(result.distinct).toBeLessThan(500);
+    expect(result.keptIsOurs).toBe(true);
+    expect(result.stillWaits).toBe(0);
+  });
+});

@@ -220,5 +220,22 @@ describe('bad arguments are rejected before any syscall', () => {
     expect(() => binding.sys.writev(a, [small, {} as never])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => binding.sys.bind(a, 'nonsense', 80)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_IP_ADDRESS' }));
     expect(() => binding.sys.bind(a, '127.0.0.1', 70000)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }));
+    // read/write take offset and length from lib/sys.ts; missing or outside
+    // the buffer, the addon refuses before the syscall.
+    expect(() => (binding.sys.read as (...args: unknown[]) => number)(a, small)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => binding.sys.write(a, small, 4, 1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => binding.sys.read(a, new Uint16Array(4) as never, 0, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => binding.sys.read(a, new ArrayBuffer(4) as never, 0, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
+  it('the addon\'s wait(slot) refuses a slot that holds no selector', () => {
+    expect(() => binding.wait(1 << 30, 0)).toThrow(expect.objectContaining({ code: 'ERR_SELECTOR_CLOSED' }));
+    expect(() => binding.wait(-1, 0)).toThrow(expect.objectContaining({ code: 'ERR_SELECTOR_CLOSED' }));
+    const native = new binding.Selector(binding.backends[0]!);
+    const slot = native.slot();
+    native.setBuffer(new Int32Array(2));
+    expect(binding.wait(slot, 0)).toBe(0);
+    native.close();
+    expect(() => binding.wait(slot, 0)).toThrow(expect.objectContaining({ code: 'ERR_SELECTOR_CLOSED' }));
   });
 });
