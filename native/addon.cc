@@ -5,6 +5,7 @@
 #include <sys/select.h>
 
 #include "backend.h"
+#include "fast_call.h"
 #include "selector.h"
 #include "sys.h"
 #include "watcher.h"
@@ -13,7 +14,7 @@ namespace selectors {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Selector", NativeSelector::Define(env));
-  exports.Set("wait", Napi::Function::New<&NativeSelector::WaitInSlot>(env, "wait"));
+  exports.Set("wait", NewFastFunction<2, &NativeSelector::WaitInSlot>(env, "wait"));
   exports.Set("wakeup", Napi::Function::New<&NativeSelector::WakeHandle>(env, "wakeup"));
   exports.Set("Watcher", Watcher::Define(env));
   Napi::Array names = Napi::Array::New(env);

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "fast_call.h"
+
 namespace selectors {
 
 namespace {
@@ -133,12 +135,12 @@ Napi::Value NativeSelector::Slot(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), slot_);
 }
 
-Napi::Value NativeSelector::WaitInSlot(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  AddonData* data = env.GetInstanceData<AddonData>();
-  NativeSelector* self = data == nullptr ? nullptr : data->selectors->Get(info[0].As<Napi::Number>().Int32Value());
+napi_value NativeSelector::WaitInSlot(napi_env env, const napi_value (&args)[2]) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  NativeSelector* self = data == nullptr ? nullptr : static_cast<AddonData*>(data)->selectors->Get(Int32Arg(env, args[0]));
   if (self == nullptr) ThrowCodeError(env, "ERR_SELECTOR_CLOSED", "no selector in this slot");
-  return self->Wait(env, info[1].As<Napi::Number>().DoubleValue());
+  return self->Wait(env, DoubleArg(env, args[1]));
 }
 
 Napi::Value NativeSelector::Wait(Napi::Env env, double ms) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "fast_call.h"
 
 namespace selectors {
 
@@ -41,26 +42,28 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   return FdPair(info.Env(), fds);
 }
 
-Napi::Value Read(const Napi::CallbackInfo& info) {
-  int fd = FdArg(info, 0);
-  ByteRange range = GetByteRange(info, 1);
+// read(fd, buf, offset, length)
+napi_value Read(napi_env env, const napi_value (&args)[4]) {
+  int fd = Int32Arg(env, args[0]);
+  ByteRange range = GetByteRange(env, &args[1]);
   ssize_t r;
   do r = read(fd, range.data, range.length);
   while (r < 0 && errno == EINTR);
-  return ResultOrWouldBlock(info.Env(), r, "read");
+  return ResultOrWouldBlock(env, r, "read");
 }
 
-// write(2) raises SIGPIPE when the reader of a pipe or the peer of a socket
-// has gone. Node sets SIGPIPE to SIG_IGN at start-up (and libuv keeps it so),
-// so the call fails with EPIPE instead and the process lives; test/sys-errors
-// checks this in a child process. sys.send uses MSG_NOSIGNAL on top.
-Napi::Value Write(const Napi::CallbackInfo& info) {
-  int fd = FdArg(info, 0);
-  ByteRange range = GetByteRange(info, 1);
+// write(fd, buf, offset, length). write(2) raises SIGPIPE when the reader
+// of a pipe or the peer of a socket has gone. Node sets SIGPIPE to SIG_IGN at
+// start-up (and libuv keeps it so), so the call fails with EPIPE instead and
+// the process lives; test/sys-errors checks this in a child process. sys.send
+// uses MSG_NOSIGNAL on top.
+napi_value Write(napi_env env, const napi_value (&args)[4]) {
+  int fd = Int32Arg(env, args[0]);
+  ByteRange range = GetByteRange(env, &args[1]);
   ssize_t r;
   do r = write(fd, range.data, range.length);
   while (r < 0 && errno == EINTR);
-  return ResultOrWouldBlock(info.Env(), r, "write");
+  return ResultOrWouldBlock(env, r, "write");
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -86,22 +89,20 @@ Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
 // checked the arguments already and always passes offset and length; this
 // re-checks what memory safety needs (a Uint8Array, the range inside it) so
 // that a direct caller of the addon cannot overrun a buffer.
-ByteRange GetByteRange(const Napi::CallbackInfo& info, size_t index) {
-  napi_env env = info.Env();
+ByteRange GetByteRange(napi_env env, const napi_value* args) {
   napi_typedarray_type type;
   size_t length;
   void* data;
   // Fails with napi_invalid_arg for anything but a typed array; no buffer
   // handle is asked for, since only the data pointer is needed.
-  if (napi_get_typedarray_info(env, info[index], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+  if (napi_get_typedarray_info(env, args[0], &type, &length, &data, nullptr, nullptr) != napi_ok ||
       type != napi_uint8_array) {
     ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "the buffer must be a Uint8Array");
   }
   double offset;
   double count;
-  if (napi_get_value_double(env, info[index + 1], &offset) != napi_ok ||
-      napi_get_value_double(env, info[index + 2], &count) != napi_ok || !(offset >= 0) || !(count >= 0) ||
-      offset + count > static_cast<double>(length)) {
+  if (napi_get_value_double(env, args[1], &offset) != napi_ok || napi_get_value_double(env, args[2], &count) != napi_ok ||
+      !(offset >= 0) || !(count >= 0) || offset + count > static_cast<double>(length)) {
     ThrowRangeError(env, "ERR_OUT_OF_RANGE", "offset and length must lie within the buffer");
   }
   return ByteRange{static_cast<uint8_t*>(data) + static_cast<size_t>(offset), static_cast<size_t>(count)};
@@ -122,8 +123,8 @@ Napi::Object SysExports(Napi::Env env) {
   Napi::Object sys = Napi::Object::New(env);
   sys.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
   sys.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
-  sys.Set("read", Napi::Function::New<Read>(env, "read"));
-  sys.Set("write", Napi::Function::New<Write>(env, "write"));
+  sys.Set("read", NewFastFunction<4, Read>(env, "read"));
+  sys.Set("write", NewFastFunction<4, Write>(env, "write"));
   sys.Set("close", Napi::Function::New<Close>(env, "close"));
   sys.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
   AddNetExports(env, sys);

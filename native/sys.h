@@ -16,12 +16,13 @@ Napi::Object SysExports(Napi::Env env);
 // Adds the socket calls and the `constants` object (native/sys_net.cc).
 void AddNetExports(Napi::Env env, Napi::Object sys);
 
-// The bytes [offset, offset + length) of the Uint8Array `value`, bounds-checked.
+// The bytes [offset, offset + length) of a Uint8Array, bounds-checked:
+// `args` points at the three values buf, offset, length.
 struct ByteRange {
   uint8_t* data;
   size_t length;
 };
-ByteRange GetByteRange(const Napi::CallbackInfo& info, size_t index);
+ByteRange GetByteRange(napi_env env, const napi_value* args);
 
 // Returns `r` for a successful call, -1 when the call would block, and throws
 // the system error otherwise.

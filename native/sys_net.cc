@@ -28,6 +28,7 @@
 #include <string>
 
 #include "errors.h"
+#include "fast_call.h"
 #include "sys.h"
 
 namespace selectors {
@@ -221,26 +222,26 @@ Napi::Value GetSockopt(const Napi::CallbackInfo& info) {
 // is pending (or it was already read, or SO_OOBINLINE is on): that is thrown,
 // as it is a misuse rather than "try later"; EAGAIN (the urgent byte is
 // announced but not yet here) is -1 as usual.
-Napi::Value Recv(const Napi::CallbackInfo& info) {
-  int fd = IntArg(info, 0);
-  ByteRange range = GetByteRange(info, 1);
-  int flags = IntArg(info, 4);
+napi_value Recv(napi_env env, const napi_value (&args)[5]) {
+  int fd = Int32Arg(env, args[0]);
+  ByteRange range = GetByteRange(env, &args[1]);
+  int flags = Int32Arg(env, args[4]);
   ssize_t r;
   do r = recv(fd, range.data, range.length, flags);
   while (r < 0 && errno == EINTR);
-  return ResultOrWouldBlock(info.Env(), r, "recv");
+  return ResultOrWouldBlock(env, r, "recv");
 }
 
 // send(fd, buf, offset, length, flags): MSG_NOSIGNAL always, so that a peer
 // that has gone away is an EPIPE error, never a SIGPIPE.
-Napi::Value Send(const Napi::CallbackInfo& info) {
-  int fd = IntArg(info, 0);
-  ByteRange range = GetByteRange(info, 1);
-  int flags = IntArg(info, 4) | MSG_NOSIGNAL;
+napi_value Send(napi_env env, const napi_value (&args)[5]) {
+  int fd = Int32Arg(env, args[0]);
+  ByteRange range = GetByteRange(env, &args[1]);
+  int flags = Int32Arg(env, args[4]) | MSG_NOSIGNAL;
   ssize_t r;
   do r = send(fd, range.data, range.length, flags);
   while (r < 0 && errno == EINTR);
-  return ResultOrWouldBlock(info.Env(), r, "send");
+  return ResultOrWouldBlock(env, r, "send");
 }
 
 // writev(fd, chunks): one gathered write of an array of Uint8Arrays (at most
@@ -346,8 +347,8 @@ void AddNetExports(Napi::Env env, Napi::Object sys) {
   sys.Set("getsockoptError", Napi::Function::New<GetSockoptError>(env, "getsockoptError"));
   sys.Set("setsockopt", Napi::Function::New<SetSockopt>(env, "setsockopt"));
   sys.Set("getsockopt", Napi::Function::New<GetSockopt>(env, "getsockopt"));
-  sys.Set("recv", Napi::Function::New<Recv>(env, "recv"));
-  sys.Set("send", Napi::Function::New<Send>(env, "send"));
+  sys.Set("recv", NewFastFunction<5, Recv>(env, "recv"));
+  sys.Set("send", NewFastFunction<5, Send>(env, "send"));
   sys.Set("writev", Napi::Function::New<Writev>(env, "writev"));
   sys.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
   sys.Set("getsockname", Napi::Function::New<GetSockName>(env, "getsockname"));

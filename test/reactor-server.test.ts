@@ -3,6 +3,7 @@
 // three styles and with two workers, the chat server, and errors.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -105,9 +106,17 @@ describe('reactor TCP servers', () => {
     const { port, child } = await startExample('examples/hello-reactor.js', '--style', 'callbacks', '--workers', '2');
     const replies = await Promise.all(Array.from({ length: 100 }, () => httpGet(port)));
     for (const r of replies) expect(r).toMatch(/hello world$/);
-    // Two worker processes of the parent hold listeners on the port.
-    const { execFileSync } = await import('node:child_process');
-    const kids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim().split(/\s+/);
+    // Two worker processes of the parent hold listeners on the port. Read
+    // from /proc rather than ps, which hangs under the sanitizers' preload.
+    const kids = readdirSync('/proc').filter((pid) => {
+      if (!/^\d+$/.test(pid)) return false;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === child.pid;
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
     expect(kids).toHaveLength(2);
   });
 

@@ -10,6 +10,11 @@ function rssMb(): number {
   return process.memoryUsage().rss / 2 ** 20;
 }
 
+// Under AddressSanitizer (npm run test:asan) freed memory waits in its
+// quarantine, up to 256 MB, so RSS growth says nothing there; the fd check
+// still holds, and scripts/valgrind.sh looks for native leaks instead.
+const UNDER_ASAN = (process.env['LD_PRELOAD'] ?? '').includes('libasan');
+
 describe.each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('$name', ({ create }) => {
   it('1,000,000 register/unregister cycles leak no fd and keep RSS flat', () => {
     const [a, b] = socketpair();
@@ -34,7 +39,7 @@ describe.each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('$name', ({ 
     sel.register(b, EVENT_READ);
     sel.close();
     expect(openFds()).toEqual(fdsBefore);
-    expect(growth).toBeLessThan(10);
+    if (!UNDER_ASAN) expect(growth).toBeLessThan(10);
   }, 120_000);
 
   it('10,000 selectors created and closed leak no fd', () => {
