@@ -204,6 +204,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   /** Frees the kernel object and forgets every registration. Idempotent. */
   close(): void {
     if (this.#native === null) return;
+    // Those watching the kernel object from elsewhere (an attached reactor's
+    // libuv handle or helper thread) let go of it while its fd still names it.
+    const observers = closeObservers.get(this);
+    if (observers !== undefined) {
+      closeObservers.delete(this);
+      for (const observer of observers) observer();
+      if (this.#native === null) return; // an observer closed it meanwhile
+    }
     this.#native.close();
     this.#native = null;
     this.#keys.clear();
@@ -274,6 +282,17 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 }
 
 /** The fd of a FileObject: the number itself, or what its fileno() returns. */
+const closeObservers = new WeakMap<BaseSelector, Set<() => void>>();
+
+/** @internal Runs `observer` once, just before `selector` closes; returns
+ * the call that cancels it. */
+export function onSelectorClose(selector: BaseSelector, observer: () => void): () => void {
+  let observers = closeObservers.get(selector);
+  if (observers === undefined) closeObservers.set(selector, (observers = new Set()));
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
 export function fileDescriptor(fileobj: FileObject): number {
   if (typeof fileobj === 'number') {
     checkFd(fileobj);

@@ -106,4 +106,14 @@ try {
   sys.getpeername(999_999);
 } catch {}
 sys.close(refused);
+// Slots: a closed selector's slot refuses waits; selectors left open at exit
+// are freed by the environment's teardown along with the slot table.
+const { binding } = await import('../dist/lib/native.js');
+const native = new binding.Selector(availableBackends()[0]);
+const slot = native.slot();
+native.close();
+try {
+  binding.wait(slot, 0);
+} catch {}
+globalThis.leftOpen = availableBackends().map((name) => new SELECTOR_CLASSES[name]());
 console.log('workout done');

@@ -137,6 +137,42 @@ describe('attach() and the process lifetime', () => {
     });
   }
 
+  for (const backend of BACKENDS.map((b) => b.name).filter((n) => n !== 'DefaultSelector')) {
+    it(`closing the selector under an attached reactor closes the reactor, and the next one attaches (${backend})`, () => {
+      const res = runChild(`
+        import { Reactor, sys, EVENT_READ } from ${indexUrl};
+        import { SELECTOR_CLASSES } from ${backendsUrl};
+        const Selector = SELECTOR_CLASSES[${JSON.stringify(backend)}];
+        const [a, b] = sys.socketpair();
+        const first = new Selector();
+        const r1 = new Reactor({ selector: first });
+        r1.addHandler(a, () => console.log('r1 handler ran'), EVENT_READ);
+        r1.callLater(60000, () => console.log('r1 timer ran'));
+        r1.attach();
+        const fd = first.backend === 'epoll' || first.backend === 'io_uring' ? first.fileno() : -1;
+        first.close();
+        // (Printed later: the first console.log may open an fd of its own.)
+        const r1State = ['r1', r1.closed, r1.attached].join(' ');
+        // epoll and io_uring hand the same fd number to the next selector:
+        // libuv must no longer watch it under the old reactor.
+        let second = new Selector();
+        const spare = [];
+        while (fd >= 0 && second.fileno() !== fd && spare.length < 8) spare.push(second), (second = new Selector());
+        if (fd >= 0 && second.fileno() !== fd) console.log('fd not reused', fd, second.fileno());
+        for (const s of spare) s.close();
+        console.log(r1State);
+        const r2 = new Reactor({ selector: second });
+        r2.addHandler(b, (f) => { sys.read(f, new Uint8Array(4)); console.log('r2 handler ran'); r2.close(); }, EVENT_READ);
+        r2.attach();
+        sys.write(a, new Uint8Array([1]));
+        // Nothing of r1 keeps the process alive: it exits once r2 closes.
+      `);
+      expect(res.stderr).toBe('');
+      expect(res.stdout).toBe('r1 true false\nr2 handler ran\n');
+      expect(res.status).toBe(0);
+    });
+  }
+
   it('a ref()ed reactor keeps the process alive until its handler is done', () => {
     const res = runChild(`
       import { Reactor, sys, EVENT_READ } from ${indexUrl};

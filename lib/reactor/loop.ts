@@ -10,7 +10,7 @@
 // simply gone, and events are masked by the interest the handler has now.
 import { EventEmitter } from 'node:events';
 import { checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
-import { type BaseSelector, EVENT_READ, EVENT_WRITE } from '../selector.js';
+import { type BaseSelector, EVENT_READ, EVENT_WRITE, onSelectorClose } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
 import { NodeLoopAttachment } from './attach.js';
 import { type Coroutine, FdWait, FdWaiters, SleepWait, Task } from './coroutines.js';
@@ -86,6 +86,7 @@ export class Reactor extends EventEmitter {
   #closed = false;
   #inPass = false;
   #attachment: Attachment | null = null;
+  #stopObservingSelector: (() => void) | null = null;
   #refed = true;
   #fdWaiters: FdWaiters | undefined;
 
@@ -293,6 +294,12 @@ export class Reactor extends EventEmitter {
 
   #install(attachment: Attachment): void {
     this.#attachment = attachment;
+    // The selector closed under an attached reactor: libuv (or the helper
+    // thread) would go on watching a dead fd whose number the next selector
+    // may get, and the next pass would find the selector closed. Close the
+    // reactor first, as close() does; run() instead meets the closed
+    // selector in its next wait and throws ERR_SELECTOR_CLOSED.
+    this.#stopObservingSelector = onSelectorClose(this.selector, () => this.close());
     attachment.ref(this.#refed);
     for (let fd = 0; fd < this.#handlers.length; fd++) {
       const entry = this.#handlers[fd];
@@ -337,6 +344,8 @@ export class Reactor extends EventEmitter {
     const attachment = this.#attachment;
     if (attachment === null) return;
     this.#attachment = null;
+    this.#stopObservingSelector?.();
+    this.#stopObservingSelector = null;
     attachment.close();
   }
 
