@@ -46,6 +46,8 @@ export interface DbBenchOptions {
 
 interface DbServer {
   name: string;
+  /** For the chart's colour, as in the hello-world chart. */
+  kind: 'C' | 'reactor' | 'Node';
   command: (db: MariaDb) => Promise<[string, string[]]>;
 }
 
@@ -65,6 +67,7 @@ function dbServers(): DbServer[] {
   return [
     {
       name: C_DB_SERVER,
+      kind: 'C',
       command: async (db) => {
         let config;
         try {
@@ -75,14 +78,15 @@ function dbServers(): DbServer[] {
         return [await compileC('hello_db', config), ['--listen-port', '0', ...dbArgs(db)]];
       },
     },
-    { name: 'reactor + mysql2 (ReactorSocket)', command: node('examples/hello-db.js') },
-    { name: 'node:net + mysql2', command: node('bench/servers/net-db.js') },
-    { name: 'node:http + mysql2', command: node('bench/servers/http-db.js') },
+    { name: 'reactor + mysql2 (ReactorSocket)', kind: 'reactor', command: node('examples/hello-db.js') },
+    { name: 'node:net + mysql2', kind: 'Node', command: node('bench/servers/net-db.js') },
+    { name: 'node:http + mysql2', kind: 'Node', command: node('bench/servers/http-db.js') },
   ];
 }
 
 export interface DbRow {
   name: string;
+  kind: string;
   cpuUsPerRequest: number[];
   dbCpuUsPerRequest: number[];
   requestsPerSecond: number[];
@@ -111,7 +115,7 @@ export async function runDbBench(options: DbBenchOptions): Promise<DbReport> {
       try {
         const [cmd, args] = await spec.command(db);
         const server = await startServer(cmd, args, { cpu: SERVER_CPU, timeoutMs: 30_000 });
-        running.push({ server, row: { name: spec.name, cpuUsPerRequest: [], dbCpuUsPerRequest: [], requestsPerSecond: [], failed: 0 } });
+        running.push({ server, row: { name: spec.name, kind: spec.kind, cpuUsPerRequest: [], dbCpuUsPerRequest: [], requestsPerSecond: [], failed: 0 } });
         log(`started ${spec.name} (pid ${server.pid}) at ${server.url}`);
       } catch (err) {
         skipped.push(`${spec.name}: ${(err as Error).message.split('\n')[0]}`);

@@ -458,7 +458,13 @@ interface Report {
   skipped: string[];
 }
 
-function markdown(report: Report, charts: { server?: string; curve?: string }): string {
+interface Charts {
+  server?: string;
+  curve?: string;
+  db?: string;
+}
+
+function markdown(report: Report, charts: Charts): string {
   const { config: cfg } = report;
   const parts = [
     '# Benchmark results',
@@ -472,7 +478,10 @@ function markdown(report: Report, charts: { server?: string; curve?: string }): 
     if (charts.server) parts.push('', `![server CPU µs per request](${charts.server})`);
     if (report.loadgens.length) parts.push('', '## Load generators', '', loadgenTable(cfg, report.loadgens));
   }
-  if (report.db && report.db.rows.length) parts.push('', '## Database round trip', '', report.db.markdown);
+  if (report.db && report.db.rows.length) {
+    parts.push('', '## Database round trip', '', report.db.markdown);
+    if (charts.db) parts.push('', `![database round trip: server CPU µs per request](${charts.db})`);
+  }
   if (report.micro) {
     parts.push('', '## Selector micro-benchmarks', '', microTables(report.micro));
     if (charts.curve) parts.push('', `![select() cost against registered fds](${charts.curve})`);
@@ -560,7 +569,7 @@ async function main(): Promise<void> {
   const dir = join(packageRoot(), 'bench', 'results');
   await mkdir(dir, { recursive: true });
   const base = cfg.quick ? 'quick' : 'latest';
-  const charts: { server?: string; curve?: string } = {};
+  const charts: Charts = {};
   const withData = summaries.filter((s) => s.validRuns > 0);
   if (withData.length) {
     charts.server = `${base}-server-cpu.png`;
@@ -572,6 +581,20 @@ async function main(): Promise<void> {
       join(dir, charts.server),
     );
   }
+  const dbRows = db?.rows.filter((r) => r.cpuUsPerRequest.length > 0) ?? [];
+  if (dbRows.length) {
+    charts.db = `${base}-db-cpu.png`;
+    await renderPng(
+      serverCpuChart(
+        dbRows.map((r) => {
+          const cpu = summarize(r.cpuUsPerRequest);
+          return { server: r.name, kind: r.kind, cpuUsPerRequest: cpu.median, min: cpu.min, max: cpu.max };
+        }),
+        'Database round trip (SELECT 1 per request): server CPU per request',
+      ),
+      join(dir, charts.db),
+    );
+  }
   if (micro && micro.rows.some((r) => r.op === 'select')) {
     charts.curve = `${base}-select-curve.png`;
     await renderPng(selectCurveChart(curvePoints(micro), 'One select() with 1 ready fd: CPU cost against registered fds'), join(dir, charts.curve));
@@ -580,7 +603,7 @@ async function main(): Promise<void> {
   await writeFile(join(dir, `${base}.md`), md);
   await writeFile(join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${md}`);
-  progress(`done in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results/${base}.md, ${base}.json${charts.server || charts.curve ? ' and charts' : ''}`);
+  progress(`done in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results/${base}.md, ${base}.json${charts.server || charts.curve || charts.db ? ' and charts' : ''}`);
 }
 
 main().catch((err) => {
