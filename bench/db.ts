@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { compileC, packageRoot } from './build-c.js';
 import { runLoad, type LoadgenName } from './lib/load.js';
 import { mariaDbMissing, startMariaDb, type MariaDb } from './lib/mariadb.js';
+import { positiveInt as int } from './lib/options.js';
 import { cpuTimeUs, startServer, type ServerProcess } from './lib/proc.js';
 import { fmt, ratio, summarize } from './lib/stats.js';
 
@@ -189,11 +190,6 @@ async function main(): Promise<void> {
       servers: { type: 'string' },
     },
   });
-  const int = (name: string, v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${v}`);
-    return n;
-  };
   if (values.loadgen !== 'embedded' && values.loadgen !== 'ab') throw new RangeError(`--loadgen must be embedded or ab, got ${values.loadgen}`);
   const report = await runDbBench({
     requests: int('requests', values.requests),

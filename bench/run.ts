@@ -30,7 +30,8 @@ import { C_SERVER, discoverHelloServers, type HelloServer, type ServerKind } fro
 import { LOADGENS, missingLoadgen, runLoad, type LoadgenName, type LoadOptions, type LoadResult } from './lib/load.js';
 import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
 import { cpuTimeUs, pinned, startServer, type ServerProcess } from './lib/proc.js';
-import { fmt, ratio, summarize, type Summary } from './lib/stats.js';
+import { oneOf, positiveInt as int } from './lib/options.js';
+import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
 import { microTables, type MicroResult, type MicroRow } from './micro.js';
 import { runDbBench, type DbReport } from './db.js';
 
@@ -78,19 +79,11 @@ function parseConfig(argv: string[]): Config {
     );
     process.exit(0);
   }
-  const int = (name: string, value: string | undefined, fallback: number): number => {
-    const n = value === undefined ? fallback : Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${value}`);
-    return n;
-  };
-  if (!(LOADGENS as readonly string[]).includes(values.loadgen)) {
-    throw new RangeError(`--loadgen must be one of ${LOADGENS.join(', ')}, got ${values.loadgen}`);
-  }
   const quick = values.quick;
   const cores = availableParallelism();
   return {
     quick,
-    loadgen: values.loadgen as LoadgenName,
+    loadgen: oneOf('loadgen', values.loadgen, LOADGENS),
     servers: values.servers?.split(',').map((s) => s.trim()),
     requests: int('requests', values.requests, quick ? 3000 : 20000),
     runs: int('runs', values.runs, quick ? 3 : 5),
@@ -253,10 +246,6 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
   }
 }
 
-function pct(x: number): string {
-  return Number.isFinite(x) ? `${Math.round(x * 100)}%` : '—';
-}
-
 function summarizeServer(result: ServerResult): ServerSummary {
   const valid = result.runs.filter((r) => r.valid);
   const clientUtilization = summarize(valid.map((r) => r.clientUtilization)).median;
@@ -314,10 +303,6 @@ async function compareLoadgens(cfg: Config, server: ServerProcess): Promise<Load
 }
 
 // ---- output ----
-
-function range(s: Summary, digits = 3): string {
-  return s.n > 0 ? `${fmt(s.min, digits)}–${fmt(s.max, digits)}` : '—';
-}
 
 function serverTable(cfg: Config, summaries: ServerSummary[]): string {
   const ref = summaries.find((s) => s.name === C_SERVER);

@@ -36,3 +36,13 @@ export function ratio(value: number, reference: number): string {
   if (!Number.isFinite(value) || !Number.isFinite(reference) || reference <= 0) return '—';
   return `${(value / reference).toFixed(2)}×`;
 }
+
+/** min–max of a summary, or "—" when it has no values. */
+export function range(s: Summary, digits = 3): string {
+  return s.n > 0 ? `${fmt(s.min, digits)}–${fmt(s.max, digits)}` : '—';
+}
+
+/** A share (of a core) as a whole percentage: 0.87 → "87%". */
+export function pct(x: number): string {
+  return Number.isFinite(x) ? `${Math.round(x * 100)}%` : '—';
+}
