@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAb, parseWrk, runLoad } from '../bench/lib/load.js';
-import { cpuTimeUs, statCpuUs } from '../bench/lib/proc.js';
+import { alive, childPids, cpuTimeUs, descendantPids, reapPids, statCpuUs } from '../bench/lib/proc.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -93,6 +93,45 @@ describe('CPU accounting from /proc', () => {
       expect(cpuTimeUs(child.pid!) - before).toBeLessThan(20_000);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('finding and stopping the processes a server forked', () => {
+  it('finds the children and grandchildren, and kills the ones its death left behind', async () => {
+    // A parent with two children, one of which has a child of its own; all
+    // idle until killed. The parent prints the pids once all are running.
+    const idle = "setInterval(() => {}, 1000)";
+    const script = `
+      const { spawn } = require('node:child_process');
+      const idle = ${JSON.stringify(idle)};
+      const a = spawn(process.execPath, ['-e', idle], { stdio: 'ignore' });
+      const b = spawn(process.execPath, ['-e', "const c = require('node:child_process').spawn(process.execPath, ['-e', " + JSON.stringify(idle) + "], { stdio: 'ignore' }); console.log(c.pid); " + idle], { stdio: ['ignore', 'pipe', 'ignore'] });
+      b.stdout.once('data', (c) => console.log(JSON.stringify({ a: a.pid, b: b.pid, c: Number(c) })));
+      ${idle}`;
+    const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let pids: { a: number; b: number; c: number } | undefined;
+    try {
+      const line = (await createInterface({ input: parent.stdout! })[Symbol.asyncIterator]().next()).value as string;
+      pids = JSON.parse(line) as { a: number; b: number; c: number };
+      expect(childPids(parent.pid!).sort()).toEqual([pids.a, pids.b].sort());
+      expect(descendantPids(parent.pid!).sort()).toEqual([pids.a, pids.b, pids.c].sort());
+      // SIGKILL leaves the children running: reapPids finds them alive
+      // after its grace period and kills them.
+      parent.kill('SIGKILL');
+      const all = [pids.a, pids.b, pids.c];
+      expect((await reapPids(all, 100)).sort()).toEqual(all.sort());
+      await expect.poll(() => all.filter(alive), { timeout: 2000 }).toEqual([]);
+      expect(childPids(parent.pid!)).toEqual([]);
+    } finally {
+      parent.kill('SIGKILL');
+      for (const pid of pids ? [pids.a, pids.b, pids.c] : []) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
     }
   });
 });

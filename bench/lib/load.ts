@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { compileC } from '../build-c.js';
+import type { CpuSet } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -23,8 +24,10 @@ export interface LoadOptions {
   concurrency: number;
   /** How long wrk runs, which has no request count (s). */
   durationS: number;
-  /** Pin the generator to this CPU with taskset. */
-  cpu?: number;
+  /** Pin the generator to this CPU or CPU list with taskset. */
+  cpu?: CpuSet;
+  /** wrk's threads (-t), 1 unless given. */
+  threads?: number;
   /** Give up after this long (s). */
   timeoutS: number;
 }
@@ -59,7 +62,7 @@ export function missingLoadgen(name: LoadgenName): string | undefined {
   return `${name} is not installed: on Debian/Ubuntu run \`apt-get install ${pkg}\` (package ${pkg})`;
 }
 
-function pinned(cpu: number | undefined, argv: string[]): string[] {
+function pinned(cpu: CpuSet | undefined, argv: string[]): string[] {
   return cpu === undefined || !onPath('taskset') ? argv : ['taskset', '-c', String(cpu), ...argv];
 }
 
@@ -174,7 +177,7 @@ export async function runLoad(generator: LoadgenName, opts: LoadOptions): Promis
     case 'wrk': {
       // Connection: close makes wrk open a new connection per request, the
       // workload of ab and of the embedded generator.
-      const argv = ['wrk', '-t1', `-c${concurrency}`, `-d${opts.durationS}s`, '-H', 'Connection: close', url];
+      const argv = ['wrk', `-t${opts.threads ?? 1}`, `-c${concurrency}`, `-d${opts.durationS}s`, '-H', 'Connection: close', url];
       const { stdout, cpuUs } = await withCpuTime(argv, opts);
       const r = parseWrk(stdout);
       return {

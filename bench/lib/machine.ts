@@ -2,6 +2,7 @@
 // different machines (or kernels, or Node versions) are not comparable.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { clockTicks } from './proc.js';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -37,4 +38,16 @@ export function machineInfo(): MachineInfo {
 export function machineLine(m: MachineInfo): string {
   const load = m.loadAverage.map((l) => l.toFixed(2)).join(' → ');
   return `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.kernel}; Node ${m.node}; ${m.date}; load average ${load}`;
+}
+
+/** The CPU time of the whole machine so far (all CPUs, from /proc/stat, in
+ * clock ticks turned into µs): `busy` is everything but idle and iowait
+ * (steal included: time this virtual machine wanted but did not get). Two
+ * readings around a run tell how much CPU everything on the machine used. */
+export function machineCpuUs(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number];
+  const busy = user + nice + system + irq + softirq + steal;
+  const scale = 1e6 / clockTicks();
+  return { busy: busy * scale, total: (busy + idle + iowait) * scale };
 }

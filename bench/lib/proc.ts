@@ -19,9 +19,12 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+/** A CPU number, or a CPU list as `taskset -c` takes it ("0,1", "2-7"). */
+export type CpuSet = number | string;
+
 export interface StartOptions {
-  /** Pin the server to this CPU (with taskset, when it is installed). */
-  cpu?: number;
+  /** Pin the server (and any process it forks) to this CPU or CPU list (with taskset, when it is installed). */
+  cpu?: CpuSet;
   /** How long to wait for the `listening on` line (ms). */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -37,8 +40,8 @@ export function hasTaskset(): boolean {
   return tasksetPresent;
 }
 
-/** `command args...`, prefixed with `taskset -c CPU` when pinning is possible. */
-export function pinned(cpu: number | undefined, command: string, args: readonly string[]): [string, string[]] {
+/** `command args...`, prefixed with `taskset -c CPUS` when pinning is possible. */
+export function pinned(cpu: CpuSet | undefined, command: string, args: readonly string[]): [string, string[]] {
   if (cpu === undefined || !hasTaskset()) return [command, [...args]];
   return ['taskset', ['-c', String(cpu), command, ...args]];
 }
@@ -141,6 +144,73 @@ export function cpuTimeUs(pid: number): number {
     ns += Number(schedstat.split(' ')[0]);
   }
   return ns / 1000;
+}
+
+let haveChildren: boolean | undefined;
+
+/** The pids of a process's children (none if it has exited), from
+ * /proc/PID/task/TID/children (Linux 3.5+ with CONFIG_PROC_CHILDREN), else
+ * by finding every process in /proc whose parent it is. */
+export function childPids(pid: number): number[] {
+  haveChildren ??= existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+  const children = new Set<number>();
+  if (haveChildren) {
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const list = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+        if (list !== '') for (const child of list.split(' ')) children.add(Number(child));
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ESRCH') throw err; // else it (or a thread) has just exited
+    }
+    return [...children];
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // ppid is the 2nd field after the command name.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.add(Number(entry));
+    } catch {
+      // The process has just exited.
+    }
+  }
+  return [...children];
+}
+
+/** The pids of a process's children, their children, and so on. */
+export function descendantPids(pid: number): number[] {
+  const found = childPids(pid);
+  for (let i = 0; i < found.length; i++) found.push(...childPids(found[i]!));
+  return found;
+}
+
+/** Whether a process exists (not yet reaped). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Waits up to `ms` for each process to exit, then SIGKILLs those that have
+ * not, for processes that a stopped parent should have taken down with it
+ * (forked workers). Resolves with the pids that had to be killed. */
+export async function reapPids(pids: readonly number[], ms = 3000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const left = pids.filter(alive);
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone in between.
+    }
+  }
+  return left;
 }
 
 /** How many fds a process has open. */
