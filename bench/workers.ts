@@ -330,8 +330,9 @@ function report(cfg: Config, cores: number, rows: Row[]): string {
         `and ${fmt(one.idleCores, 2)} and ${fmt(two.idleCores, 2)} cores were idle.` +
         (limited1
           ? ` Neither 1-worker process reached ${pct(SATURATED)} of its CPU (${fmt(one.rps.median)} of a possible ${fmt(max1)} requests/s): ` +
-            'pinned to one CPU each, they waited on each other and on whatever else ran on those CPUs, while the 2 workers could move to the CPU that was free. ' +
-            'The measured ratio therefore overstates what a second worker adds here.'
+            'pinned to one CPU each, they wait for each other through loopback TCP and for whatever else runs on their CPU, ' +
+            'while 2 workers and wrk can move to whichever CPU is free' +
+            (rpsRatio > ceiling ? ', which is how the measured ratio exceeds the ceiling.' : '.')
           : ''),
     );
   }
@@ -342,10 +343,11 @@ function report(cfg: Config, cores: number, rows: Row[]): string {
       `(${cpuRatio.toFixed(2)}×, all processes counted), i.e. ${fmt(1e6 / one.serverUsPerRequest)} vs ${fmt(1e6 / two.serverUsPerRequest)} requests per server CPU-second. ` +
       (Math.abs(cpuRatio - 1) <= 0.1
         ? 'Sharing the port through SO_REUSEPORT costs no measurable CPU per request'
-        : `A request costs ${Math.round(Math.abs(cpuRatio - 1) * 100)}% ${cpuRatio > 1 ? 'more' : 'less'} CPU with 2 workers` +
-          (one.placement.dedicated ? '' : ' (this includes sharing their CPUs with wrk: more context switches, colder caches)')) +
+        : `A request costs ${Math.round(Math.abs(cpuRatio - 1) * 100)}% ${cpuRatio > 1 ? 'more' : 'less'} CPU with 2 workers ` +
+          '(this figure does not separate a cost of sharing the port from that of each worker carrying half the load, ' +
+          `so handling fewer connections per wake-up${one.placement.dedicated ? '' : ', nor from sharing CPUs with wrk'})`) +
       `, so with a CPU per worker and CPUs to spare for the load generator, 2 workers would serve up to ${capacityRatio.toFixed(2)}× the requests/s of 1 ` +
-      `(2 × ${fmt(one.serverUsPerRequest)} / ${fmt(two.serverUsPerRequest)}).`,
+      `(2 ÷ ${cpuRatio.toFixed(2)}).`,
   );
   return lines.join('\n');
 }
