@@ -32,8 +32,9 @@ export interface NativeSelector {
 export interface NativeSys {
   pipe(): [number, number];
   socketpair(family?: number, type?: number): [number, number];
-  read(fd: number, buf: Uint8Array, offset: number, length: number): number;
-  write(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  /** Without offset and length: all of buf. */
+  read(fd: number, buf: Uint8Array, offset?: number, length?: number): number;
+  write(fd: number, buf: Uint8Array, offset?: number, length?: number): number;
   close(fd: number): void;
   setNonBlocking(fd: number, on: boolean): void;
   socket(family: number, type: number): number;

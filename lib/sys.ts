@@ -82,7 +82,8 @@ export function read(fd: number, buf: Uint8Array, offset?: number, length?: numb
   checkFd(fd);
   const off = checkOffset(buf, offset);
   const len = checkLength(buf, off, length);
-  return native.read(fd, buf, off, len);
+  // The whole buffer goes without offset and length: two fewer conversions.
+  return off === 0 && len === buf.length ? native.read(fd, buf) : native.read(fd, buf, off, len);
 }
 
 /** Writes buf[offset, offset + length): bytes written, or -1 if it would block. */
@@ -90,7 +91,8 @@ export function write(fd: number, buf: Uint8Array, offset?: number, length?: num
   checkFd(fd);
   const off = checkOffset(buf, offset);
   const len = checkLength(buf, off, length);
-  return native.write(fd, buf, off, len);
+  // The whole buffer goes without offset and length: two fewer conversions.
+  return off === 0 && len === buf.length ? native.write(fd, buf) : native.write(fd, buf, off, len);
 }
 
 export function close(fd: number): void {

@@ -15,9 +15,9 @@
 namespace selectors {
 
 // A fast call's body: `args` holds exactly N values (undefined for any the
-// caller left out).
+// caller left out) and `argc` says how many the caller passed.
 template <size_t N>
-using FastBody = napi_value (*)(napi_env env, const napi_value (&args)[N]);
+using FastBody = napi_value (*)(napi_env env, const napi_value (&args)[N], size_t argc);
 
 template <size_t N, FastBody<N> Body>
 napi_value FastCall(napi_env env, napi_callback_info info) {
@@ -25,7 +25,7 @@ napi_value FastCall(napi_env env, napi_callback_info info) {
   size_t argc = N;
   if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok) return nullptr;
   try {
-    return Body(env, args);
+    return Body(env, args, argc);
   } catch (const Napi::Error& e) {
     e.ThrowAsJavaScriptException();
     return nullptr;

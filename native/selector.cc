@@ -135,7 +135,7 @@ Napi::Value NativeSelector::Slot(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), slot_);
 }
 
-napi_value NativeSelector::WaitInSlot(napi_env env, const napi_value (&args)[2]) {
+napi_value NativeSelector::WaitInSlot(napi_env env, const napi_value (&args)[2], size_t) {
   void* data = nullptr;
   napi_get_instance_data(env, &data);
   NativeSelector* self = data == nullptr ? nullptr : static_cast<AddonData*>(data)->selectors->Get(Int32Arg(env, args[0]));

@@ -42,7 +42,7 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   // wait(slot, timeoutMs): a negative timeout blocks until an event. Returns
   // the number of (fd, events) pairs written to the buffer given to
   // setBuffer().
-  static napi_value WaitInSlot(napi_env env, const napi_value (&args)[2]);
+  static napi_value WaitInSlot(napi_env env, const napi_value (&args)[2], size_t argc);
 
   explicit NativeSelector(const Napi::CallbackInfo& info);
   ~NativeSelector() override;

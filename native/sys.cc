@@ -42,24 +42,24 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   return FdPair(info.Env(), fds);
 }
 
-// read(fd, buf, offset, length)
-napi_value Read(napi_env env, const napi_value (&args)[4]) {
+// read(fd, buf[, offset, length]): without offset and length, all of buf.
+napi_value Read(napi_env env, const napi_value (&args)[4], size_t argc) {
   int fd = Int32Arg(env, args[0]);
-  ByteRange range = GetByteRange(env, &args[1]);
+  ByteRange range = GetByteRange(env, &args[1], argc <= 2);
   ssize_t r;
   do r = read(fd, range.data, range.length);
   while (r < 0 && errno == EINTR);
   return ResultOrWouldBlock(env, r, "read");
 }
 
-// write(fd, buf, offset, length). write(2) raises SIGPIPE when the reader
+// write(fd, buf[, offset, length]), as read. write(2) raises SIGPIPE when the reader
 // of a pipe or the peer of a socket has gone. Node sets SIGPIPE to SIG_IGN at
 // start-up (and libuv keeps it so), so the call fails with EPIPE instead and
 // the process lives; test/sys-errors checks this in a child process. sys.send
 // uses MSG_NOSIGNAL on top.
-napi_value Write(napi_env env, const napi_value (&args)[4]) {
+napi_value Write(napi_env env, const napi_value (&args)[4], size_t argc) {
   int fd = Int32Arg(env, args[0]);
-  ByteRange range = GetByteRange(env, &args[1]);
+  ByteRange range = GetByteRange(env, &args[1], argc <= 2);
   ssize_t r;
   do r = write(fd, range.data, range.length);
   while (r < 0 && errno == EINTR);
@@ -89,7 +89,7 @@ Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
 // checked the arguments already and always passes offset and length; this
 // re-checks what memory safety needs (a Uint8Array, the range inside it) so
 // that a direct caller of the addon cannot overrun a buffer.
-ByteRange GetByteRange(napi_env env, const napi_value* args) {
+ByteRange GetByteRange(napi_env env, const napi_value* args, bool whole) {
   napi_typedarray_type type;
   size_t length;
   void* data;
@@ -99,6 +99,7 @@ ByteRange GetByteRange(napi_env env, const napi_value* args) {
       type != napi_uint8_array) {
     ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "the buffer must be a Uint8Array");
   }
+  if (whole) return ByteRange{static_cast<uint8_t*>(data), length};
   double offset;
   double count;
   if (napi_get_value_double(env, args[1], &offset) != napi_ok || napi_get_value_double(env, args[2], &count) != napi_ok ||

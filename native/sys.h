@@ -17,12 +17,14 @@ Napi::Object SysExports(Napi::Env env);
 void AddNetExports(Napi::Env env, Napi::Object sys);
 
 // The bytes [offset, offset + length) of a Uint8Array, bounds-checked:
-// `args` points at the three values buf, offset, length.
+// `args` points at the values buf, offset, length. With `whole`, only buf is
+// read and the range is all of it (lib/sys.ts passes just the buffer then,
+// which saves two number conversions on the commonest call).
 struct ByteRange {
   uint8_t* data;
   size_t length;
 };
-ByteRange GetByteRange(napi_env env, const napi_value* args);
+ByteRange GetByteRange(napi_env env, const napi_value* args, bool whole = false);
 
 // Returns `r` for a successful call, -1 when the call would block, and throws
 // the system error otherwise.

@@ -222,7 +222,7 @@ Napi::Value GetSockopt(const Napi::CallbackInfo& info) {
 // is pending (or it was already read, or SO_OOBINLINE is on): that is thrown,
 // as it is a misuse rather than "try later"; EAGAIN (the urgent byte is
 // announced but not yet here) is -1 as usual.
-napi_value Recv(napi_env env, const napi_value (&args)[5]) {
+napi_value Recv(napi_env env, const napi_value (&args)[5], size_t) {
   int fd = Int32Arg(env, args[0]);
   ByteRange range = GetByteRange(env, &args[1]);
   int flags = Int32Arg(env, args[4]);
@@ -234,7 +234,7 @@ napi_value Recv(napi_env env, const napi_value (&args)[5]) {
 
 // send(fd, buf, offset, length, flags): MSG_NOSIGNAL always, so that a peer
 // that has gone away is an EPIPE error, never a SIGPIPE.
-napi_value Send(napi_env env, const napi_value (&args)[5]) {
+napi_value Send(napi_env env, const napi_value (&args)[5], size_t) {
   int fd = Int32Arg(env, args[0]);
   ByteRange range = GetByteRange(env, &args[1]);
   int flags = Int32Arg(env, args[4]) | MSG_NOSIGNAL;
