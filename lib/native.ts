@@ -14,9 +14,6 @@ export const enum NativeTrigger {
 
 /** One kernel multiplexer instance; see native/backend.h. */
 export interface NativeSelector {
-  add(fd: number, events: number, trigger: NativeTrigger): void;
-  modify(fd: number, events: number, trigger: NativeTrigger): void;
-  remove(fd: number): void;
   /** This selector's number for `wait(slot, timeoutMs)`. */
   slot(): number;
   setBuffer(buffer: Int32Array): void;
@@ -105,10 +102,15 @@ export interface NativeWatcher {
 
 export interface NativeBinding {
   Selector: new (backend: string) => NativeSelector;
+  // The calls of every loop pass are functions of the module rather than
+  // methods: they find the selector by its slot (an index) instead of
+  // unwrapping `this` on every call.
+  add(slot: number, fd: number, events: number, trigger: NativeTrigger): void;
+  modify(slot: number, fd: number, events: number, trigger: NativeTrigger): void;
+  remove(slot: number, fd: number): void;
   /** Blocks the selector in `slot` up to `timeoutMs` (negative: no limit);
    * returns the number of (fd, events) pairs written to the buffer given to
-   * its `setBuffer`. A function of the module rather than a method: it finds
-   * the selector by index instead of unwrapping `this` on every wait. */
+   * its `setBuffer`. */
   wait(slot: number, timeoutMs: number): number;
   /** Wakes the selector a handle names, from any thread; false once it is closed. */
   wakeup(handle: number): boolean;

@@ -117,7 +117,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     }
     // Room for every key after this one, plus the internal wakeup channel.
     this.ensureCapacity(this.#keys.size + 2);
-    native.add(fd, events, TRIGGERS[trigger]);
+    binding.add(this.#slot, fd, events, TRIGGERS[trigger]);
     const key = new SelectorKey<T>(fileobj, fd, events, data as T, trigger);
     this.#keys.set(fd, key);
     return key;
@@ -126,9 +126,9 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   /** Stops watching `fileobj`; returns the key it was registered with. An fd
    * closed since it was registered can still be unregistered. */
   unregister(fileobj: FileObject): SelectorKey<T> {
-    const native = this.checkOpen();
+    this.checkOpen();
     const key = this.lookup(fileobj);
-    native.remove(key.fd);
+    binding.remove(this.#slot, key.fd);
     this.#keys.delete(key.fd);
     return key;
   }
@@ -144,7 +144,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     const trigger = options?.trigger === undefined ? key.trigger : this.checkTrigger(native, options);
     const newData = arguments.length >= 3 ? (data as T) : key.data;
     if (events !== key.events || trigger !== key.trigger || trigger === 'oneshot') {
-      native.modify(key.fd, events, TRIGGERS[trigger]);
+      binding.modify(this.#slot, key.fd, events, TRIGGERS[trigger]);
     }
     if (events === key.events && trigger === key.trigger && newData === key.data) return key;
     const updated = new SelectorKey<T>(key.fileobj, key.fd, events, newData, trigger);
@@ -281,7 +281,6 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   }
 }
 
-/** The fd of a FileObject: the number itself, or what its fileno() returns. */
 const closeObservers = new WeakMap<BaseSelector, Set<() => void>>();
 
 /** @internal Runs `observer` once, just before `selector` closes; returns
@@ -293,6 +292,7 @@ export function onSelectorClose(selector: BaseSelector, observer: () => void): (
   return () => observers.delete(observer);
 }
 
+/** The fd of a FileObject: the number itself, or what its fileno() returns. */
 export function fileDescriptor(fileobj: FileObject): number {
   if (typeof fileobj === 'number') {
     checkFd(fileobj);

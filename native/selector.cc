@@ -27,8 +27,7 @@ std::shared_ptr<SelectorTable> Table(Napi::Env env) {
   return data->selectors;
 }
 
-Trigger ToTrigger(const Napi::Value& v) {
-  int32_t t = v.IsUndefined() ? 0 : v.As<Napi::Number>().Int32Value();
+Trigger ToTrigger(int32_t t) {
   return t == 1 ? Trigger::kEdge : t == 2 ? Trigger::kOneshot : Trigger::kLevel;
 }
 
@@ -53,9 +52,6 @@ void SelectorTable::Remove(int slot) {
 Napi::Function NativeSelector::Define(Napi::Env env) {
   return DefineClass(env, "NativeSelector",
                      {
-                         InstanceMethod<&NativeSelector::Add>("add"),
-                         InstanceMethod<&NativeSelector::Modify>("modify"),
-                         InstanceMethod<&NativeSelector::Remove>("remove"),
                          InstanceMethod<&NativeSelector::Slot>("slot"),
                          InstanceMethod<&NativeSelector::SetBuffer>("setBuffer"),
                          InstanceMethod<&NativeSelector::Supports>("supports"),
@@ -109,38 +105,40 @@ Backend& NativeSelector::Open(Napi::Env env) {
   return *backend_;
 }
 
-Napi::Value NativeSelector::Add(const Napi::CallbackInfo& info) {
-  Backend& b = Open(info.Env());
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  uint32_t events = info[1].As<Napi::Number>().Uint32Value() & kAllEvents;
-  ThrowIf(info.Env(), b.Add(fd, events, ToTrigger(info[2])));
-  return info.Env().Undefined();
-}
-
-Napi::Value NativeSelector::Modify(const Napi::CallbackInfo& info) {
-  Backend& b = Open(info.Env());
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  uint32_t events = info[1].As<Napi::Number>().Uint32Value() & kAllEvents;
-  ThrowIf(info.Env(), b.Modify(fd, events, ToTrigger(info[2])));
-  return info.Env().Undefined();
-}
-
-Napi::Value NativeSelector::Remove(const Napi::CallbackInfo& info) {
-  Backend& b = Open(info.Env());
-  ThrowIf(info.Env(), b.Remove(info[0].As<Napi::Number>().Int32Value()));
-  return info.Env().Undefined();
-}
-
 Napi::Value NativeSelector::Slot(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), slot_);
 }
 
-napi_value NativeSelector::WaitInSlot(napi_env env, const napi_value (&args)[2], size_t) {
+NativeSelector& NativeSelector::InSlot(napi_env env, napi_value slot) {
   void* data = nullptr;
   napi_get_instance_data(env, &data);
-  NativeSelector* self = data == nullptr ? nullptr : static_cast<AddonData*>(data)->selectors->Get(Int32Arg(env, args[0]));
+  NativeSelector* self = data == nullptr ? nullptr : static_cast<AddonData*>(data)->selectors->Get(Int32Arg(env, slot));
   if (self == nullptr) ThrowCodeError(env, "ERR_SELECTOR_CLOSED", "no selector in this slot");
-  return self->Wait(env, DoubleArg(env, args[1]));
+  return *self;
+}
+
+napi_value NativeSelector::AddInSlot(napi_env env, const napi_value (&args)[4], size_t) {
+  Backend& b = InSlot(env, args[0]).Open(env);
+  uint32_t events = static_cast<uint32_t>(Int32Arg(env, args[2])) & kAllEvents;
+  ThrowIf(env, b.Add(Int32Arg(env, args[1]), events, ToTrigger(Int32Arg(env, args[3]))));
+  return nullptr;  // undefined
+}
+
+napi_value NativeSelector::ModifyInSlot(napi_env env, const napi_value (&args)[4], size_t) {
+  Backend& b = InSlot(env, args[0]).Open(env);
+  uint32_t events = static_cast<uint32_t>(Int32Arg(env, args[2])) & kAllEvents;
+  ThrowIf(env, b.Modify(Int32Arg(env, args[1]), events, ToTrigger(Int32Arg(env, args[3]))));
+  return nullptr;
+}
+
+napi_value NativeSelector::RemoveInSlot(napi_env env, const napi_value (&args)[2], size_t) {
+  Backend& b = InSlot(env, args[0]).Open(env);
+  ThrowIf(env, b.Remove(Int32Arg(env, args[1])));
+  return nullptr;
+}
+
+napi_value NativeSelector::WaitInSlot(napi_env env, const napi_value (&args)[2], size_t) {
+  return InSlot(env, args[0]).Wait(env, DoubleArg(env, args[1]));
 }
 
 Napi::Value NativeSelector::Wait(Napi::Env env, double ms) {
@@ -211,7 +209,7 @@ Napi::Value NativeSelector::SetBuffer(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeSelector::Supports(const Napi::CallbackInfo& info) {
   Backend& b = Open(info.Env());
-  return Napi::Boolean::New(info.Env(), b.Supports(ToTrigger(info[0])));
+  return Napi::Boolean::New(info.Env(), b.Supports(ToTrigger(Int32Arg(info.Env(), info[0]))));
 }
 
 Napi::Value NativeSelector::Fileno(const Napi::CallbackInfo& info) {

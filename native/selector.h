@@ -39,18 +39,22 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   static Napi::Function Define(Napi::Env env);
   // wakeup(handle) for any thread; see wakeup.h.
   static Napi::Value WakeHandle(const Napi::CallbackInfo& info);
-  // wait(slot, timeoutMs): a negative timeout blocks until an event. Returns
-  // the number of (fd, events) pairs written to the buffer given to
-  // setBuffer().
+  // The calls of every event loop pass, module functions that name their
+  // selector by slot (see SelectorTable):
+  //   add(slot, fd, events, trigger), modify(slot, fd, events, trigger),
+  //   remove(slot, fd) and
+  //   wait(slot, timeoutMs): a negative timeout blocks until an event.
+  //   Returns the number of (fd, events) pairs written to the buffer given
+  //   to setBuffer().
+  static napi_value AddInSlot(napi_env env, const napi_value (&args)[4], size_t argc);
+  static napi_value ModifyInSlot(napi_env env, const napi_value (&args)[4], size_t argc);
+  static napi_value RemoveInSlot(napi_env env, const napi_value (&args)[2], size_t argc);
   static napi_value WaitInSlot(napi_env env, const napi_value (&args)[2], size_t argc);
 
   explicit NativeSelector(const Napi::CallbackInfo& info);
   ~NativeSelector() override;
 
  private:
-  Napi::Value Add(const Napi::CallbackInfo& info);
-  Napi::Value Modify(const Napi::CallbackInfo& info);
-  Napi::Value Remove(const Napi::CallbackInfo& info);
   Napi::Value Slot(const Napi::CallbackInfo& info);
   Napi::Value Wait(Napi::Env env, double ms);
   Napi::Value SetBuffer(const Napi::CallbackInfo& info);
@@ -60,6 +64,7 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   Napi::Value Wakeup(const Napi::CallbackInfo& info);
   Napi::Value WakeupHandle(const Napi::CallbackInfo& info);
 
+  static NativeSelector& InSlot(napi_env env, napi_value slot);
   Backend& Open(Napi::Env env);
   WakeupChannel& Channel(Napi::Env env);
   // Takes the wakeup channel's pair out of the first `count` results.

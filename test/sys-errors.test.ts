@@ -229,14 +229,22 @@ describe('bad arguments are rejected before any syscall', () => {
     expect(() => binding.sys.read(a, new ArrayBuffer(4) as never, 0, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 
-  it('the addon\'s wait(slot) refuses a slot that holds no selector', () => {
+  it('the addon\'s slot calls work on a live selector and refuse a slot that holds none', () => {
     expect(() => binding.wait(1 << 30, 0)).toThrow(expect.objectContaining({ code: 'ERR_SELECTOR_CLOSED' }));
     expect(() => binding.wait(-1, 0)).toThrow(expect.objectContaining({ code: 'ERR_SELECTOR_CLOSED' }));
     const native = new binding.Selector(binding.backends[0]!);
     const slot = native.slot();
     native.setBuffer(new Int32Array(2));
     expect(binding.wait(slot, 0)).toBe(0);
+    const [a] = socketpair();
+    binding.add(slot, a, 1, 0);
+    binding.modify(slot, a, 2, 0);
+    expect(binding.wait(slot, 0)).toBe(1); // writable
+    binding.remove(slot, a);
+    expect(binding.wait(slot, 0)).toBe(0);
     native.close();
-    expect(() => binding.wait(slot, 0)).toThrow(expect.objectContaining({ code: 'ERR_SELECTOR_CLOSED' }));
+    for (const call of [() => binding.wait(slot, 0), () => binding.add(slot, a, 1, 0), () => binding.modify(slot, a, 1, 0), () => binding.remove(slot, a)]) {
+      expect(call).toThrow(expect.objectContaining({ code: 'ERR_SELECTOR_CLOSED' }));
+    }
   });
 });
