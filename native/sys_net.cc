@@ -162,16 +162,17 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
 
 // accept(fd): the new connection's fd, or -1 when none is pending, so that a
 // server can accept in a batch until -1.
-Napi::Value Accept(const Napi::CallbackInfo& info) {
-  int listener = IntArg(info, 0);
+napi_value Accept(napi_env env, const napi_value (&args)[1], size_t) {
+  int listener = Int32Arg(env, args[0]);
+  napi_value result;
   for (;;) {
     int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) return Napi::Number::New(info.Env(), fd);
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(info.Env(), -1);
+    if (fd >= 0) return napi_create_int32(env, fd, &result) == napi_ok ? result : nullptr;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return napi_create_int32(env, -1, &result) == napi_ok ? result : nullptr;
     // EINTR: try again. ECONNABORTED: that connection was reset while it
     // waited in the queue; the next one may be fine, as for libuv and CPython.
     if (errno == EINTR || errno == ECONNABORTED) continue;
-    ThrowErrno(info.Env(), errno, "accept4");
+    ThrowErrno(env, errno, "accept4");
   }
 }
 
@@ -342,7 +343,7 @@ void AddNetExports(Napi::Env env, Napi::Object sys) {
   sys.Set("socket", Napi::Function::New<Socket>(env, "socket"));
   sys.Set("bind", Napi::Function::New<Bind>(env, "bind"));
   sys.Set("listen", Napi::Function::New<Listen>(env, "listen"));
-  sys.Set("accept", Napi::Function::New<Accept>(env, "accept"));
+  sys.Set("accept", NewFastFunction<1, Accept>(env, "accept"));
   sys.Set("connect", Napi::Function::New<Connect>(env, "connect"));
   sys.Set("getsockoptError", Napi::Function::New<GetSockoptError>(env, "getsockoptError"));
   sys.Set("setsockopt", Napi::Function::New<SetSockopt>(env, "setsockopt"));
