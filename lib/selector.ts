@@ -259,6 +259,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 
   private checkTrigger(native: NativeSelector, options: RegisterOptions | undefined): Trigger {
     const trigger = options?.trigger ?? 'level';
+    if (trigger === 'level') return trigger; // every backend has it
     if (!Object.hasOwn(TRIGGERS, trigger)) {
       throw codedTypeError('ERR_INVALID_ARG_VALUE', `trigger must be 'level', 'edge' or 'oneshot', got ${describe(trigger)}`);
     }
