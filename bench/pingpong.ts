@@ -10,6 +10,7 @@
 //
 //   node dist/bench/pingpong.js [--round-trips 100000] [--rounds 5] [--cpu 1] [--backend epoll]
 import { execFile } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { EVENT_READ, Reactor, sys } from '../lib/index.js';
@@ -70,6 +71,78 @@ async function measure(mode: 'run' | 'attach', roundTrips: number, backend: stri
   return { perSecond: roundTrips / seconds, cpuUsPerRoundTrip: (cpu.user + cpu.system) / roundTrips };
 }
 
+export interface PingPongOptions {
+  roundTrips: number;
+  rounds: number;
+  /** The one CPU every program is pinned to. */
+  cpu?: number;
+  backend?: string;
+  /** Progress lines (stderr by default). */
+  log?: (line: string) => void;
+}
+
+export interface PingPongRow {
+  name: string;
+  /** Per round. */
+  results: Result[];
+  /** Medians of the per-round ratios to the C loop. */
+  perSecondRatio: number;
+  cpuRatio: number;
+}
+
+export interface PingPongReport {
+  rows: PingPongRow[];
+  markdown: string;
+}
+
+/** The C loop, run(), and attach(), alternating over the rounds; each row
+ * with the median of its per-round ratios to C. */
+export async function runPingPong(options: PingPongOptions): Promise<PingPongReport> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { roundTrips, rounds, cpu, backend } = options;
+  const binary = await compileC('pingpong');
+  const self = fileURLToPath(import.meta.url);
+  const extra = backend === undefined ? [] : ['--backend', backend];
+  const programs: Array<[string, () => Promise<Result>]> = [
+    ['C epoll loop', async () => JSON.parse((await run(...pinned(cpu, binary, [String(roundTrips)]))).stdout) as Result],
+    ...(['run', 'attach'] as const).map((mode): [string, () => Promise<Result>] => [
+      `reactor ${mode}()`,
+      async () => {
+        const [cmd, args] = pinned(cpu, process.execPath, [self, '--child', mode, '--round-trips', String(roundTrips), ...extra]);
+        return JSON.parse((await run(cmd, args)).stdout) as Result;
+      },
+    ]),
+  ];
+  const results = programs.map(() => [] as Result[]);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < programs.length; k++) {
+      const i = (k + round) % programs.length;
+      log(`ping-pong round ${round + 1}/${rounds}: ${programs[i]![0]}`);
+      results[i]!.push(await programs[i]![1]());
+    }
+  }
+  const c = results[0]!;
+  const ratio = (mine: Result[], f: (r: Result) => number) => median(mine.map((r, i) => f(r) / f(c[i]!)));
+  const rows = programs.map(([name], i) => ({
+    name,
+    results: results[i]!,
+    perSecondRatio: ratio(results[i]!, (r) => r.perSecond),
+    cpuRatio: ratio(results[i]!, (r) => r.cpuUsPerRoundTrip),
+  }));
+  const lines = [
+    `A one-byte ping-pong over a socketpair, ${roundTrips} round trips, every program on ${cpu === undefined ? 'any CPU' : `CPU ${cpu}`}, backend ${backend ?? 'default'}; medians of ${rounds} rounds (ratios: median of per-round ratios to the C loop).`,
+    '',
+    '| program | round trips/s | × C | CPU µs/round trip | × C |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${median(r.results.map((x) => x.perSecond)).toFixed(0)} | ${r.perSecondRatio.toFixed(2)} | ` +
+        `${median(r.results.map((x) => x.cpuUsPerRoundTrip)).toFixed(2)} | ${r.cpuRatio.toFixed(2)} |`,
+    ),
+  ];
+  return { rows, markdown: lines.join('\n') };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -87,44 +160,15 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(await measure(values.child, roundTrips, values.backend)));
     return;
   }
-  const cpu = Number(values.cpu);
-  const rounds = Number(values.rounds);
-  const binary = await compileC('pingpong');
-  const self = fileURLToPath(import.meta.url);
-  const extra = values.backend === undefined ? [] : ['--backend', values.backend];
-  const programs: Array<[string, () => Promise<Result>]> = [
-    ['C epoll loop', async () => JSON.parse((await run(...pinned(cpu, binary, [String(roundTrips)]))).stdout) as Result],
-    ...(['run', 'attach'] as const).map((mode): [string, () => Promise<Result>] => [
-      `reactor ${mode}()`,
-      async () => {
-        const [cmd, args] = pinned(cpu, process.execPath, [self, '--child', mode, '--round-trips', String(roundTrips), ...extra]);
-        return JSON.parse((await run(cmd, args)).stdout) as Result;
-      },
-    ]),
-  ];
-  const results = programs.map(() => [] as Result[]);
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < programs.length; k++) {
-      const i = (k + round) % programs.length;
-      process.stderr.write(`round ${round + 1}/${rounds}: ${programs[i]![0]}\n`);
-      results[i]!.push(await programs[i]![1]());
-    }
-  }
-  const c = results[0]!;
-  const ratio = (mine: Result[], f: (r: Result) => number) => median(mine.map((r, i) => f(r) / f(c[i]!)));
-  console.log(`\nping-pong over a socketpair, ${roundTrips} round trips, all on CPU ${cpu}, backend ${values.backend ?? 'default'}; medians of ${rounds} rounds (ratios: median of per-round ratios)\n`);
-  console.log('| program | round trips/s | × C | CPU µs/round trip | × C |');
-  console.log('|---|---:|---:|---:|---:|');
-  programs.forEach(([name], i) => {
-    const rs = results[i]!;
-    console.log(
-      `| ${name} | ${median(rs.map((r) => r.perSecond)).toFixed(0)} | ${ratio(rs, (r) => r.perSecond).toFixed(2)} | ` +
-        `${median(rs.map((r) => r.cpuUsPerRoundTrip)).toFixed(2)} | ${ratio(rs, (r) => r.cpuUsPerRoundTrip).toFixed(2)} |`,
-    );
-  });
+  const report = await runPingPong({ roundTrips, rounds: Number(values.rounds), cpu: Number(values.cpu), ...(values.backend === undefined ? {} : { backend: values.backend }) });
+  console.log(`\n${report.markdown}`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Run as a program (node dist/bench/pingpong.js), not when run.ts imports it;
+// the children it starts are this program too.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -18,7 +18,7 @@
 // runs: quick.md), the same as JSON, and PNG charts beside them.
 //
 //   npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]
-//                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-servers] [--skip-db]
+//                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -34,6 +34,7 @@ import { oneOf, positiveInt as int } from './lib/options.js';
 import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
 import { microTables, type MicroResult, type MicroRow } from './micro.js';
 import { runDbBench, type DbReport } from './db.js';
+import { runPingPong, type PingPongReport } from './pingpong.js';
 
 /** A run whose load generator used more of its core than this was limited by it. */
 const SATURATED = 0.85;
@@ -47,6 +48,8 @@ interface Config {
   concurrency: number;
   warmup: number;
   micro: boolean;
+  /** Event delivery through the reactor (bench/pingpong.ts). */
+  pingpong: boolean;
   hello: boolean;
   /** The database round trip (bench/db.ts). */
   db: boolean;
@@ -67,6 +70,7 @@ function parseConfig(argv: string[]): Config {
       concurrency: { type: 'string', default: '10' },
       warmup: { type: 'string' },
       'skip-micro': { type: 'boolean', default: false },
+      'skip-pingpong': { type: 'boolean', default: false },
       'skip-servers': { type: 'boolean', default: false },
       'skip-db': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -75,7 +79,7 @@ function parseConfig(argv: string[]): Config {
   if (values.help) {
     process.stdout.write(
       'usage: npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]\n' +
-        '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-servers] [--skip-db]\n',
+        '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]\n',
     );
     process.exit(0);
   }
@@ -90,6 +94,7 @@ function parseConfig(argv: string[]): Config {
     concurrency: int('concurrency', values.concurrency, 10),
     warmup: int('warmup', values.warmup, quick ? 1000 : 5000),
     micro: !values['skip-micro'],
+    pingpong: !values['skip-pingpong'],
     hello: !values['skip-servers'],
     db: !values['skip-db'],
     // Server on CPU 0, load generator on CPU 1; with one core, no pinning.
@@ -438,6 +443,7 @@ interface Report {
   runs: ServerResult[];
   loadgens: LoadgenComparison[];
   micro?: MicroResult;
+  pingpong?: PingPongReport;
   db?: DbReport;
   checks: Check[];
   skipped: string[];
@@ -467,6 +473,7 @@ function markdown(report: Report, charts: Charts): string {
     parts.push('', '## Database round trip', '', report.db.markdown);
     if (charts.db) parts.push('', `![database round trip: server CPU µs per request](${charts.db})`);
   }
+  if (report.pingpong) parts.push('', '## Event delivery through the reactor', '', report.pingpong.markdown);
   if (report.micro) {
     parts.push('', '## Selector micro-benchmarks', '', microTables(report.micro));
     if (charts.curve) parts.push('', `![select() cost against registered fds](${charts.curve})`);
@@ -494,6 +501,20 @@ function dbChecks(db: DbReport): Check[] {
   return [{ ok: ours < net, text: `reactor + mysql2 over ReactorSocket below node:net + mysql2 in CPU µs/request: ${fmt(ours)} vs ${fmt(net)} (${ratio(ours, net)})` }];
 }
 
+// The reactor's event-delivery goals, as ratios of round trips/s to the C loop.
+const PINGPONG_GOALS: Array<[string, number]> = [
+  ['reactor run()', 0.7],
+  ['reactor attach()', 0.5],
+];
+
+function pingPongChecks(report: PingPongReport): Check[] {
+  return PINGPONG_GOALS.flatMap(([name, goal]) => {
+    const row = report.rows.find((r) => r.name === name);
+    if (row === undefined) return [];
+    return [{ ok: row.perSecondRatio >= goal, text: `${name} ping-pong ≥ ${goal}× the C loop's round trips/s: ${row.perSecondRatio.toFixed(2)}×` }];
+  });
+}
+
 function curvePoints(micro: MicroResult): CurvePoint[] {
   const points: CurvePoint[] = [];
   for (const r of micro.rows.filter((r) => r.op === 'select')) {
@@ -519,6 +540,9 @@ async function main(): Promise<void> {
   if (cfg.serverCpu === undefined) skipped.push('pinning: this machine has one core, so server and load generator share it');
 
   const micro = cfg.micro ? await runMicroPinned(cfg) : undefined;
+  const pingpong = cfg.pingpong
+    ? await runPingPong({ roundTrips: 50_000, rounds: cfg.quick ? 3 : 7, cpu: cfg.clientCpu, log: progress })
+    : undefined;
   const { results, loadgens } = cfg.hello ? await runServers(cfg, skipped) : { results: [], loadgens: [] };
   const summaries = results.map(summarizeServer);
   // Node servers are warmed with at least 20,000 requests here: with a
@@ -546,6 +570,10 @@ async function main(): Promise<void> {
     skipped,
   };
   if (micro) report.micro = micro;
+  if (pingpong) {
+    report.pingpong = pingpong;
+    report.checks.push(...pingPongChecks(pingpong));
+  }
   if (db) {
     report.db = db;
     report.checks.push(...dbChecks(db));
