@@ -153,7 +153,9 @@ Napi::Value NativeSelector::Wait(Napi::Env env, double ms) {
   }
   int count = 0;
   ThrowIf(env, b.Wait(timeout, buffer_, capacity_, &count));
-  return Napi::Number::New(env, DropWakeup(count));
+  napi_value result;
+  napi_create_int32(env, DropWakeup(count), &result);  // a Smi: no heap number
+  return Napi::Value(env, result);
 }
 
 int NativeSelector::DropWakeup(int count) {
