@@ -14,8 +14,8 @@ namespace selectors {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Selector", NativeSelector::Define(env));
-  exports.Set("add", NewFastFunction<4, &NativeSelector::AddInSlot>(env, "add"));
-  exports.Set("modify", NewFastFunction<4, &NativeSelector::ModifyInSlot>(env, "modify"));
+  exports.Set("add", NewFastFunction<4, &NativeSelector::InterestInSlot<&Backend::Add>>(env, "add"));
+  exports.Set("modify", NewFastFunction<4, &NativeSelector::InterestInSlot<&Backend::Modify>>(env, "modify"));
   exports.Set("remove", NewFastFunction<2, &NativeSelector::RemoveInSlot>(env, "remove"));
   exports.Set("wait", NewFastFunction<2, &NativeSelector::WaitInSlot>(env, "wait"));
   exports.Set("wakeup", Napi::Function::New<&NativeSelector::WakeHandle>(env, "wakeup"));

@@ -41,6 +41,13 @@ Napi::Function NewFastFunction(Napi::Env env, const char* name) {
   return Napi::Function(env, fn);
 }
 
+// A small integer result: a Smi, which needs no heap number.
+inline napi_value Int32Result(napi_env env, int32_t value) {
+  napi_value result = nullptr;
+  napi_create_int32(env, value, &result);
+  return result;
+}
+
 // Number arguments; anything else is a TypeError (lib/ never passes one).
 inline int32_t Int32Arg(napi_env env, napi_value value) {
   int32_t result;

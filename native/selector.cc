@@ -18,8 +18,15 @@ struct AddonData {
   std::shared_ptr<SelectorTable> selectors = std::make_shared<SelectorTable>();
 };
 
+// This environment's data, or nullptr before its first selector.
+AddonData* DataOf(napi_env env) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  return static_cast<AddonData*>(data);
+}
+
 std::shared_ptr<SelectorTable> Table(Napi::Env env) {
-  AddonData* data = env.GetInstanceData<AddonData>();
+  AddonData* data = DataOf(env);
   if (data == nullptr) {
     data = new AddonData();
     env.SetInstanceData(data);
@@ -110,26 +117,22 @@ Napi::Value NativeSelector::Slot(const Napi::CallbackInfo& info) {
 }
 
 NativeSelector& NativeSelector::InSlot(napi_env env, napi_value slot) {
-  void* data = nullptr;
-  napi_get_instance_data(env, &data);
-  NativeSelector* self = data == nullptr ? nullptr : static_cast<AddonData*>(data)->selectors->Get(Int32Arg(env, slot));
+  AddonData* data = DataOf(env);
+  NativeSelector* self = data == nullptr ? nullptr : data->selectors->Get(Int32Arg(env, slot));
   if (self == nullptr) ThrowCodeError(env, "ERR_SELECTOR_CLOSED", "no selector in this slot");
   return *self;
 }
 
-napi_value NativeSelector::AddInSlot(napi_env env, const napi_value (&args)[4], size_t) {
+template <NativeSelector::InterestCall Call>
+napi_value NativeSelector::InterestInSlot(napi_env env, const napi_value (&args)[4], size_t) {
   Backend& b = InSlot(env, args[0]).Open(env);
   uint32_t events = static_cast<uint32_t>(Int32Arg(env, args[2])) & kAllEvents;
-  ThrowIf(env, b.Add(Int32Arg(env, args[1]), events, ToTrigger(Int32Arg(env, args[3]))));
+  ThrowIf(env, (b.*Call)(Int32Arg(env, args[1]), events, ToTrigger(Int32Arg(env, args[3]))));
   return nullptr;  // undefined
 }
 
-napi_value NativeSelector::ModifyInSlot(napi_env env, const napi_value (&args)[4], size_t) {
-  Backend& b = InSlot(env, args[0]).Open(env);
-  uint32_t events = static_cast<uint32_t>(Int32Arg(env, args[2])) & kAllEvents;
-  ThrowIf(env, b.Modify(Int32Arg(env, args[1]), events, ToTrigger(Int32Arg(env, args[3]))));
-  return nullptr;
-}
+template napi_value NativeSelector::InterestInSlot<&Backend::Add>(napi_env, const napi_value (&)[4], size_t);
+template napi_value NativeSelector::InterestInSlot<&Backend::Modify>(napi_env, const napi_value (&)[4], size_t);
 
 napi_value NativeSelector::RemoveInSlot(napi_env env, const napi_value (&args)[2], size_t) {
   Backend& b = InSlot(env, args[0]).Open(env);
@@ -153,9 +156,7 @@ Napi::Value NativeSelector::Wait(Napi::Env env, double ms) {
   }
   int count = 0;
   ThrowIf(env, b.Wait(timeout, buffer_, capacity_, &count));
-  napi_value result;
-  napi_create_int32(env, DropWakeup(count), &result);  // a Smi: no heap number
-  return Napi::Value(env, result);
+  return Napi::Value(env, Int32Result(env, DropWakeup(count)));
 }
 
 int NativeSelector::DropWakeup(int count) {

@@ -41,13 +41,15 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   static Napi::Value WakeHandle(const Napi::CallbackInfo& info);
   // The calls of every event loop pass, module functions that name their
   // selector by slot (see SelectorTable):
-  //   add(slot, fd, events, trigger), modify(slot, fd, events, trigger),
+  //   add(slot, fd, events, trigger) and modify(slot, fd, events, trigger):
+  //     InterestInSlot<&Backend::Add> and InterestInSlot<&Backend::Modify>,
   //   remove(slot, fd) and
   //   wait(slot, timeoutMs): a negative timeout blocks until an event.
   //   Returns the number of (fd, events) pairs written to the buffer given
   //   to setBuffer().
-  static napi_value AddInSlot(napi_env env, const napi_value (&args)[4], size_t argc);
-  static napi_value ModifyInSlot(napi_env env, const napi_value (&args)[4], size_t argc);
+  using InterestCall = SysError (Backend::*)(int fd, uint32_t events, Trigger trigger);
+  template <InterestCall Call>
+  static napi_value InterestInSlot(napi_env env, const napi_value (&args)[4], size_t argc);
   static napi_value RemoveInSlot(napi_env env, const napi_value (&args)[2], size_t argc);
   static napi_value WaitInSlot(napi_env env, const napi_value (&args)[2], size_t argc);
 

@@ -1,8 +1,8 @@
 #include "sys.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -85,10 +85,11 @@ Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// On every read and write: a few N-API calls, no more. lib/sys.ts has
-// checked the arguments already and always passes offset and length; this
-// re-checks what memory safety needs (a Uint8Array, the range inside it) so
-// that a direct caller of the addon cannot overrun a buffer.
+// On every read, write, recv and send: a few N-API calls, no more. lib/sys.ts
+// has checked the arguments already (and passes no offset or length for a
+// whole buffer); this re-checks what memory safety needs (a Uint8Array, the
+// range inside it) so that a direct caller of the addon cannot overrun a
+// buffer.
 ByteRange GetByteRange(napi_env env, const napi_value* args, bool whole) {
   napi_typedarray_type type;
   size_t length;
@@ -110,14 +111,11 @@ ByteRange GetByteRange(napi_env env, const napi_value* args, bool whole) {
 }
 
 Napi::Value ResultOrWouldBlock(Napi::Env env, ssize_t r, const char* syscall) {
-  napi_value result;
-  // A small count becomes a Smi straight away; only a transfer of 2 GiB or
-  // more needs a heap number.
-  if (r >= 0 && r <= INT32_MAX) napi_create_int32(env, static_cast<int32_t>(r), &result);
-  else if (r >= 0) napi_create_double(env, static_cast<double>(r), &result);
-  else if (errno == EAGAIN || errno == EWOULDBLOCK) napi_create_int32(env, -1, &result);
-  else ThrowErrno(env, errno, syscall);
-  return Napi::Value(env, result);
+  // A count below 2 GiB is a Smi; only a larger transfer needs a heap number.
+  if (r >= 0 && r <= INT32_MAX) return Napi::Value(env, Int32Result(env, static_cast<int32_t>(r)));
+  if (r >= 0) return Napi::Number::New(env, static_cast<double>(r));
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Value(env, Int32Result(env, -1));
+  ThrowErrno(env, errno, syscall);
 }
 
 Napi::Object SysExports(Napi::Env env) {

@@ -164,11 +164,10 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
 // server can accept in a batch until -1.
 napi_value Accept(napi_env env, const napi_value (&args)[1], size_t) {
   int listener = Int32Arg(env, args[0]);
-  napi_value result;
   for (;;) {
     int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) return napi_create_int32(env, fd, &result) == napi_ok ? result : nullptr;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return napi_create_int32(env, -1, &result) == napi_ok ? result : nullptr;
+    if (fd >= 0) return Int32Result(env, fd);
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Int32Result(env, -1);
     // EINTR: try again. ECONNABORTED: that connection was reset while it
     // waited in the queue; the next one may be fine, as for libuv and CPython.
     if (errno == EINTR || errno == ECONNABORTED) continue;
