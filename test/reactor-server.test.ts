@@ -3,10 +3,10 @@
 // three styles and with two workers, the chat server, and errors.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { childPids } from '../bench/lib/proc.js';
 import { type FdStream, Reactor, sys } from '../lib/index.js';
 
 const dist = (p: string) => fileURLToPath(new URL(`../dist/${p}`, import.meta.url));
@@ -108,16 +108,7 @@ describe('reactor TCP servers', () => {
     for (const r of replies) expect(r).toMatch(/hello world$/);
     // Two worker processes of the parent hold listeners on the port. Read
     // from /proc rather than ps, which hangs under the sanitizers' preload.
-    const kids = readdirSync('/proc').filter((pid) => {
-      if (!/^\d+$/.test(pid)) return false;
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === child.pid;
-      } catch {
-        return false; // gone meanwhile
-      }
-    });
-    expect(kids).toHaveLength(2);
+    expect(childPids(child.pid!)).toHaveLength(2);
   });
 
   it('the chat example relays lines between clients', async () => {

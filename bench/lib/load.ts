@@ -4,13 +4,12 @@
 // `concurrency` in flight, and report their own CPU time, so that a run can
 // say whether the client rather than the server limited requests/s.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { compileC } from '../build-c.js';
-import type { CpuSet } from './proc.js';
+import { type CpuSet, onPath, pinned } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -50,10 +49,6 @@ export interface LoadResult {
 
 const DEBIAN_PACKAGE: Record<Exclude<LoadgenName, 'embedded'>, string> = { ab: 'apache2-utils', wrk: 'wrk' };
 
-function onPath(command: string): boolean {
-  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, command)));
-}
-
 /** Why a load generator cannot run here (with what to install), or undefined if it can. */
 export function missingLoadgen(name: LoadgenName): string | undefined {
   if (name === 'embedded') return undefined;
@@ -62,12 +57,9 @@ export function missingLoadgen(name: LoadgenName): string | undefined {
   return `${name} is not installed: on Debian/Ubuntu run \`apt-get install ${pkg}\` (package ${pkg})`;
 }
 
-function pinned(cpu: CpuSet | undefined, argv: string[]): string[] {
-  return cpu === undefined || !onPath('taskset') ? argv : ['taskset', '-c', String(cpu), ...argv];
-}
-
-async function exec(argv: string[], timeoutS: number): Promise<string> {
-  const [cmd, ...args] = argv as [string, ...string[]];
+/** Runs argv pinned to `cpu` (see proc.ts's pinned) and returns its stdout. */
+async function exec(cpu: CpuSet | undefined, argv: string[], timeoutS: number): Promise<string> {
+  const [cmd, args] = pinned(cpu, argv[0]!, argv.slice(1));
   const { stdout } = await run(cmd, args, { maxBuffer: 1 << 22, timeout: timeoutS * 1000 + 10_000, killSignal: 'SIGKILL' });
   return stdout;
 }
@@ -130,7 +122,7 @@ async function withCpuTime(argv: string[], opts: LoadOptions): Promise<{ stdout:
   const dir = await mkdtemp(join(tmpdir(), 'node-selectors-bench-'));
   try {
     const file = join(dir, 'cpu.json');
-    const stdout = await exec(pinned(opts.cpu, [cputime, file, ...argv]), opts.timeoutS);
+    const stdout = await exec(opts.cpu, [cputime, file, ...argv], opts.timeoutS);
     const cpu = JSON.parse(await readFile(file, 'utf8')) as { userUs: number; sysUs: number };
     return { stdout, cpuUs: cpu.userUs + cpu.sysUs };
   } finally {
@@ -146,7 +138,7 @@ export async function runLoad(generator: LoadgenName, opts: LoadOptions): Promis
     case 'embedded': {
       const loadgen = await compileC('loadgen');
       const argv = [loadgen, '-n', String(requests), '-c', String(concurrency), '-t', String(opts.timeoutS), url];
-      const r = JSON.parse(await exec(pinned(opts.cpu, argv), opts.timeoutS)) as LoadResult & { timedOut: boolean };
+      const r = JSON.parse(await exec(opts.cpu, argv, opts.timeoutS)) as LoadResult & { timedOut: boolean };
       return {
         generator,
         complete: r.complete,

@@ -6,6 +6,7 @@
 // the way wall-clock throughput is.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface ServerProcess {
@@ -32,11 +33,16 @@ export interface StartOptions {
 
 const LISTENING = /^listening on (\[[^\]]+\]|[^\s:]+):(\d+)\s*$/;
 
+/** Whether `command` is an executable name found on PATH. */
+export function onPath(command: string): boolean {
+  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, command)));
+}
+
 let tasksetPresent: boolean | undefined;
 
 /** Whether `taskset` is installed (util-linux). */
 export function hasTaskset(): boolean {
-  tasksetPresent ??= ['/usr/bin/taskset', '/bin/taskset'].some((p) => existsSync(p));
+  tasksetPresent ??= onPath('taskset');
   return tasksetPresent;
 }
 
@@ -108,14 +114,19 @@ export function clockTicks(): number {
   return ticksPerSecond;
 }
 
+/** The fields of /proc/PID/stat after the command name, from field 3 (state)
+ * on. The name (field 2) may contain spaces and parentheses, so the fields
+ * after it start after its last ')'. */
+function statFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** A process's utime + stime so far (all its threads, live or exited), µs,
  * in steps of one clock tick (10 ms at USER_HZ = 100). */
 export function statCpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may contain spaces and parentheses: the
-  // fields after it start after its last ')'. utime and stime are fields 14
-  // and 15, i.e. the 12th and 13th after that.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15, i.e. the 12th and 13th of these.
+  const fields = statFields(pid);
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1e6) / clockTicks();
 }
@@ -169,9 +180,8 @@ export function childPids(pid: number): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // ppid is the 2nd field after the command name.
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.add(Number(entry));
+      // ppid is field 4, the 2nd after the command name.
+      if (Number(statFields(entry)[1]) === pid) children.add(Number(entry));
     } catch {
       // The process has just exited.
     }
