@@ -265,24 +265,13 @@ int main(int argc, char **argv) {
 
   struct epoll_event events[256];
   while (!stopping) {
-    int n = epoll_wait(ep, events, 256, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      die("epoll_wait");
-    }
+    int n = wait_events(ep, events, 256);
     for (int i = 0; i < n; i++) {
       enum kind kind = (enum kind)(events[i].data.u64 >> 32);
       uint32_t index = (uint32_t)events[i].data.u64;
       if (kind == LISTENER) {
-        for (;;) {
-          int c = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (c < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            die("accept4");
-          }
-          ctl(EPOLL_CTL_ADD, c, EPOLLIN, tag(CLIENT, (uint32_t)c));
-        }
+        int c;
+        while ((c = accept_next(listener)) >= 0) ctl(EPOLL_CTL_ADD, c, EPOLLIN, tag(CLIENT, (uint32_t)c));
       } else if (kind == CLIENT) {
         on_request((int)index);
       } else {

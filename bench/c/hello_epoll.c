@@ -75,24 +75,13 @@ int main(int argc, char **argv) {
   char request[4096];
   struct epoll_event events[256];
   while (!stopping) {
-    int n = epoll_wait(ep, events, 256, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      die("epoll_wait");
-    }
+    int n = wait_events(ep, events, 256);
     for (int i = 0; i < n; i++) {
       int fd = (int)(uint32_t)events[i].data.u64;
       uint32_t interest = (uint32_t)(events[i].data.u64 >> 32);
       if (fd == listener) {
-        for (;;) {
-          int c = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (c < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            die("accept4");
-          }
-          ctl(ep, EPOLL_CTL_ADD, c, EPOLLIN);
-        }
+        int c;
+        while ((c = accept_next(listener)) >= 0) ctl(ep, EPOLL_CTL_ADD, c, EPOLLIN);
       } else if (interest & EPOLLIN) {
         ssize_t r = recv(fd, request, sizeof(request), 0);
         if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
