@@ -11,11 +11,22 @@
         "native/watcher.cc",
         "native/sys.cc",
         "native/sys_net.cc",
+        "native/platform.cc",
         "native/select.cc",
-        "native/poll.cc"
+        "native/poll.cc",
+        "<!@(node native/configure.mjs sources)"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node native/configure.mjs include_dirs)"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_CPP_EXCEPTIONS",
+        "<!@(node native/configure.mjs defines)"
+      ],
+      "libraries": ["<!@(node native/configure.mjs libraries)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"],
@@ -25,12 +36,6 @@
         "MACOSX_DEPLOYMENT_TARGET": "10.15"
       },
       "conditions": [
-        ["OS=='linux'", {
-          "sources": ["native/epoll.cc", "native/io_uring.cc"]
-        }],
-        ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
-          "sources": ["native/kqueue.cc"]
-        }],
         ["'<!(node -p \"process.env.NODE_SELECTORS_SANITIZE || 0\")'=='1'", {
           "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-O1", "-g"],
           "ldflags": ["-fsanitize=address,undefined"]

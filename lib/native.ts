@@ -18,6 +18,8 @@ export interface NativeSelector {
   slot(): number;
   setBuffer(buffer: Int32Array): void;
   supports(trigger: NativeTrigger): boolean;
+  /** The event bits this backend can watch on this platform. */
+  supportedEvents(): number;
   fileno(): number;
   close(): void;
   /** Makes a blocked (or the next) wait return early; see native/wakeup.h. */

@@ -87,6 +87,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   /** The backend's answer per trigger, asked once: register is on a
    * server's hot path (once per connection) and each native call costs. */
   readonly #supports: Array<boolean | undefined> = [];
+  readonly #supportedEvents: number;
   readonly #keys = new FdMap<SelectorKey<T>>();
   readonly #view: KeyMapView<T>;
 
@@ -97,6 +98,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     }
     this.#native = new binding.Selector(backend);
     this.#slot = this.#native.slot();
+    this.#supportedEvents = this.#native.supportedEvents();
     this.readyEvents = new Int32Array(2 * INITIAL_CAPACITY);
     this.#native.setBuffer(this.readyEvents);
     this.#view = new KeyMapView(() => this.checkOpen(), this.#keys);
@@ -106,11 +108,29 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return this.#native === null;
   }
 
+  /** The events this backend can watch on this platform: every bit but
+   * EVENT_PRIORITY where the kernel offers no way to watch urgent data
+   * (kqueue on FreeBSD, which has no out-of-band filter). Registering an
+   * event outside it throws ERR_UNSUPPORTED_EVENTS. */
+  get supportedEvents(): number {
+    return this.#supportedEvents;
+  }
+
+  /** Whether this backend honours the trigger mode (level: always). */
+  supportsTrigger(trigger: Trigger): boolean {
+    const native = this.checkOpen();
+    if (trigger === 'level') return true;
+    if (!Object.hasOwn(TRIGGERS, trigger)) return false;
+    const mode = TRIGGERS[trigger];
+    return (this.#supports[mode] ??= native.supports(mode));
+  }
+
   /** Starts watching `fileobj` for `events`; returns its new key. */
   register(fileobj: FileObject, events: number, data?: T, options?: RegisterOptions): SelectorKey<T> {
     const native = this.checkOpen();
     const fd = this.fdOf(fileobj);
     checkEvents(events);
+    this.checkSupportedEvents(events);
     const trigger = this.checkTrigger(native, options);
     if (this.#keys.has(fd)) {
       throw codedError('ERR_ALREADY_REGISTERED', `fd ${fd} is already registered`);
@@ -141,6 +161,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     const native = this.checkOpen();
     const key = this.lookup(fileobj);
     checkEvents(events);
+    this.checkSupportedEvents(events);
     const trigger = options?.trigger === undefined ? key.trigger : this.checkTrigger(native, options);
     const newData = arguments.length >= 3 ? (data as T) : key.data;
     if (events !== key.events || trigger !== key.trigger || trigger === 'oneshot') {
@@ -255,6 +276,15 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     const key = this.#keys.get(fd);
     if (key === undefined) throw codedError('ERR_NOT_REGISTERED', `fd ${fd} is not registered`);
     return key;
+  }
+
+  private checkSupportedEvents(events: number): void {
+    if ((events & ~this.#supportedEvents) === 0) return;
+    throw codedError(
+      'ERR_UNSUPPORTED_EVENTS',
+      `the ${this.backend} backend cannot watch EVENT_PRIORITY on this platform (its kernel has no out-of-band filter); ` +
+        'use PollSelector or SelectSelector for urgent data',
+    );
   }
 
   private checkTrigger(native: NativeSelector, options: RegisterOptions | undefined): Trigger {

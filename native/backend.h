@@ -70,6 +70,9 @@ class Backend {
   virtual SysError Wait(const Timeout& timeout, int32_t* out, int capacity, int* count) = 0;
   // Which trigger modes the backend honours (level always).
   virtual bool Supports(Trigger trigger) const = 0;
+  // The event bits the backend can watch on this platform: kAllEvents but
+  // where the kernel has no way to watch priority data (FreeBSD's kqueue).
+  virtual uint32_t SupportedEvents() const { return kAllEvents; }
   // The kernel object's fd (epoll, kqueue, io_uring), else -1.
   virtual int Fileno() const { return -1; }
   // Releases the kernel object. Called once, by the owner.

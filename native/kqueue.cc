@@ -2,9 +2,9 @@
 // needs, reading receipts, undoing a partial change, merging per-filter
 // results into one entry per fd) lives in kqueue_translate.h, unit-tested on
 // Linux; this file maps its neutral records to struct kevent and makes the
-// calls. It has not been compiled or run on a BSD by this project's own
-// machines: the CI matrix (.github/workflows/ci.yml) runs it on macOS and
-// FreeBSD.
+// calls. On Linux it is built and run against libkqueue
+// (NODE_SELECTORS_PORTABLE=1 LIBKQUEUE_DIR=...), which .ci/run does; the
+// GitHub workflow (.github/workflows/ci.yml) runs it on macOS and FreeBSD.
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/event.h>
@@ -21,8 +21,10 @@ namespace selectors {
 namespace {
 
 // EVFILT_EXCEPT with NOTE_OOB reports TCP urgent data on macOS, OpenBSD and
-// NetBSD. FreeBSD has no such filter: EVENT_PRIORITY is refused there with
-// EINVAL (select and poll still report it).
+// NetBSD. FreeBSD (sys/sys/event.h up to 15) and libkqueue have no such
+// filter: there SupportedEvents() leaves out kPriority, so that registering
+// EVENT_PRIORITY fails in TypeScript with ERR_UNSUPPORTED_EVENTS (select and
+// poll still watch it).
 #if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
 constexpr bool kHaveExcept = true;
 #else
@@ -131,14 +133,18 @@ class KqueueBackend final : public Backend {
     *count = merger_.Merge(neutral_.data(), n, out, capacity, &disarm_);
     if (!disarm_.empty()) {
       // Disarm the other filters of oneshot fds now, before the caller can
-      // re-arm them with modify. Errors (ENOENT: a filter of an fd closed
-      // meanwhile) leave nothing to disarm, and are ignored.
-      Submit(disarm_, nullptr);
+      // re-arm them with modify. Each change carries EV_RECEIPT and has room
+      // for its receipt, so that one failure (ENOENT: a filter of an fd
+      // closed meanwhile, which leaves nothing to disarm) does not stop the
+      // rest; those failures are ignored.
+      Submit(disarm_, &receipts_);
     }
     return Ok();
   }
 
   bool Supports(Trigger) const override { return true; }
+
+  uint32_t SupportedEvents() const override { return kHaveExcept ? kAllEvents : (kRead | kWrite); }
 
   int Fileno() const override { return kq_; }
 
@@ -153,13 +159,13 @@ class KqueueBackend final : public Backend {
     kq::Registration from = fd >= 0 && static_cast<size_t>(fd) < regs_.size() ? regs_[fd] : kq::Registration{};
     changes_.clear();
     kq::BuildChanges(fd, from, to, &changes_);
-    std::vector<kq::KEvent> receipts;
-    if (Submit(changes_, &receipts) < 0) return Fail(errno, "kevent");
-    int err = kq::ReceiptError(receipts.data(), static_cast<int>(receipts.size()));
+    if (Submit(changes_, &receipts_) < 0) return Fail(errno, "kevent");
+    int err = kq::ReceiptError(receipts_.data(), static_cast<int>(receipts_.size()));
     if (err != 0) {
       std::vector<kq::KEvent> undo;
-      kq::BuildUndo(receipts.data(), static_cast<int>(receipts.size()), fd, from, &undo);
-      Submit(undo, nullptr);
+      kq::BuildUndo(receipts_.data(), static_cast<int>(receipts_.size()), fd, from, &undo);
+      // Best effort: with receipts, every undo change is tried even if one fails.
+      Submit(undo, &receipts_);
       return Fail(err, "kevent");
     }
     if (static_cast<size_t>(fd) >= regs_.size()) regs_.resize(static_cast<size_t>(fd) + 1);
@@ -167,20 +173,27 @@ class KqueueBackend final : public Backend {
     return Ok();
   }
 
-  // Applies `changes`; with `receipts`, collects one receipt per change
-  // (they all carry EV_RECEIPT), else waits for nothing.
+  // Applies `changes` and collects one receipt per change into `receipts`.
+  // Every change is sent with EV_RECEIPT and the event list has room for
+  // all their receipts: kevent(2) then reports each change's outcome as an
+  // EV_ERROR record (data 0 on success) and goes on after a failure, where
+  // without room it would stop at the first failing change and return -1,
+  // leaving the rest of the list unapplied. The list is exactly as long as
+  // the changes, so it holds receipts only, never a pending event.
   int Submit(const std::vector<kq::KEvent>& changes, std::vector<kq::KEvent>* receipts) {
-    std::vector<struct kevent> native;
-    native.reserve(changes.size());
-    for (const kq::KEvent& k : changes) native.push_back(ToNative(k));
-    std::vector<struct kevent> results(receipts ? changes.size() : 0);
+    receipts->clear();
+    native_changes_.clear();
+    for (const kq::KEvent& k : changes) {
+      native_changes_.push_back(ToNative(k));
+      native_changes_.back().flags |= EV_RECEIPT;
+    }
+    if (native_results_.size() < changes.size()) native_results_.resize(changes.size());
     timespec zero{};
     int n = RetryOnEintr([&] {
-      return kevent(kq_, native.data(), static_cast<int>(native.size()), results.data(),
-                    static_cast<int>(results.size()), &zero);
+      return kevent(kq_, native_changes_.data(), static_cast<int>(native_changes_.size()), native_results_.data(),
+                    static_cast<int>(changes.size()), &zero);
     });
-    if (n < 0 || receipts == nullptr) return n;
-    for (int i = 0; i < n; i++) receipts->push_back(FromNative(results[static_cast<size_t>(i)]));
+    for (int i = 0; i < n; i++) receipts->push_back(FromNative(native_results_[static_cast<size_t>(i)]));
     return n;
   }
 
@@ -190,6 +203,9 @@ class KqueueBackend final : public Backend {
   std::vector<struct kevent> records_;
   std::vector<kq::KEvent> neutral_;
   std::vector<kq::KEvent> disarm_;
+  std::vector<kq::KEvent> receipts_;
+  std::vector<struct kevent> native_changes_;
+  std::vector<struct kevent> native_results_;
   kq::EventMerger merger_;
 };
 

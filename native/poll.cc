@@ -1,10 +1,12 @@
-// poll(2), through ppoll(2) for nanosecond timeouts. Keeps a dense pollfd
+// poll(2), through ppoll(2) for nanosecond timeouts where the platform has it
+// (native/platform.h). Keeps a dense pollfd
 // array and an fd -> slot index; removal swaps the last slot in.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 
 #include "backend.h"
+#include "platform.h"
 
 namespace selectors {
 namespace {
@@ -54,8 +56,8 @@ class PollBackend final : public Backend {
   SysError Wait(const Timeout& timeout, int32_t* out, int capacity, int* count) override {
     *count = 0;
     Deadline deadline(timeout);
-    int n = RetryOnEintr([&] { return ppoll(fds_.data(), fds_.size(), deadline.Remaining(), nullptr); });
-    if (n < 0) return Fail(errno, "ppoll");
+    int n = RetryOnEintr([&] { return platform::Poll(fds_.data(), fds_.size(), deadline); });
+    if (n < 0) return Fail(errno, platform::PollSyscall());
     for (size_t i = 0; i < fds_.size() && n > 0 && *count < capacity; i++) {
       short re = fds_[i].revents;
       if (re == 0) continue;

@@ -62,6 +62,7 @@ Napi::Function NativeSelector::Define(Napi::Env env) {
                          InstanceMethod<&NativeSelector::Slot>("slot"),
                          InstanceMethod<&NativeSelector::SetBuffer>("setBuffer"),
                          InstanceMethod<&NativeSelector::Supports>("supports"),
+                         InstanceMethod<&NativeSelector::SupportedEvents>("supportedEvents"),
                          InstanceMethod<&NativeSelector::Fileno>("fileno"),
                          InstanceMethod<&NativeSelector::Close>("close"),
                          InstanceMethod<&NativeSelector::Wakeup>("wakeup"),
@@ -213,6 +214,10 @@ Napi::Value NativeSelector::SetBuffer(const Napi::CallbackInfo& info) {
 Napi::Value NativeSelector::Supports(const Napi::CallbackInfo& info) {
   Backend& b = Open(info.Env());
   return Napi::Boolean::New(info.Env(), b.Supports(ToTrigger(Int32Arg(info.Env(), info[0]))));
+}
+
+Napi::Value NativeSelector::SupportedEvents(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Open(info.Env()).SupportedEvents());
 }
 
 Napi::Value NativeSelector::Fileno(const Napi::CallbackInfo& info) {

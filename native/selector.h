@@ -61,6 +61,7 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   Napi::Value Wait(Napi::Env env, double ms);
   Napi::Value SetBuffer(const Napi::CallbackInfo& info);
   Napi::Value Supports(const Napi::CallbackInfo& info);
+  Napi::Value SupportedEvents(const Napi::CallbackInfo& info);
   Napi::Value Fileno(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Wakeup(const Napi::CallbackInfo& info);

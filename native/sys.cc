@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "fast_call.h"
+#include "platform.h"
 
 namespace selectors {
 
@@ -27,7 +28,8 @@ Napi::Value FdPair(Napi::Env env, const int fds[2]) {
 // pipe(): both ends non-blocking and close-on-exec.
 Napi::Value Pipe(const Napi::CallbackInfo& info) {
   int fds[2];
-  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) ThrowErrno(info.Env(), errno, "pipe2");
+  const char* syscall = nullptr;
+  if (platform::Pipe(fds, &syscall) < 0) ThrowErrno(info.Env(), errno, syscall);
   return FdPair(info.Env(), fds);
 }
 
@@ -36,9 +38,8 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   int family = info[0].IsUndefined() ? AF_UNIX : info[0].As<Napi::Number>().Int32Value();
   int type = info[1].IsUndefined() ? SOCK_STREAM : info[1].As<Napi::Number>().Int32Value();
   int fds[2];
-  if (socketpair(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
-    ThrowErrno(info.Env(), errno, "socketpair");
-  }
+  const char* syscall = nullptr;
+  if (platform::SocketPair(family, type, fds, &syscall) < 0) ThrowErrno(info.Env(), errno, syscall);
   return FdPair(info.Env(), fds);
 }
 
@@ -56,7 +57,7 @@ napi_value Read(napi_env env, const napi_value (&args)[4], size_t argc) {
 // of a pipe or the peer of a socket has gone. Node sets SIGPIPE to SIG_IGN at
 // start-up (and libuv keeps it so), so the call fails with EPIPE instead and
 // the process lives; test/sys-errors checks this in a child process. sys.send
-// uses MSG_NOSIGNAL on top.
+// adds MSG_NOSIGNAL or SO_NOSIGPIPE on top (native/platform.h).
 napi_value Write(napi_env env, const napi_value (&args)[4], size_t argc) {
   int fd = Int32Arg(env, args[0]);
   ByteRange range = GetByteRange(env, &args[1], argc <= 2);

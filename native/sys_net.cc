@@ -7,8 +7,9 @@
 //
 // Conventions, shared with native/sys.cc:
 // - every fd created here is non-blocking and close-on-exec, set atomically
-//   by the creating call (SOCK_NONBLOCK | SOCK_CLOEXEC, accept4), so that no
-//   fork+exec in another thread can inherit it between two syscalls;
+//   by the creating call where the platform can (SOCK_NONBLOCK | SOCK_CLOEXEC,
+//   accept4), so that no fork+exec in another thread can inherit it between
+//   two syscalls, and by fcntl right after elsewhere (native/platform.h);
 // - a call that would block returns -1; every other failure throws a system
 //   error through ThrowErrno;
 // - EINTR is retried where the call can simply be repeated.
@@ -29,6 +30,7 @@
 
 #include "errors.h"
 #include "fast_call.h"
+#include "platform.h"
 #include "sys.h"
 
 namespace selectors {
@@ -143,8 +145,9 @@ Napi::Object AddressObject(Napi::Env env, const sockaddr_storage& storage, sockl
 
 // socket(family, type)
 Napi::Value Socket(const Napi::CallbackInfo& info) {
-  int fd = socket(IntArg(info, 0), IntArg(info, 1) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) ThrowErrno(info.Env(), errno, "socket");
+  const char* syscall = nullptr;
+  int fd = platform::Socket(IntArg(info, 0), IntArg(info, 1), 0, &syscall);
+  if (fd < 0) ThrowErrno(info.Env(), errno, syscall);
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -164,14 +167,15 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
 // server can accept in a batch until -1.
 napi_value Accept(napi_env env, const napi_value (&args)[1], size_t) {
   int listener = Int32Arg(env, args[0]);
+  const char* syscall = nullptr;
   for (;;) {
-    int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = platform::Accept(listener, &syscall);
     if (fd >= 0) return Int32Result(env, fd);
     if (errno == EAGAIN || errno == EWOULDBLOCK) return Int32Result(env, -1);
     // EINTR: try again. ECONNABORTED: that connection was reset while it
     // waited in the queue; the next one may be fine, as for libuv and CPython.
     if (errno == EINTR || errno == ECONNABORTED) continue;
-    ThrowErrno(env, errno, "accept4");
+    ThrowErrno(env, errno, syscall);
   }
 }
 
@@ -232,12 +236,13 @@ napi_value Recv(napi_env env, const napi_value (&args)[5], size_t) {
   return ResultOrWouldBlock(env, r, "recv");
 }
 
-// send(fd, buf, offset, length, flags): MSG_NOSIGNAL always, so that a peer
-// that has gone away is an EPIPE error, never a SIGPIPE.
+// send(fd, buf, offset, length, flags): MSG_NOSIGNAL (or SO_NOSIGPIPE, set
+// at creation) always, so that a peer that has gone away is an EPIPE error,
+// never a SIGPIPE.
 napi_value Send(napi_env env, const napi_value (&args)[5], size_t) {
   int fd = Int32Arg(env, args[0]);
   ByteRange range = GetByteRange(env, &args[1]);
-  int flags = Int32Arg(env, args[4]) | MSG_NOSIGNAL;
+  int flags = Int32Arg(env, args[4]) | platform::SendFlags();
   ssize_t r;
   do r = send(fd, range.data, range.length, flags);
   while (r < 0 && errno == EINTR);
@@ -246,7 +251,7 @@ napi_value Send(napi_env env, const napi_value (&args)[5], size_t) {
 
 // writev(fd, chunks): one gathered write of an array of Uint8Arrays (at most
 // IOV_MAX). Works on pipes as on sockets; on sockets it is sendmsg with
-// MSG_NOSIGNAL, for the same reason as send.
+// the flags of send, for the same reason.
 Napi::Value Writev(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = IntArg(info, 0);
@@ -273,7 +278,7 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   msg.msg_iov = iov;
   msg.msg_iovlen = count;
   ssize_t r;
-  do r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  do r = sendmsg(fd, &msg, platform::SendFlags());
   while (r < 0 && errno == EINTR);
   if (r < 0 && errno == ENOTSOCK) {
     // A pipe or a file. Node ignores SIGPIPE (see sys.cc), so a closed pipe

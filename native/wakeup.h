@@ -1,6 +1,7 @@
 // Waking a blocked wait from anywhere: another thread, a timer, a signal
 // handler. Each selector that is asked for it gets a wakeup channel (an
-// eventfd on Linux, a pipe elsewhere) that its backend watches like any fd;
+// eventfd where there is one, else a pipe: native/platform.h) that its
+// backend watches like any fd;
 // the selector drains it and takes it out of the results, so users never see
 // it. Repeated wakeups before a wait coalesce into one early return.
 //

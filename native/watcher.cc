@@ -9,6 +9,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "platform.h"
+
 namespace selectors {
 
 namespace {
@@ -17,20 +19,6 @@ struct Change {
   int fd;
   uint32_t events;  // 0: removed
 };
-
-SysError MakePipe(int fds[2]) {
-  // pipe2 is not on every platform this builds on: set the flags after.
-  if (pipe(fds) < 0) return Fail(errno, "pipe");
-  for (int i = 0; i < 2; i++) {
-    if (fcntl(fds[i], F_SETFL, O_NONBLOCK) < 0 || fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0) {
-      int err = errno;
-      close(fds[0]);
-      close(fds[1]);
-      return Fail(err, "fcntl");
-    }
-  }
-  return Ok();
-}
 
 }  // namespace
 
@@ -82,19 +70,8 @@ struct Watcher::Core {
     }
   }
 
-  void Wake() {
-    char byte = 1;
-    // EAGAIN: the pipe is full, so a wake-up is pending anyway.
-    ssize_t r;
-    do r = write(wake_write, &byte, 1);
-    while (r < 0 && errno == EINTR);
-  }
-
-  void Drain() {
-    char buf[64];
-    while (read(wake_read, buf, sizeof buf) > 0) {
-    }
-  }
+  void Wake() { platform::SignalWakeChannel(wake_write); }
+  void Drain() { platform::DrainWakeChannel(wake_read); }
 
   void HelperMain();
   void Close();
@@ -169,8 +146,7 @@ void Watcher::Core::Close() {
     thread.join();
   }
   if (mirror) mirror->Close();
-  if (wake_read >= 0) close(wake_read);
-  if (wake_write >= 0) close(wake_write);
+  platform::CloseWakeChannel(wake_read, wake_write);
   wake_read = wake_write = -1;
   // Memory goes once libuv is done with every handle (OnClosed).
   uv_close(io_handle(), OnClosed);
@@ -230,15 +206,11 @@ Watcher::Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(inf
       ThrowIf(env, error);
     }
     if (!core->mirror) ThrowCodeError(env, "ERR_BACKEND_UNAVAILABLE", ("no backend named " + backend).c_str());
-    int fds[2];
-    ThrowIf(env, MakePipe(fds));
-    core->wake_read = fds[0];
-    core->wake_write = fds[1];
-    SysError error = core->mirror->Add(core->wake_read, kRead, Trigger::kLevel);
+    SysError error = platform::OpenWakeChannel(&core->wake_read, &core->wake_write);
+    if (!error) error = core->mirror->Add(core->wake_read, kRead, Trigger::kLevel);
     if (error) {
       core->mirror->Close();
-      close(fds[0]);
-      close(fds[1]);
+      platform::CloseWakeChannel(core->wake_read, core->wake_write);
       ThrowIf(env, error);
     }
   }
@@ -258,8 +230,7 @@ Watcher::Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(inf
                            });
   if (r != 0) {
     if (core->mirror) core->mirror->Close();
-    if (core->wake_read >= 0) close(core->wake_read);
-    if (core->wake_write >= 0) close(core->wake_write);
+    platform::CloseWakeChannel(core->wake_read, core->wake_write);
     ThrowErrno(env, -r, core->use_poll ? "uv_poll_init" : "uv_async_init");
   }
   core->io_handle()->data = core.get();

@@ -1,0 +1,74 @@
+// The portability layer: every system call whose form differs between the
+// platforms the addon builds on goes through here, so that no other file
+// (but epoll.cc and io_uring.cc, which exist only where Linux does) needs a
+// Linux-only call or an #if.
+//
+// What the platform has is decided at configure time by feature tests
+// (native/configure.mjs compiles a line of C per call and passes
+// NS_HAVE_<CALL>=1), never by OS name. NODE_SELECTORS_PORTABLE=1 makes a
+// Linux build report none of the Linux-only calls, so that it compiles what
+// macOS compiles and the fallbacks below run in CI.
+//
+// Fallbacks, where a one-call form is missing:
+//  - pipe2, SOCK_NONBLOCK | SOCK_CLOEXEC, accept4: the plain call, then
+//    fcntl(F_SETFD, FD_CLOEXEC) and fcntl(F_SETFL, O_NONBLOCK). Between the
+//    two, a fork+exec in another thread of the process can inherit the new
+//    fd (the window libuv and CPython also live with on macOS).
+//  - MSG_NOSIGNAL: SO_NOSIGPIPE set on every socket we create or accept
+//    (macOS, the BSDs). Where neither exists, a send to a gone peer raises
+//    SIGPIPE, which Node ignores (SIG_IGN from start-up), so it is EPIPE.
+//  - ppoll: poll() with the timeout rounded up to whole milliseconds, so a
+//    wait never returns before its deadline (it may overshoot by < 1 ms).
+//  - eventfd: a non-blocking pipe as the wakeup channel.
+#pragma once
+
+#include <poll.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "backend.h"
+#include "errors.h"
+
+namespace selectors {
+namespace platform {
+
+// Each returns the fd (or 0) on success, else -1 with errno set; `*syscall`
+// is the name of the call that failed, for the error message.
+
+// pipe(): both ends non-blocking and close-on-exec.
+int Pipe(int fds[2], const char** syscall);
+
+// socket(): non-blocking, close-on-exec, no SIGPIPE where the platform can say so.
+int Socket(int family, int type, int protocol, const char** syscall);
+
+// socketpair(): as Socket, both ends.
+int SocketPair(int family, int type, int fds[2], const char** syscall);
+
+// accept() of one pending connection, as Socket. -1 with EAGAIN when none is
+// pending. EINTR and ECONNABORTED are returned to the caller, who retries.
+int Accept(int listener, const char** syscall);
+
+// The flags to OR into send()/sendmsg() so that a gone peer is EPIPE, not
+// SIGPIPE (0 where SO_NOSIGPIPE, set at creation, does that job).
+int SendFlags();
+
+// poll() until `deadline`, with the finest timeout the platform has; EINTR
+// is returned to the caller (RetryOnEintr resumes with the time left).
+int Poll(struct pollfd* fds, nfds_t n, Deadline& deadline);
+// The name of the call Poll makes, for errors.
+const char* PollSyscall();
+
+// The wakeup channel of a selector: an fd that becomes readable when
+// written (eventfd where there is one, else a pipe), both ends non-blocking
+// and close-on-exec. With an eventfd, *read_fd == *write_fd.
+SysError OpenWakeChannel(int* read_fd, int* write_fd);
+// Makes the channel readable: one write(2), async-signal-safe. A full
+// channel is readable already, so EAGAIN is ignored.
+void SignalWakeChannel(int write_fd);
+// Empties the channel after a wait reported it.
+void DrainWakeChannel(int read_fd);
+// Closes both ends.
+void CloseWakeChannel(int read_fd, int write_fd);
+
+}  // namespace platform
+}  // namespace selectors
