@@ -21,6 +21,8 @@ export interface NativeSelector {
   /** The event bits this backend can watch on this platform. */
   supportedEvents(): number;
   fileno(): number;
+  /** The kernel fd when libuv can watch it for readiness, else -1. */
+  pollableFd(): number;
   close(): void;
   /** Makes a blocked (or the next) wait return early; see native/wakeup.h. */
   wakeup(): void;
@@ -36,6 +38,7 @@ export interface NativeSys {
   write(fd: number, buf: Uint8Array, offset?: number, length?: number): number;
   close(fd: number): void;
   setNonBlocking(fd: number, on: boolean): void;
+  getFdFlags(fd: number): { nonBlocking: boolean; closeOnExec: boolean };
   socket(family: number, type: number): number;
   /** Without a port, `host` is a Unix socket path. */
   bind(fd: number, host: string, port?: number): void;
@@ -123,6 +126,9 @@ export interface NativeBinding {
   /** Backends compiled into this build, best first. */
   backends: string[];
   FD_SETSIZE: number;
+  /** How the addon was configured: `portable` (NODE_SELECTORS_PORTABLE=1,
+   * no Linux-only calls) and `libkqueue` (kqueue is libkqueue's, on Linux). */
+  build: { portable: boolean; libkqueue: boolean };
   sys: NativeSys;
 }
 
@@ -151,7 +157,7 @@ function load(): NativeBinding {
 // lookups optimized code cannot inline: every `sys.read` would pay a hash
 // lookup for the function. A spread copy gets a fast map of its own.
 function withFastProperties(raw: NativeBinding): NativeBinding {
-  return { ...raw, sys: { ...raw.sys, constants: { ...raw.sys.constants } } };
+  return { ...raw, build: { ...raw.build }, sys: { ...raw.sys, constants: { ...raw.sys.constants } } };
 }
 
 export const binding: NativeBinding = withFastProperties(load());

@@ -242,6 +242,11 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     this.close();
   }
 
+  /** @internal See pollableKernelFd. */
+  pollableFd(): number {
+    return this.checkOpen().pollableFd();
+  }
+
   /** The kernel object's fd, for the backends that have one. */
   protected kernelFd(): number {
     return this.checkOpen().fileno();
@@ -313,6 +318,13 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 }
 
 const closeObservers = new WeakMap<BaseSelector, Set<() => void>>();
+
+/** @internal The selector's kernel fd when it is readable exactly when a
+ * wait would report events (epoll; kqueue on a BSD kernel), so that libuv
+ * can watch it for an attached reactor; -1 otherwise. */
+export function pollableKernelFd(selector: BaseSelector): number {
+  return selector.pollableFd();
+}
 
 /** @internal Runs `observer` once, just before `selector` closes; returns
  * the call that cancels it. */

@@ -115,6 +115,13 @@ export function setNonBlocking(fd: number, on = true): void {
   native.setNonBlocking(fd, Boolean(on));
 }
 
+/** The fd's O_NONBLOCK (file status) and FD_CLOEXEC (descriptor) flags, as
+ * fcntl(F_GETFL) and fcntl(F_GETFD) report them. */
+export function getFdFlags(fd: number): { nonBlocking: boolean; closeOnExec: boolean } {
+  checkFd(fd);
+  return native.getFdFlags(fd);
+}
+
 const FAMILIES = new Set([AF_INET, AF_INET6, AF_UNIX]);
 const TYPES = new Set([SOCK_STREAM, SOCK_DGRAM]);
 const SHUTDOWN_HOW = new Set([SHUT_RD, SHUT_WR, SHUT_RDWR]);

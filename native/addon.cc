@@ -25,6 +25,20 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (const BackendInfo& b : RegisteredBackends()) names.Set(i++, Napi::String::New(env, b.name));
   exports.Set("backends", names);
   exports.Set("FD_SETSIZE", Napi::Number::New(env, FD_SETSIZE));
+  // How this build was configured (native/configure.mjs): a portable build
+  // compiles no Linux-only call; kqueue may be libkqueue's user-space one.
+  Napi::Object build = Napi::Object::New(env);
+#ifdef NS_PORTABLE
+  build.Set("portable", true);
+#else
+  build.Set("portable", false);
+#endif
+#ifdef NS_LIBKQUEUE
+  build.Set("libkqueue", true);
+#else
+  build.Set("libkqueue", false);
+#endif
+  exports.Set("build", build);
   exports.Set("sys", SysExports(env));
   return exports;
 }

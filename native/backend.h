@@ -75,6 +75,10 @@ class Backend {
   virtual uint32_t SupportedEvents() const { return kAllEvents; }
   // The kernel object's fd (epoll, kqueue, io_uring), else -1.
   virtual int Fileno() const { return -1; }
+  // Whether Fileno() is readable exactly when a wait would report events,
+  // so that libuv can watch it for an attached reactor (native/watcher.h).
+  // Not io_uring's ring, which only learns of interest at its next wait.
+  virtual bool FilenoIsPollable() const { return false; }
   // Releases the kernel object. Called once, by the owner.
   virtual void Close() {}
 };

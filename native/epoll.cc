@@ -67,6 +67,7 @@ class EpollBackend final : public Backend {
   bool Supports(Trigger) const override { return true; }
 
   int Fileno() const override { return epfd_; }
+  bool FilenoIsPollable() const override { return true; }
 
   void Close() override {
     if (epfd_ >= 0) close(epfd_);

@@ -31,6 +31,13 @@ constexpr bool kHaveExcept = true;
 constexpr bool kHaveExcept = false;
 #endif
 
+// Set by native/configure.mjs when kqueue is libkqueue's (a Linux build).
+#ifdef NS_LIBKQUEUE
+constexpr bool kLibkqueue = true;
+#else
+constexpr bool kLibkqueue = false;
+#endif
+
 int16_t NativeFilter(int16_t f) {
   switch (f) {
     case kq::kFilterRead:
@@ -147,6 +154,11 @@ class KqueueBackend final : public Backend {
   uint32_t SupportedEvents() const override { return kHaveExcept ? kAllEvents : (kRead | kWrite); }
 
   int Fileno() const override { return kq_; }
+
+  // A BSD kqueue fd is readable while events are pending. libkqueue's is
+  // the write end of an internal pipe and never readable, so an attached
+  // reactor watches a libkqueue selector through the helper thread instead.
+  bool FilenoIsPollable() const override { return !kLibkqueue; }
 
   void Close() override {
     if (kq_ >= 0) close(kq_);

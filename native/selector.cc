@@ -64,6 +64,7 @@ Napi::Function NativeSelector::Define(Napi::Env env) {
                          InstanceMethod<&NativeSelector::Supports>("supports"),
                          InstanceMethod<&NativeSelector::SupportedEvents>("supportedEvents"),
                          InstanceMethod<&NativeSelector::Fileno>("fileno"),
+                         InstanceMethod<&NativeSelector::PollableFd>("pollableFd"),
                          InstanceMethod<&NativeSelector::Close>("close"),
                          InstanceMethod<&NativeSelector::Wakeup>("wakeup"),
                          InstanceMethod<&NativeSelector::WakeupHandle>("wakeupHandle"),
@@ -218,6 +219,11 @@ Napi::Value NativeSelector::Supports(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeSelector::SupportedEvents(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Open(info.Env()).SupportedEvents());
+}
+
+Napi::Value NativeSelector::PollableFd(const Napi::CallbackInfo& info) {
+  Backend& b = Open(info.Env());
+  return Napi::Number::New(info.Env(), b.FilenoIsPollable() ? b.Fileno() : -1);
 }
 
 Napi::Value NativeSelector::Fileno(const Napi::CallbackInfo& info) {

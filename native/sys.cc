@@ -84,6 +84,18 @@ Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value GetFdFlags(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  int status = fcntl(fd, F_GETFL);
+  if (status < 0) ThrowErrno(info.Env(), errno, "fcntl");
+  int descriptor = fcntl(fd, F_GETFD);
+  if (descriptor < 0) ThrowErrno(info.Env(), errno, "fcntl");
+  Napi::Object flags = Napi::Object::New(info.Env());
+  flags.Set("nonBlocking", Napi::Boolean::New(info.Env(), (status & O_NONBLOCK) != 0));
+  flags.Set("closeOnExec", Napi::Boolean::New(info.Env(), (descriptor & FD_CLOEXEC) != 0));
+  return flags;
+}
+
 }  // namespace
 
 // On every read, write, recv and send: a few N-API calls, no more. lib/sys.ts
@@ -127,6 +139,7 @@ Napi::Object SysExports(Napi::Env env) {
   sys.Set("write", NewFastFunction<4, Write>(env, "write"));
   sys.Set("close", NewFastFunction<1, Close>(env, "close"));
   sys.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
+  sys.Set("getFdFlags", Napi::Function::New<GetFdFlags>(env, "getFdFlags"));
   AddNetExports(env, sys);
   return sys;
 }

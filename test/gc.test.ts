@@ -1,6 +1,7 @@
 // A selector garbage-collected without close() releases its kernel object.
 import { describe, expect, it } from 'vitest';
 import { availableBackends } from '../lib/index.js';
+import { LIST_OPEN_FDS } from './fds.js';
 import { runNode } from './helpers.js';
 
 const withKernelFd = availableBackends().filter((b) => b === 'epoll' || b === 'kqueue' || b === 'io_uring');
@@ -9,17 +10,17 @@ describe.each(withKernelFd)('%s', (backend) => {
   it('releases its fd when collected without close()', () => {
     const out = runNode(
       `
-      import { existsSync } from 'node:fs';
+      ${LIST_OPEN_FDS}
       import { SELECTOR_CLASSES } from ${JSON.stringify(new URL('../dist/lib/backends.js', import.meta.url).pathname)};
       let sel = new SELECTOR_CLASSES[${JSON.stringify(backend)}]();
       const fd = sel.fileno();
-      const before = existsSync('/proc/self/fd/' + fd);
+      const before = isOpen(fd);
       sel = null;
-      for (let i = 0; i < 20 && existsSync('/proc/self/fd/' + fd); i++) {
+      for (let i = 0; i < 20 && isOpen(fd); i++) {
         globalThis.gc();
         await new Promise((resolve) => setImmediate(resolve));
       }
-      console.log(JSON.stringify({ before, after: existsSync('/proc/self/fd/' + fd) }));
+      console.log(JSON.stringify({ before, after: isOpen(fd) }));
       `,
       ['--expose-gc'],
     );

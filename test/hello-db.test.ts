@@ -6,7 +6,8 @@
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fdCount, settledFdCount, startServer, type ServerProcess } from '../bench/lib/proc.js';
+import { startServer, type ServerProcess } from '../bench/lib/proc.js';
+import { processFdCount as fdCount, settledFdCount } from './fds.js';
 import { MARIADB_MISSING, startMariaDb, withMariaDb, type MariaDb } from './fixtures/mariadb.js';
 
 const HELLO_DB = fileURLToPath(new URL('../dist/examples/hello-db.js', import.meta.url));

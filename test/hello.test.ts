@@ -6,7 +6,8 @@ import { request, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fdCount, settledFdCount, startServer, type ServerProcess } from '../bench/lib/proc.js';
+import { startServer, type ServerProcess } from '../bench/lib/proc.js';
+import { processFdCount as fdCount, settledFdCount } from './fds.js';
 import { BACKENDS } from './helpers.js';
 
 const HELLO = fileURLToPath(new URL('../dist/examples/hello.js', import.meta.url));

@@ -1,8 +1,8 @@
 // Shared fixtures: real fds, closed at the end of each test.
-import { readdirSync } from 'node:fs';
 import { afterEach } from 'vitest';
-import { availableBackends, DefaultSelector, sys, type BaseSelector } from '../lib/index.js';
+import { availableBackends, DefaultSelector, EVENT_PRIORITY, sys, type BaseSelector } from '../lib/index.js';
 import { SELECTOR_CLASSES } from '../lib/backends.js';
+import { binding } from '../lib/native.js';
 
 /** Every available backend plus DefaultSelector: the shared suite runs on each. */
 export const BACKENDS: Array<{ name: string; backend: string; create: <T = unknown>() => BaseSelector<T> }> = [
@@ -15,6 +15,43 @@ function defaultBackend(): string {
   sel.close();
   return sel.backend;
 }
+
+/** What a backend can do on this machine, for tests to ask instead of the
+ * OS name. 'priority': it can watch EVENT_PRIORITY (FreeBSD's kqueue and
+ * libkqueue have no out-of-band filter). */
+export function backendHas(backend: string, capability: 'priority' | 'edge' | 'oneshot'): boolean {
+  const sel = new SELECTOR_CLASSES[backend]!();
+  try {
+    if (capability === 'priority') return (sel.supportedEvents & EVENT_PRIORITY) !== 0;
+    return sel.supportsTrigger(capability);
+  } finally {
+    sel.close();
+  }
+}
+
+/** The kqueue backend runs on libkqueue (a user-space kqueue on epoll, for
+ * the Linux builds that exercise kqueue.cc), not on a BSD kernel. Five of
+ * its differences make some tests meaningless there; each such test is
+ * skipped by one of the names below, never wholesale.
+ *  - R1 `kqueueReAddFails`: EV_ADD of a filter already added fails unless
+ *    EV_CLEAR is set, so `modify` cannot be judged;
+ *  - R2 `kqueueFdNeverReadable`: the kqueue fd is never readable, so an
+ *    attached reactor's libuv watch of it never fires;
+ *  - R3 `kqueueAtMost512`: one kevent() returns at most 512 events;
+ *  - R4 `kqueueEatsSoError`: SO_ERROR is consumed inside kevent();
+ *  - R5 `kqueueLateFdRelease`: each kqueue holds about 7 fds, closed later by
+ *    a monitor thread, so fd counts differ for a while after close(). */
+export const isLibkqueue = binding.build.libkqueue;
+export const libkqueueLimits = {
+  kqueueReAddFails: isLibkqueue,
+  kqueueFdNeverReadable: isLibkqueue,
+  kqueueAtMost512: isLibkqueue,
+  kqueueEatsSoError: isLibkqueue,
+  kqueueLateFdRelease: isLibkqueue,
+};
+/** Whether `backend` is kqueue on libkqueue and so has limit `limit`. */
+export const kqueueLimit = (backend: string, limit: keyof typeof libkqueueLimits): boolean =>
+  backend === 'kqueue' && libkqueueLimits[limit];
 
 const opened: number[] = [];
 const selectors: BaseSelector<any>[] = [];
@@ -72,9 +109,7 @@ export function thrown(call: () => unknown): unknown {
   return undefined;
 }
 
-export function openFds(): string[] {
-  return readdirSync('/proc/self/fd').sort();
-}
+export { openFds } from './fds.js';
 
 export const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -2,7 +2,7 @@
 // loopback: POLLPRI, EPOLLPRI, io_uring's POLLPRI and select's exceptfds.
 import { describe, expect, it } from 'vitest';
 import { EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, type BaseSelector } from '../lib/index.js';
-import { BACKENDS, enc, owned, track } from './helpers.js';
+import { BACKENDS, backendHas, enc, owned, track } from './helpers.js';
 
 const fds = (sel: BaseSelector, timeout = 0) => sel.select(timeout).map(([k, ev]) => [k.fd, ev]);
 
@@ -24,15 +24,25 @@ function tcpPair(): [client: number, server: number] {
   return [client, server];
 }
 
-// FreeBSD's kqueue has no filter for out-of-band data (EVFILT_EXCEPT is
-// macOS, OpenBSD and NetBSD): the kqueue backend refuses EVENT_PRIORITY there.
-const noPriority = (backend: string) => backend === 'kqueue' && process.platform === 'freebsd';
+// FreeBSD's kqueue and libkqueue have no filter for out-of-band data
+// (EVFILT_EXCEPT is macOS, OpenBSD and NetBSD): there the kqueue backend
+// says so in supportedEvents and refuses EVENT_PRIORITY with a coded error.
+const noPriority = (backend: string) => !backendHas(backend, 'priority');
 
 describe.each(BACKENDS.filter((b) => noPriority(b.backend)))('$name', ({ create }) => {
-  it('refuses EVENT_PRIORITY with EINVAL', () => {
+  it('refuses EVENT_PRIORITY with ERR_UNSUPPORTED_EVENTS, in register and modify, and changes nothing', () => {
     const sel = track(create());
     const [, server] = tcpPair();
-    expect(() => sel.register(server, EVENT_PRIORITY)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(sel.supportedEvents).toBe(EVENT_READ | EVENT_WRITE);
+    for (const events of [EVENT_PRIORITY, EVENT_READ | EVENT_PRIORITY]) {
+      expect(() => sel.register(server, events)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_EVENTS' }));
+    }
+    expect(sel.getMap().size).toBe(0);
+    const key = sel.register(server, EVENT_READ);
+    expect(() => sel.modify(server, EVENT_READ | EVENT_PRIORITY)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNSUPPORTED_EVENTS', message: expect.stringMatching(/EVENT_PRIORITY/) }),
+    );
+    expect(sel.getKey(server)).toBe(key);
   });
 });
 

@@ -35,7 +35,7 @@ async function listen(onConnection: (socket: Socket) => void, path?: string): Pr
 const closed = (stream: ReactorSocket): Promise<unknown> => (stream.closed ? Promise.resolve() : once(stream, 'close'));
 /** The process's open fds once they are back to `expected` (peers close
  * their ends a moment after we do), or as they are after a second. */
-async function settledFds(expected: string[]): Promise<string[]> {
+async function settledFds(expected: number[]): Promise<number[]> {
   const deadline = Date.now() + 1000;
   let now = openFds();
   while (now.join() !== expected.join() && Date.now() < deadline) {

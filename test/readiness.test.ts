@@ -68,7 +68,8 @@ describe.each(BACKENDS)('$name', ({ create }) => {
   it('hang-up is reported only within the key\'s interest', () => {
     const sel = track(create());
     const [a, b] = socketpair();
-    sel.register(a, EVENT_READ | EVENT_PRIORITY);
+    // Priority too where the backend can watch it (not FreeBSD's kqueue).
+    sel.register(a, EVENT_READ | (sel.supportedEvents & EVENT_PRIORITY));
     sys.close(b);
     for (const [key, events] of sel.select(1000)) {
       expect(events & ~key.events).toBe(0);

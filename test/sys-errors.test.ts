@@ -2,11 +2,11 @@
 // any syscall; the kernel's refusals are system errors with code, errno and
 // syscall; a vanished peer is EPIPE, never a SIGPIPE; and no fd `sys` makes
 // leaks into a child process or blocks.
-import { readFileSync, readlinkSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { binding } from '../lib/native.js';
 import { sys } from '../lib/index.js';
+import { fdIdentity, LIST_OPEN_FDS } from './fds.js';
 import { owned, pipe, release, runNode, socketpair, thrown } from './helpers.js';
 
 /** A number that is no open fd: a syscall on it would fail with EBADF. */
@@ -105,9 +105,6 @@ describe('system errors', () => {
 });
 
 describe('fds made by sys', () => {
-  const flags = (fd: number) => parseInt(/flags:\s*(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
-  const O_NONBLOCK = 0o4000; // Linux values, as /proc/PID/fdinfo prints them (octal)
-  const O_CLOEXEC = 0o2000000;
 
   function everyKind(): number[] {
     const listener = owned(sys.socket(sys.AF_INET));
@@ -123,24 +120,22 @@ describe('fds made by sys', () => {
 
   it('are non-blocking and close-on-exec', () => {
     for (const fd of everyKind()) {
-      expect(flags(fd) & O_NONBLOCK, `fd ${fd} O_NONBLOCK`).toBe(O_NONBLOCK);
-      expect(flags(fd) & O_CLOEXEC, `fd ${fd} O_CLOEXEC`).toBe(O_CLOEXEC);
+      expect(sys.getFdFlags(fd), `fd ${fd}`).toEqual({ nonBlocking: true, closeOnExec: true });
     }
   });
 
   it('are not inherited by a child process', () => {
     const fds = everyKind();
-    // Each names its kernel object, socket:[inode] or pipe:[inode] (a pipe's
-    // two ends share one), the same in any process that holds it.
-    const ours = new Set(fds.map((fd) => readlinkSync(`/proc/self/fd/${fd}`)));
-    for (const target of ours) expect(target).toMatch(/^(socket|pipe):\[\d+\]$/);
+    // Each names its kernel object by device and inode (a pipe's two ends
+    // share one), the same in any process that holds it.
+    const ours = new Set(fds.map(fdIdentity));
     expect(ours.size).toBe(fds.length - 1);
     const theirs: string[] = JSON.parse(
       runNode(`
-        import { readdirSync, readlinkSync } from 'node:fs';
+        ${LIST_OPEN_FDS}
         const targets = [];
-        for (const fd of readdirSync('/proc/self/fd')) {
-          try { targets.push(readlinkSync('/proc/self/fd/' + fd)); } catch {}
+        for (const fd of openFds()) {
+          try { targets.push(fdIdentity(fd)); } catch {}
         }
         console.log(JSON.stringify(targets));
       `),

@@ -223,20 +223,3 @@ export async function reapPids(pids: readonly number[], ms = 3000): Promise<numb
   return left;
 }
 
-/** How many fds a process has open. */
-export function fdCount(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** How many fds a process has open once that number is back to `expected`
- * (a peer closes its end a moment after the server does), or as it is after
- * `ms` milliseconds. */
-export async function settledFdCount(pid: number, expected: number, ms = 5000): Promise<number> {
-  const deadline = Date.now() + ms;
-  let n = fdCount(pid);
-  while (n !== expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-    n = fdCount(pid);
-  }
-  return n;
-}

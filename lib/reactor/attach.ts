@@ -3,21 +3,20 @@
 // for poll/select) and a libuv timer for its next deadline; each wake-up is
 // one non-blocking pass. Node's own IO, timers and Promises go on meanwhile.
 import { binding, type NativeWatcher } from '../native.js';
+import { pollableKernelFd } from '../selector.js';
 import type { Attachment, Reactor } from './loop.js';
 
 const TIMER = 1;
 
-// Backends whose kernel object is readable exactly when a wait would report
-// events, so libuv can watch it directly. io_uring's ring fd is not: the
-// backend queues poll requests and submits them in its next wait, so interest
-// added (or re-armed) after a wait is invisible on the ring until then. It
-// goes, with poll and select, through the helper thread, whose mirror does
-// its own waits.
-const WATCHABLE_KERNEL_FD = new Set(['epoll', 'kqueue']);
-
+// The backend says whether its kernel object is readable exactly when a wait
+// would report events, so libuv can watch it directly (epoll, and kqueue on a
+// BSD kernel). io_uring's ring fd is not: the backend queues poll requests and
+// submits them in its next wait, so interest added (or re-armed) after a wait
+// is invisible on the ring until then; libkqueue's fd is never readable. They
+// go, with poll and select, through the helper thread, whose mirror does its
+// own waits.
 function kernelFd(selector: Reactor['selector']): number {
-  if (!WATCHABLE_KERNEL_FD.has(selector.backend)) return -1;
-  return (selector as unknown as { fileno(): number }).fileno();
+  return pollableKernelFd(selector);
 }
 
 export class NodeLoopAttachment implements Attachment {
