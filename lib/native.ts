@@ -23,6 +23,8 @@ export interface NativeSelector {
   fileno(): number;
   /** The kernel fd when libuv can watch it for readiness, else -1. */
   pollableFd(): number;
+  /** The finest timeout the backend's wait honours, in nanoseconds. */
+  timeoutResolutionNs(): number;
   close(): void;
   /** Makes a blocked (or the next) wait return early; see native/wakeup.h. */
   wakeup(): void;

@@ -116,6 +116,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return this.#supportedEvents;
   }
 
+  /** The finest timeout `select()` honours, in milliseconds: 0.000001 where
+   * the kernel takes a timespec (ppoll, pselect, epoll_pwait2, kevent,
+   * io_uring), 1 where it takes whole milliseconds (poll without ppoll,
+   * epoll_wait before Linux 5.11). Coarser timeouts are rounded up. */
+  get timeoutResolution(): number {
+    return this.checkOpen().timeoutResolutionNs() / 1e6;
+  }
+
   /** Whether this backend honours the trigger mode (level: always). */
   supportsTrigger(trigger: Trigger): boolean {
     const native = this.checkOpen();

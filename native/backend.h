@@ -79,6 +79,10 @@ class Backend {
   // so that libuv can watch it for an attached reactor (native/watcher.h).
   // Not io_uring's ring, which only learns of interest at its next wait.
   virtual bool FilenoIsPollable() const { return false; }
+  // The finest timeout the wait honours, in nanoseconds: 1 for a timespec
+  // (ppoll, pselect, epoll_pwait2, kevent, io_uring), 1,000,000 where the
+  // call takes whole milliseconds (poll without ppoll, epoll_wait).
+  virtual int64_t TimeoutResolutionNs() const { return 1; }
   // Releases the kernel object. Called once, by the owner.
   virtual void Close() {}
 };

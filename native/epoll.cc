@@ -68,6 +68,8 @@ class EpollBackend final : public Backend {
 
   int Fileno() const override { return epfd_; }
   bool FilenoIsPollable() const override { return true; }
+  // Whole milliseconds once a wait found no epoll_pwait2 (Linux < 5.11).
+  int64_t TimeoutResolutionNs() const override { return have_pwait2_ ? 1 : 1000000; }
 
   void Close() override {
     if (epfd_ >= 0) close(epfd_);

@@ -156,6 +156,14 @@ const char* PollSyscall() {
 #endif
 }
 
+int64_t PollResolutionNs() {
+#ifdef NS_HAVE_PPOLL
+  return 1;
+#else
+  return 1000000;
+#endif
+}
+
 SysError OpenWakeChannel(int* read_fd, int* write_fd) {
 #ifdef NS_HAVE_EVENTFD
   int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -57,6 +57,8 @@ int SendFlags();
 int Poll(struct pollfd* fds, nfds_t n, Deadline& deadline);
 // The name of the call Poll makes, for errors.
 const char* PollSyscall();
+// The finest timeout Poll honours, in nanoseconds (1, or 1,000,000 for poll).
+int64_t PollResolutionNs();
 
 // The wakeup channel of a selector: an fd that becomes readable when
 // written (eventfd where there is one, else a pipe), both ends non-blocking

@@ -80,6 +80,8 @@ class PollBackend final : public Backend {
 
   bool Supports(Trigger trigger) const override { return trigger != Trigger::kEdge; }
 
+  int64_t TimeoutResolutionNs() const override { return platform::PollResolutionNs(); }
+
  private:
   struct Entry {
     int fd;

@@ -65,6 +65,7 @@ Napi::Function NativeSelector::Define(Napi::Env env) {
                          InstanceMethod<&NativeSelector::SupportedEvents>("supportedEvents"),
                          InstanceMethod<&NativeSelector::Fileno>("fileno"),
                          InstanceMethod<&NativeSelector::PollableFd>("pollableFd"),
+                         InstanceMethod<&NativeSelector::TimeoutResolutionNs>("timeoutResolutionNs"),
                          InstanceMethod<&NativeSelector::Close>("close"),
                          InstanceMethod<&NativeSelector::Wakeup>("wakeup"),
                          InstanceMethod<&NativeSelector::WakeupHandle>("wakeupHandle"),
@@ -219,6 +220,10 @@ Napi::Value NativeSelector::Supports(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeSelector::SupportedEvents(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Open(info.Env()).SupportedEvents());
+}
+
+Napi::Value NativeSelector::TimeoutResolutionNs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Open(info.Env()).TimeoutResolutionNs()));
 }
 
 Napi::Value NativeSelector::PollableFd(const Napi::CallbackInfo& info) {

@@ -64,6 +64,7 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   Napi::Value SupportedEvents(const Napi::CallbackInfo& info);
   Napi::Value Fileno(const Napi::CallbackInfo& info);
   Napi::Value PollableFd(const Napi::CallbackInfo& info);
+  Napi::Value TimeoutResolutionNs(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Wakeup(const Napi::CallbackInfo& info);
   Napi::Value WakeupHandle(const Napi::CallbackInfo& info);

@@ -75,6 +75,19 @@ const isOpen = (fd) => { try { __fs.fstatSync(fd); return true; } catch { return
 const fdIdentity = (fd) => { const s = __fs.fstatSync(fd, { bigint: true }); return s.dev + ':' + s.ino; };
 `;
 
+/** This process's open fds once they are back to `expected`, or as they are
+ * after `ms` milliseconds: for fds that are closed a moment later by another
+ * thread (libkqueue's monitor thread, R5 in test/helpers.ts). */
+export async function openFdsOnceBackTo(expected: number[], ms = 3000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let now = openFds();
+  while (now.join() !== expected.join() && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    now = openFds();
+  }
+  return now;
+}
+
 /** Whether `fd` is open in this process. */
 export function isOpen(fd: number): boolean {
   try {

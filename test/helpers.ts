@@ -3,6 +3,7 @@ import { afterEach } from 'vitest';
 import { availableBackends, DefaultSelector, EVENT_PRIORITY, sys, type BaseSelector } from '../lib/index.js';
 import { SELECTOR_CLASSES } from '../lib/backends.js';
 import { binding } from '../lib/native.js';
+import { openFds, openFdsOnceBackTo } from './fds.js';
 
 /** Every available backend plus DefaultSelector: the shared suite runs on each. */
 export const BACKENDS: Array<{ name: string; backend: string; create: <T = unknown>() => BaseSelector<T> }> = [
@@ -10,7 +11,8 @@ export const BACKENDS: Array<{ name: string; backend: string; create: <T = unkno
   { name: 'DefaultSelector', backend: defaultBackend(), create: <T,>() => new DefaultSelector<T>() },
 ];
 
-function defaultBackend(): string {
+/** The backend DefaultSelector stands for in this run. */
+export function defaultBackend(): string {
   const sel = new DefaultSelector();
   sel.close();
   return sel.backend;
@@ -19,10 +21,11 @@ function defaultBackend(): string {
 /** What a backend can do on this machine, for tests to ask instead of the
  * OS name. 'priority': it can watch EVENT_PRIORITY (FreeBSD's kqueue and
  * libkqueue have no out-of-band filter). */
-export function backendHas(backend: string, capability: 'priority' | 'edge' | 'oneshot'): boolean {
+export function backendHas(backend: string, capability: 'priority' | 'subMsTimeouts' | 'edge' | 'oneshot'): boolean {
   const sel = new SELECTOR_CLASSES[backend]!();
   try {
     if (capability === 'priority') return (sel.supportedEvents & EVENT_PRIORITY) !== 0;
+    if (capability === 'subMsTimeouts') return sel.timeoutResolution < 1;
     return sel.supportsTrigger(capability);
   } finally {
     sel.close();
@@ -110,6 +113,19 @@ export function thrown(call: () => unknown): unknown {
 }
 
 export { openFds } from './fds.js';
+
+/** The fds that differ from `before`, opened or closed since ([] when none),
+ * once they are back to it (peers and helper threads close their ends a
+ * moment after we do) or after 3 s. libkqueue closes a kqueue's fds from a
+ * monitor thread a moment after close() (R5), perhaps of selectors closed
+ * before `before` was taken: in a run with libkqueue selectors only fds
+ * opened since count. */
+export async function fdsChangedSince(before: number[]): Promise<number[]> {
+  const now = await openFdsOnceBackTo(before);
+  const opened = now.filter((fd) => !before.includes(fd));
+  if (BACKENDS.some((b) => kqueueLimit(b.backend, 'kqueueLateFdRelease'))) return opened;
+  return [...opened, ...before.filter((fd) => !now.includes(fd))];
+}
 
 export const enc = (s: string) => new TextEncoder().encode(s);
 

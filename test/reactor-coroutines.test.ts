@@ -2,11 +2,11 @@
 // values and exceptions through three levels; cancellation.
 import { describe, expect, it } from 'vitest';
 import { CancelledError, type Coroutine, EVENT_READ, Reactor, sys } from '../lib/index.js';
-import { BACKENDS, enc, socketpair, track } from './helpers.js';
+import { BACKENDS, enc, kqueueLimit, socketpair, track } from './helpers.js';
 
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-describe.each(BACKENDS)('coroutines on $name', ({ create }) => {
+describe.each(BACKENDS)('coroutines on $name', ({ backend, create }) => {
   function reactor(): Reactor {
     return new Reactor({ selector: track(create()) });
   }
@@ -156,7 +156,8 @@ describe.each(BACKENDS)('coroutines on $name', ({ create }) => {
     r.close();
   });
 
-  it('one reader and one writer may wait on the same fd; a second reader is refused', () => {
+  // Adding the writer's filter beside the reader's re-adds it: libkqueue's R1.
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('one reader and one writer may wait on the same fd; a second reader is refused', () => {
     const r = reactor();
     const errors: unknown[] = [];
     r.on('error', (e) => errors.push(e));

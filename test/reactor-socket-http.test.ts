@@ -7,7 +7,7 @@ import { Agent, createServer, request, type IncomingMessage, type RequestOptions
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConnection, Reactor } from '../lib/index.js';
-import { openFds } from './helpers.js';
+import { defaultBackend, fdsChangedSince, kqueueLimit, openFds } from './helpers.js';
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -88,13 +88,12 @@ describe('node:http over ReactorSocket', () => {
     expect(connections).toHaveLength(2);
     agent.destroy();
     server.closeAllConnections();
-    const deadline = Date.now() + 1000;
-    while (openFds().join() !== before.join() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(openFds()).toEqual(before);
+    expect(await fdsChangedSince(before)).toEqual([]);
     expect(reactor.selector.getMap().size).toBe(0);
   });
 
-  it('fails a request to a closed port with ECONNREFUSED', async () => {
+  // The refusal is read from SO_ERROR, which libkqueue consumes (R4).
+  it.skipIf(kqueueLimit(defaultBackend(), 'kqueueEatsSoError'))('fails a request to a closed port with ECONNREFUSED', async () => {
     const closed = createServer();
     closed.listen(0, '127.0.0.1');
     await once(closed, 'listening');

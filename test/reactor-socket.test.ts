@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createConnection, EVENT_READ, Reactor, ReactorSocket, sys } from '../lib/index.js';
-import { BACKENDS, openFds, socketpair, track } from './helpers.js';
+import { BACKENDS, fdsChangedSince, kqueueLimit, openFds, socketpair, track } from './helpers.js';
 
 const servers: Server[] = [];
 const reactors: Reactor[] = [];
@@ -33,16 +33,9 @@ async function listen(onConnection: (socket: Socket) => void, path?: string): Pr
 
 /** Resolves once the stream has emitted 'close' (at once if it already has). */
 const closed = (stream: ReactorSocket): Promise<unknown> => (stream.closed ? Promise.resolve() : once(stream, 'close'));
-/** The process's open fds once they are back to `expected` (peers close
- * their ends a moment after we do), or as they are after a second. */
-async function settledFds(expected: number[]): Promise<number[]> {
-  const deadline = Date.now() + 1000;
-  let now = openFds();
-  while (now.join() !== expected.join() && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 10));
-    now = openFds();
-  }
-  return now;
+/** No fd left open or closed by the test (helpers.ts: fdsChangedSince). */
+async function expectFdsBackTo(before: number[]): Promise<void> {
+  expect(await fdsChangedSince(before)).toEqual([]);
 }
 
 const portOf = (server: Server) => (server.address() as AddressInfo).port;
@@ -57,7 +50,7 @@ function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   });
 }
 
-describe.each(BACKENDS)('ReactorSocket on $name', ({ create }) => {
+describe.each(BACKENDS)('ReactorSocket on $name', ({ backend, create }) => {
   function attached(): Reactor {
     const reactor = new Reactor({ selector: track(create()) });
     reactors.push(reactor);
@@ -65,7 +58,8 @@ describe.each(BACKENDS)('ReactorSocket on $name', ({ create }) => {
     return reactor;
   }
 
-  it('connects, echoes 4 MB byte-exact through a node:net echo server, and closes its fd', async () => {
+  // Its flow control modifies a registration in place: libkqueue's R1.
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('connects, echoes 4 MB byte-exact through a node:net echo server, and closes its fd', async () => {
     const reactor = attached();
     const server = await listen((s) => s.pipe(s));
     const before = openFds();
@@ -92,7 +86,7 @@ describe.each(BACKENDS)('ReactorSocket on $name', ({ create }) => {
     expect(socket.bytesRead).toBe(data.length);
     expect(socket.fd).toBe(-1);
     expect(reactor.selector.getMap().size).toBe(0);
-    expect(await settledFds(before)).toEqual(before);
+    await expectFdsBackTo(before);
   });
 
   it('write() says false when the peer does not read, and drains once it does', async () => {
@@ -169,7 +163,8 @@ describe.each(BACKENDS)('ReactorSocket on $name', ({ create }) => {
     reactor.close();
   });
 
-  it('reports a refused connection as net.Socket does: ECONNREFUSED with errno, syscall, address and port', async () => {
+  // The refusal is read from SO_ERROR, which libkqueue consumes (R4).
+  it.skipIf(kqueueLimit(backend, 'kqueueEatsSoError'))('reports a refused connection as net.Socket does: ECONNREFUSED with errno, syscall, address and port', async () => {
     const reactor = attached();
     const before = openFds();
     // A port nobody listens on: bind one, close it.
@@ -187,7 +182,7 @@ describe.each(BACKENDS)('ReactorSocket on $name', ({ create }) => {
     expect(err.message).toBe(`connect ECONNREFUSED 127.0.0.1:${port}`);
     await closed(socket);
     expect(socket.destroyed).toBe(true);
-    expect(await settledFds(before)).toEqual(before);
+    await expectFdsBackTo(before);
   });
 
   it('resolves a host name, and writes made before the connection is up go out once it is', async () => {
@@ -295,10 +290,11 @@ describe.each(BACKENDS)('ReactorSocket on $name', ({ create }) => {
     await new Promise((r) => setTimeout(r, 20));
     expect(connected).toBe(false);
     expect(reactor.selector.getMap().size).toBe(0);
-    expect(await settledFds(before)).toEqual(before);
+    await expectFdsBackTo(before);
   });
 
-  it('surfaces a reset from the peer as ECONNRESET from recv', async () => {
+  // libkqueue reads (and so clears) the pending ECONNRESET in kevent (R4).
+  it.skipIf(kqueueLimit(backend, 'kqueueEatsSoError'))('surfaces a reset from the peer as ECONNRESET from recv', async () => {
     const reactor = attached();
     const server = await listen((s) => {
       // SO_LINGER 0 makes close() send RST: resetAndDestroy() does that.

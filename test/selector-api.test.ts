@@ -1,9 +1,9 @@
 // register / unregister / modify / getKey / getMap / close / using, on every backend.
 import { describe, expect, it } from 'vitest';
 import { EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, SelectorKey } from '../lib/index.js';
-import { BACKENDS, pipe, socketpair, track } from './helpers.js';
+import { BACKENDS, kqueueLimit, pipe, socketpair, track } from './helpers.js';
 
-describe.each(BACKENDS)('$name', ({ create }) => {
+describe.each(BACKENDS)('$name', ({ backend, create }) => {
   it('register returns the key and getKey finds it by fd or fileobj', () => {
     const sel = track(create<string>());
     const [a] = socketpair();
@@ -57,7 +57,8 @@ describe.each(BACKENDS)('$name', ({ create }) => {
     expect(sel.select(0)).toEqual([[changed, EVENT_WRITE]]);
   });
 
-  it('modify changes events and data together', () => {
+  // Adds a filter beside a kept one, which libkqueue cannot re-add (R1).
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('modify changes events and data together', () => {
     const sel = track(create<string>());
     const [a, b] = socketpair();
     sel.register(a, EVENT_READ, 'r');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, type BaseSelector, type SystemError } from '../lib/index.js';
-import { BACKENDS, owned, release, track } from './helpers.js';
+import { BACKENDS, backendHas, kqueueLimit, owned, release, track } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sys-net-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -152,27 +152,29 @@ function echo(sel: BaseSelector<(events: number) => void>, family: number, host:
   return received;
 }
 
-describe.each(BACKENDS)('sockets on $name', ({ create }) => {
+describe.each(BACKENDS)('sockets on $name', ({ backend, create }) => {
   const payload = randomBytes(512 * 1024);
 
-  it('echoes over 127.0.0.1', () => {
+  // The echo loop modifies each registration in place: libkqueue's R1.
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('echoes over 127.0.0.1', () => {
     const got = echo(track(create()), sys.AF_INET, '127.0.0.1', payload);
     expect(sha256(got)).toBe(sha256([payload]));
   });
 
-  it('echoes over ::1', (ctx) => {
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('echoes over ::1', (ctx) => {
     const reason = noIpv6Loopback();
     if (reason !== null) return ctx.skip(reason);
     const got = echo(track(create()), sys.AF_INET6, '::1', payload);
     expect(sha256(got)).toBe(sha256([payload]));
   });
 
-  it('echoes over a Unix socket', () => {
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('echoes over a Unix socket', () => {
     const got = echo(track(create()), sys.AF_UNIX, null, payload);
     expect(sha256(got)).toBe(sha256([payload]));
   });
 
-  it('ends a non-blocking connect to a closed port in ECONNREFUSED', () => {
+  // The refusal is read from SO_ERROR, which libkqueue consumes (R4).
+  it.skipIf(kqueueLimit(backend, 'kqueueEatsSoError'))('ends a non-blocking connect to a closed port in ECONNREFUSED', () => {
     // A socket bound but not listening holds the port, so the refusal is
     // certain and nobody else can start listening there meanwhile.
     const holder = owned(sys.socket(sys.AF_INET));
@@ -332,7 +334,8 @@ describe('sys sockets', () => {
   });
 
   it('sends and receives TCP urgent data with MSG_OOB, reported as EVENT_PRIORITY', () => {
-    const sel = track(BACKENDS[0]!.create());
+    // The best backend that can watch priority data (not FreeBSD's kqueue).
+    const sel = track(BACKENDS.find((b) => backendHas(b.backend, 'priority'))!.create());
     const [client, server] = tcpPair(sel);
     sel.register(server, EVENT_READ | EVENT_PRIORITY);
     const one = new Uint8Array(1);

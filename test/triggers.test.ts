@@ -2,7 +2,7 @@
 // register and on modify; a backend that cannot honour a mode refuses it.
 import { describe, expect, it } from 'vitest';
 import { EVENT_READ, EVENT_WRITE, sys, type BaseSelector, type Trigger } from '../lib/index.js';
-import { BACKENDS, enc, pipe, track } from './helpers.js';
+import { BACKENDS, enc, kqueueLimit, pipe, track } from './helpers.js';
 
 // What each backend honours on this machine. io_uring's edge mode needs
 // multishot poll (Linux 5.13); the kernels this suite runs on have it.
@@ -80,7 +80,8 @@ describe.each(BACKENDS)('$name', ({ create, backend }) => {
     expect(fds(sel)).toEqual([[r, EVENT_READ]]);
   });
 
-  it('oneshot: reported once, silent until modify re-arms it, even as more data arrives', () => {
+  // Re-arming re-adds the fired filter, which libkqueue refuses (R1).
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('oneshot: reported once, silent until modify re-arms it, even as more data arrives', () => {
     const sel = track(create());
     const [r, w] = pipe();
     sel.register(r, EVENT_READ, 'k', { trigger: 'oneshot' });
