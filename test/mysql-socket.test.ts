@@ -7,7 +7,7 @@ import mysql, { type Pool } from 'mysql2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection, Reactor } from '../lib/index.js';
 import { MARIADB_MISSING, startMariaDb, withMariaDb, type MariaDb } from './fixtures/mariadb.js';
-import { openFds } from './helpers.js';
+import { defaultBackend, kqueueLimit, openFds } from './helpers.js';
 
 describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('mysql2 over ReactorSocket'), () => {
   let db: MariaDb;
@@ -91,11 +91,14 @@ describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('mysql2 over ReactorS
     expect(rows).toEqual([{ two: 2 }]);
   });
 
-  it('reports the server killed mid-query to the pool, hangs nothing and leaks no fd', async () => {
+  // The refused reconnect is read from SO_ERROR, which libkqueue consumes (R4).
+  it.skipIf(kqueueLimit(defaultBackend(), 'kqueueEatsSoError'))('reports the server killed mid-query to the pool, hangs nothing and leaks no fd', async () => {
     const victim = await startMariaDb();
     try {
-      const before = openFds();
+      // After the reactor exists (its own fds stay open until afterEach),
+      // before any connection.
       const p = open(victim).promise();
+      const before = openFds();
       await p.query('SELECT 1');
       // Queries in flight on several connections when the server dies.
       const inFlight = Array.from({ length: 4 }, () => p.query('SELECT SLEEP(30)').then(() => null, (e: Error & { code?: string; fatal?: boolean }) => e));
@@ -115,10 +118,12 @@ describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('mysql2 over ReactorS
       expect(again.code).toBe('ECONNREFUSED');
       await new Promise<void>((r) => pool!.end(() => r()));
       pool = undefined;
-      // Every socket is closed and unwatched.
-      const deadline = Date.now() + 1000;
-      while (openFds().join() !== before.join() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect(openFds()).toEqual(before);
+      // Every socket is closed and unwatched: no fd opened since is left
+      // (fds of the fixture may close meanwhile; that is no leak).
+      const opened = () => openFds().filter((fd) => !before.includes(fd));
+      const deadline = Date.now() + 3000;
+      while (opened().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(opened()).toEqual([]);
       expect(reactor.selector.getMap().size).toBe(0);
     } finally {
       await victim.stop();
