@@ -2,9 +2,9 @@
 // while a pass dispatches, and errors reaching the 'error' listener.
 import { describe, expect, it } from 'vitest';
 import { EVENT_READ, EVENT_WRITE, Reactor, sys } from '../lib/index.js';
-import { BACKENDS, enc, socketpair, track } from './helpers.js';
+import { BACKENDS, enc, kqueueLimit, socketpair, track } from './helpers.js';
 
-describe.each(BACKENDS)('Reactor handlers on $name', ({ create }) => {
+describe.each(BACKENDS)('Reactor handlers on $name', ({ backend, create }) => {
   function reactor(): Reactor {
     return new Reactor({ selector: track(create()) });
   }
@@ -50,8 +50,11 @@ describe.each(BACKENDS)('Reactor handlers on $name', ({ create }) => {
     r.close();
   });
 
-  it('updateHandler changes the events a handler receives', () => {
+  // Adding READ beside the kept WRITE filter re-adds it: libkqueue's R1.
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('updateHandler changes the events a handler receives', () => {
     const r = reactor();
+    const errors: unknown[] = [];
+    r.on('error', (e) => errors.push(e));
     const [a] = socketpair();
     const seen: number[] = [];
     r.addHandler(
@@ -65,6 +68,7 @@ describe.each(BACKENDS)('Reactor handlers on $name', ({ create }) => {
     );
     r.run();
     expect(seen).toEqual([EVENT_WRITE, EVENT_WRITE]);
+    expect(errors).toEqual([]);
     r.close();
   });
 
