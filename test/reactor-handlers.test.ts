@@ -127,7 +127,9 @@ describe.each(BACKENDS)('Reactor handlers on $name', ({ backend, create }) => {
     r.close();
   });
 
-  it('a handler that modifies its own interest is not given events it dropped', () => {
+  // Dropping WRITE keeps the READ filter, which is re-added: libkqueue's R1,
+  // whose stale errno makes the outcome vary from run to run.
+  it.skipIf(kqueueLimit(backend, 'kqueueReAddFails'))('a handler that modifies its own interest is not given events it dropped', () => {
     const r = reactor();
     const [a, b] = socketpair();
     const log: number[] = [];
