@@ -128,9 +128,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   supportsTrigger(trigger: Trigger): boolean {
     const native = this.checkOpen();
     if (trigger === 'level') return true;
-    if (!Object.hasOwn(TRIGGERS, trigger)) return false;
-    const mode = TRIGGERS[trigger];
-    return (this.#supports[mode] ??= native.supports(mode));
+    return Object.hasOwn(TRIGGERS, trigger) && this.honours(native, TRIGGERS[trigger]);
   }
 
   /** Starts watching `fileobj` for `events`; returns its new key. */
@@ -250,7 +248,9 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     this.close();
   }
 
-  /** @internal See pollableKernelFd. */
+  /** @internal The kernel fd when it is readable exactly when a wait would
+   * report events (epoll; kqueue on a BSD kernel), so that libuv can watch
+   * it for an attached reactor; -1 otherwise. */
   pollableFd(): number {
     return this.checkOpen().pollableFd();
   }
@@ -306,11 +306,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     if (!Object.hasOwn(TRIGGERS, trigger)) {
       throw codedTypeError('ERR_INVALID_ARG_VALUE', `trigger must be 'level', 'edge' or 'oneshot', got ${describe(trigger)}`);
     }
-    const mode = TRIGGERS[trigger];
-    if (!(this.#supports[mode] ??= native.supports(mode))) {
+    if (!this.honours(native, TRIGGERS[trigger])) {
       throw codedError('ERR_UNSUPPORTED_TRIGGER', `the ${this.backend} backend cannot honour the '${trigger}' trigger`);
     }
     return trigger;
+  }
+
+  private honours(native: NativeSelector, mode: NativeTrigger): boolean {
+    return (this.#supports[mode] ??= native.supports(mode));
   }
 
   // Keeps room for every registered fd in the ready buffer, so one wait can
@@ -326,13 +329,6 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 }
 
 const closeObservers = new WeakMap<BaseSelector, Set<() => void>>();
-
-/** @internal The selector's kernel fd when it is readable exactly when a
- * wait would report events (epoll; kqueue on a BSD kernel), so that libuv
- * can watch it for an attached reactor; -1 otherwise. */
-export function pollableKernelFd(selector: BaseSelector): number {
-  return selector.pollableFd();
-}
 
 /** @internal Runs `observer` once, just before `selector` closes; returns
  * the call that cancels it. */

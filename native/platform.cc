@@ -19,29 +19,28 @@ namespace platform {
 namespace {
 
 // Closes fd keeping errno, for the error paths.
-[[maybe_unused]] void CloseKeepErrno(int fd) {
+void CloseKeepErrno(int fd) {
   int err = errno;
   close(fd);
   errno = err;
 }
 
 // fcntl after the call: the fallback for the one-call flags.
-[[maybe_unused]] int SetCloexecNonblock(int fd) {
+int SetCloexecNonblock(int fd) {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -1;
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return -1;
   return 0;
 }
 
-// Everything a new socket needs beyond its creation: the flags the platform
-// could not set atomically, and SO_NOSIGPIPE where that replaces MSG_NOSIGNAL.
-int PrepareSocket(int fd, const char** syscall) {
-#ifndef NS_HAVE_SOCK_FLAGS
-  if (SetCloexecNonblock(fd) < 0) {
+// Everything a new socket needs beyond its creation: the flags unless the
+// creating call set them atomically (`flags_set`), and SO_NOSIGPIPE where
+// that replaces MSG_NOSIGNAL.
+int PrepareSocket(int fd, bool flags_set, const char** syscall) {
+  if (!flags_set && SetCloexecNonblock(fd) < 0) {
     *syscall = "fcntl";
     return -1;
   }
-#endif
 #if defined(NS_HAVE_SO_NOSIGPIPE) && !defined(NS_HAVE_MSG_NOSIGNAL)
   int on = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) < 0) {
@@ -49,8 +48,6 @@ int PrepareSocket(int fd, const char** syscall) {
     return -1;
   }
 #endif
-  (void)fd;
-  (void)syscall;
   return 0;
 }
 
@@ -59,6 +56,7 @@ constexpr int kSocketFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
 #else
 constexpr int kSocketFlags = 0;
 #endif
+constexpr bool kSocketFlagsSet = kSocketFlags != 0;
 
 }  // namespace
 
@@ -85,7 +83,7 @@ int Socket(int family, int type, int protocol, const char** syscall) {
   *syscall = "socket";
   int fd = socket(family, type | kSocketFlags, protocol);
   if (fd < 0) return -1;
-  if (PrepareSocket(fd, syscall) < 0) {
+  if (PrepareSocket(fd, kSocketFlagsSet, syscall) < 0) {
     CloseKeepErrno(fd);
     return -1;
   }
@@ -96,7 +94,7 @@ int SocketPair(int family, int type, int fds[2], const char** syscall) {
   *syscall = "socketpair";
   if (socketpair(family, type | kSocketFlags, 0, fds) < 0) return -1;
   for (int i = 0; i < 2; i++) {
-    if (PrepareSocket(fds[i], syscall) < 0) {
+    if (PrepareSocket(fds[i], kSocketFlagsSet, syscall) < 0) {
       CloseKeepErrno(fds[0]);
       CloseKeepErrno(fds[1]);
       return -1;
@@ -114,20 +112,11 @@ int Accept(int listener, const char** syscall) {
   int fd = accept(listener, nullptr, nullptr);
   if (fd < 0) return -1;
   // Whether an accepted socket inherits O_NONBLOCK from its listener differs
-  // between kernels (BSDs: yes, Linux: no), so it is always set here.
-  if (SetCloexecNonblock(fd) < 0) {
+  // between kernels (BSDs: yes, Linux: no), so the flags are always set here.
+  if (PrepareSocket(fd, false, syscall) < 0) {
     CloseKeepErrno(fd);
-    *syscall = "fcntl";
     return -1;
   }
-#if defined(NS_HAVE_SO_NOSIGPIPE) && !defined(NS_HAVE_MSG_NOSIGNAL)
-  int on = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) < 0) {
-    CloseKeepErrno(fd);
-    *syscall = "setsockopt";
-    return -1;
-  }
-#endif
   return fd;
 #endif
 }

@@ -3,7 +3,6 @@
 // for poll/select) and a libuv timer for its next deadline; each wake-up is
 // one non-blocking pass. Node's own IO, timers and Promises go on meanwhile.
 import { binding, type NativeWatcher } from '../native.js';
-import { pollableKernelFd } from '../selector.js';
 import type { Attachment, Reactor } from './loop.js';
 
 const TIMER = 1;
@@ -15,9 +14,6 @@ const TIMER = 1;
 // is invisible on the ring until then; libkqueue's fd is never readable. They
 // go, with poll and select, through the helper thread, whose mirror does its
 // own waits.
-function kernelFd(selector: Reactor['selector']): number {
-  return pollableKernelFd(selector);
-}
 
 export class NodeLoopAttachment implements Attachment {
   readonly #watcher: NativeWatcher;
@@ -28,7 +24,7 @@ export class NodeLoopAttachment implements Attachment {
   #handlers = false;
 
   constructor(reactor: Reactor) {
-    const fd = kernelFd(reactor.selector);
+    const fd = reactor.selector.pollableFd();
     this.#mirrors = fd < 0;
     this.#watcher = new binding.Watcher(reactor.selector.backend, fd, (kind) => {
       if (kind === TIMER) this.#armed = Infinity; // it fired; it is no longer set
