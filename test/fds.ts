@@ -45,22 +45,6 @@ export function listOpenFds(
 
 const PROC_SELF = existsSync('/proc/self/fd') ? '/proc/self/fd' : undefined;
 
-/** How this machine lists fds: 'proc', 'dev-fd' or 'probe'. */
-export const fdListing: 'proc' | 'dev-fd' | 'probe' =
-  PROC_SELF !== undefined ? 'proc' : devFdIsComplete() ? 'dev-fd' : 'probe';
-
-function devFdIsComplete(): boolean {
-  let marker = -1;
-  try {
-    marker = openSync('/dev/null', 'r');
-    return readdirSync('/dev/fd').map(Number).includes(marker);
-  } catch {
-    return false;
-  } finally {
-    if (marker >= 0) closeSync(marker);
-  }
-}
-
 /** This process's open fds, ascending. */
 export function openFds(): number[] {
   return listOpenFds({ readdirSync, fstatSync, openSync, closeSync }, PROC_SELF);
@@ -75,17 +59,31 @@ const isOpen = (fd) => { try { __fs.fstatSync(fd); return true; } catch { return
 const fdIdentity = (fd) => { const s = __fs.fstatSync(fd, { bigint: true }); return s.dev + ':' + s.ino; };
 `;
 
-/** This process's open fds once they are back to `expected`, or as they are
- * after `ms` milliseconds: for fds that are closed a moment later by another
- * thread (libkqueue's monitor thread, R5 in test/helpers.ts). */
-export async function openFdsOnceBackTo(expected: number[], ms = 3000): Promise<number[]> {
+/** `read()` once `done` holds for it, or as it is after `ms` milliseconds:
+ * for fds that peers, child processes or other threads close a moment after
+ * we do. */
+async function settled<T>(read: () => T, done: (value: T) => boolean, ms: number): Promise<T> {
   const deadline = Date.now() + ms;
-  let now = openFds();
-  while (now.join() !== expected.join() && Date.now() < deadline) {
+  let value = read();
+  while (!done(value) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
-    now = openFds();
+    value = read();
   }
-  return now;
+  return value;
+}
+
+/** This process's open fds once they are back to `expected`, or as they are
+ * after `ms` milliseconds. */
+export function openFdsOnceBackTo(expected: number[], ms = 3000): Promise<number[]> {
+  return settled(openFds, (now) => now.join() === expected.join(), ms);
+}
+
+/** The fds opened since `before` that are still open once none is, or after
+ * `ms` milliseconds ([] when none is left). Fds in `before` that closed
+ * meanwhile do not count. */
+export async function fdsOpenedSince(before: number[], ms = 3000): Promise<number[]> {
+  const opened = () => openFds().filter((fd) => !before.includes(fd));
+  return settled(opened, (fds) => fds.length === 0, ms);
 }
 
 /** Whether `fd` is open in this process. */
@@ -126,12 +124,6 @@ export function processFdCount(pid: number): number {
 
 /** processFdCount once it is back to `expected` (a peer closes its end a
  * moment after the server does), or as it is after `ms` milliseconds. */
-export async function settledFdCount(pid: number, expected: number, ms = 5000): Promise<number> {
-  const deadline = Date.now() + ms;
-  let n = processFdCount(pid);
-  while (n !== expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-    n = processFdCount(pid);
-  }
-  return n;
+export function settledFdCount(pid: number, expected: number, ms = 5000): Promise<number> {
+  return settled(() => processFdCount(pid), (n) => n === expected, ms);
 }

@@ -7,6 +7,7 @@ import mysql, { type Pool } from 'mysql2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection, Reactor } from '../lib/index.js';
 import { MARIADB_MISSING, startMariaDb, withMariaDb, type MariaDb } from './fixtures/mariadb.js';
+import { fdsOpenedSince } from './fds.js';
 import { defaultBackend, kqueueLimit, openFds } from './helpers.js';
 
 describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('mysql2 over ReactorSocket'), () => {
@@ -120,10 +121,7 @@ describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('mysql2 over ReactorS
       pool = undefined;
       // Every socket is closed and unwatched: no fd opened since is left
       // (fds of the fixture may close meanwhile; that is no leak).
-      const opened = () => openFds().filter((fd) => !before.includes(fd));
-      const deadline = Date.now() + 3000;
-      while (opened().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect(opened()).toEqual([]);
+      expect(await fdsOpenedSince(before)).toEqual([]);
       expect(reactor.selector.getMap().size).toBe(0);
     } finally {
       await victim.stop();
