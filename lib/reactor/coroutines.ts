@@ -179,6 +179,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #value: T | undefined;
   #error: unknown;
   #observers: Array<(f: Future<T>) => void> = [];
+  #observed = false; // a done callback was ever added
 
   get done(): boolean {
     return this.#state !== 'pending';
@@ -204,8 +205,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.#state === 'rejected' || this.#state === 'cancelled' ? this.#error : undefined;
   }
 
+  /** @internal Whether a done callback was ever added. */
+  get observed(): boolean {
+    return this.#observed;
+  }
+
   /** Calls `fn(future)` once it is done (at once if it is). */
   addDoneCallback(fn: (future: this) => void): void {
+    this.#observed = true;
     if (this.#state !== 'pending') fn(this);
     else this.#observers.push(fn as (f: Future<T>) => void);
   }
@@ -431,9 +438,16 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
 
   #finish(state: Exclude<State, 'pending'>, value: T | undefined, error: unknown): void {
     const observed = this.settle(state, value, error, this.reactor);
-    // Nobody is waiting for this result: report the failure rather than
-    // let it vanish. A cancellation is not a failure.
-    if (state === 'rejected' && !observed) this.reactor.reportError(error);
+    // Nobody is waiting for this result: report the failure rather than let
+    // it vanish (a cancellation is not a failure), but at the next pass, so
+    // that whoever spawned a task that failed at once (in its first step,
+    // inside spawn) can still add a done callback and handle it, instead of
+    // the failure being reported twice.
+    if (state === 'rejected' && !observed) {
+      this.reactor.callSoon(() => {
+        if (!this.observed) this.reactor.reportError(error);
+      });
+    }
   }
 }
 
