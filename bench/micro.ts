@@ -15,8 +15,7 @@
 // (npm run bench runs it too, pinned to one core).
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { availableBackends, EVENT_READ, EVENT_WRITE, FD_SETSIZE, sys, type BaseSelector } from '../lib/index.js';
-import { SELECTOR_CLASSES } from '../lib/backends.js';
+import { availableBackends, BACKEND_NAMES, EVENT_READ, EVENT_WRITE, FD_SETSIZE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
 import { compileC } from './build-c.js';
 import { fmt, ratio, summarize, type Summary } from './lib/stats.js';
 
@@ -160,7 +159,7 @@ function runC(binary: string, op: MicroOp, backend: string, nfds: number, iters:
  * would otherwise land on whichever measurement comes first. */
 function warmUp(ms: number): void {
   const fixture = new Fixture(1);
-  const sel = new (SELECTOR_CLASSES[availableBackends()[0]!]!)();
+  const sel = new (selectorClass(availableBackends()[0]!))();
   try {
     sel.register(fixture.r, EVENT_READ);
     const loop = jsLoop('select', sel, fixture);
@@ -188,11 +187,11 @@ export async function runMicro(opts: MicroOptions): Promise<MicroResult> {
     { ops: ['register', 'modify'], sizes: opts.ctlSizes },
   ];
   for (const backend of opts.backends) {
-    const Selector = SELECTOR_CLASSES[backend];
-    if (Selector === undefined) {
+    if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
       skipped.push(`${backend}: no selector class`);
       continue;
     }
+    const Selector = selectorClass(backend as BackendName);
     for (const { ops, sizes } of plan) {
       for (const nfds of sizes) {
         if (nfds > maxFds(backend)) {

@@ -13,8 +13,7 @@ import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { EVENT_READ, Reactor, sys } from '../lib/index.js';
-import { SELECTOR_CLASSES } from '../lib/backends.js';
+import { EVENT_READ, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
 import { compileC } from './build-c.js';
 import { pinned } from './lib/proc.js';
 import { median } from './lib/stats.js';
@@ -29,7 +28,7 @@ interface Result {
 // One measurement in this process: `roundTrips` round trips, the handlers
 // doing exactly what the C loop does (read one byte, write it back).
 async function measure(mode: 'run' | 'attach', roundTrips: number, backend: string | undefined): Promise<Result> {
-  const Selector = backend === undefined ? undefined : SELECTOR_CLASSES[backend];
+  const Selector = backend === undefined ? undefined : selectorClass(backend as BackendName);
   const reactor = new Reactor(Selector === undefined ? {} : { selector: new Selector() });
   const [a, b] = sys.socketpair();
   const buf = new Uint8Array(1);

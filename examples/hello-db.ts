@@ -18,8 +18,7 @@
 import mysql from 'mysql2';
 import { parseArgs } from 'node:util';
 import { DB_OPTIONS, portNumber } from './db-options.js';
-import { createConnection, DefaultSelector, EVENT_READ, EVENT_WRITE, Reactor, sys } from '../lib/index.js';
-import { SELECTOR_CLASSES } from '../lib/backends.js';
+import { BACKEND_NAMES, createConnection, DefaultSelector, EVENT_READ, EVENT_WRITE, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
 
 const BAD_GATEWAY = new TextEncoder().encode('HTTP/1.0 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
 
@@ -50,8 +49,7 @@ const { values } = (() => {
 })();
 const poolSize = Number(values.pool);
 if (!Number.isInteger(poolSize) || poolSize < 1) usage(`bad --pool: ${values.pool}`);
-const Selector = values.backend === 'default' ? DefaultSelector : SELECTOR_CLASSES[values.backend];
-if (Selector === undefined) usage(`unknown backend: ${values.backend}`);
+const Selector = values.backend === 'default' ? DefaultSelector : (BACKEND_NAMES as readonly string[]).includes(values.backend) ? selectorClass(values.backend as BackendName) : usage(`unknown backend: ${values.backend}`);
 
 const reactor = new Reactor({ selector: new Selector() });
 // Handlers fire from Node's own loop, beside mysql2's timers and Promises.

@@ -15,8 +15,7 @@
 // buffer and the reply is one preallocated Uint8Array. (The selector itself
 // keeps one SelectorKey per registration, as its API promises.)
 import { parseArgs } from 'node:util';
-import { availableBackends, DefaultSelector, EVENT_READ, EVENT_WRITE, sys, type BaseSelector } from '../lib/index.js';
-import { SELECTOR_CLASSES } from '../lib/backends.js';
+import { availableBackends, DefaultSelector, EVENT_READ, EVENT_WRITE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
 
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
 /** How long one wait may block; an idle server returns to Node's event loop this often. */
@@ -32,11 +31,10 @@ function usage(message: string): never {
 
 function createSelector(name: string): BaseSelector {
   if (name === 'default') return new DefaultSelector();
-  const Selector = SELECTOR_CLASSES[name];
-  if (Selector === undefined || !availableBackends().includes(name as never)) {
+  if (!availableBackends().includes(name as BackendName)) {
     usage(`backend '${name}' is not available here (available: ${availableBackends().join(', ')}, default)`);
   }
-  return new Selector();
+  return new (selectorClass(name as BackendName))();
 }
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 // The one place that decides which backends exist and which is the default:
 // by feature detection (what this build compiled in and the kernel accepts),
 // never by OS name.
-import { codedError } from './errors.js';
+import { codedError, codedTypeError, describe } from './errors.js';
 import { binding } from './native.js';
 import type { BackendName, BaseSelector } from './selector.js';
 import { EpollSelector } from './selectors/epoll.js';
@@ -12,7 +12,7 @@ import { SelectSelector } from './selectors/select.js';
 
 export type SelectorClass = new <T = unknown>() => BaseSelector<T>;
 
-export const SELECTOR_CLASSES: Record<string, SelectorClass> = {
+const SELECTOR_CLASSES: Record<BackendName, SelectorClass> = {
   epoll: EpollSelector,
   io_uring: IoUringSelector,
   kqueue: KqueueSelector,
@@ -20,14 +20,28 @@ export const SELECTOR_CLASSES: Record<string, SelectorClass> = {
   select: SelectSelector,
 };
 
+/** Every backend name this package knows, whether or not this machine has it. */
+export const BACKEND_NAMES = Object.keys(SELECTOR_CLASSES) as readonly BackendName[];
+
+/** The selector class of backend `name` (`selectorClass('poll')` is
+ * PollSelector). Known names always give a class; constructing one this
+ * machine lacks throws ERR_BACKEND_UNAVAILABLE (see availableBackends()).
+ * An unknown name is a TypeError with code ERR_INVALID_ARG_VALUE. */
+export function selectorClass(name: BackendName): SelectorClass {
+  if (typeof name !== 'string' || !Object.hasOwn(SELECTOR_CLASSES, name)) {
+    throw codedTypeError('ERR_INVALID_ARG_VALUE', `backend must be one of ${BACKEND_NAMES.join(', ')}, got ${describe(name)}`);
+  }
+  return SELECTOR_CLASSES[name];
+}
+
 let available: BackendName[] | undefined;
 
 /** The backends usable on this machine, best first: compiled in, and
  * accepted by the kernel (io_uring may be disabled or filtered). */
 export function availableBackends(): BackendName[] {
   available ??= (binding.backends as BackendName[]).filter((name) => {
+    if (!Object.hasOwn(SELECTOR_CLASSES, name)) return false;
     const Ctor = SELECTOR_CLASSES[name];
-    if (Ctor === undefined) return false;
     try {
       new Ctor().close();
       return true;
@@ -50,9 +64,9 @@ export function defaultSelectorClass(): SelectorClass {
         `NODE_SELECTORS_BACKEND=${forced}, but this machine has only: ${backends.join(', ')}`,
       );
     }
-    return SELECTOR_CLASSES[forced]!;
+    return SELECTOR_CLASSES[forced as BackendName];
   }
   const best = backends[0];
   if (best === undefined) throw codedError('ERR_BACKEND_UNAVAILABLE', 'no selector backend is available');
-  return SELECTOR_CLASSES[best]!;
+  return SELECTOR_CLASSES[best];
 }

@@ -17,7 +17,7 @@ export { PollSelector } from './selectors/poll.js';
 export { EpollSelector } from './selectors/epoll.js';
 export { KqueueSelector } from './selectors/kqueue.js';
 export { IoUringSelector } from './selectors/io_uring.js';
-export { availableBackends, type SelectorClass } from './backends.js';
+export { availableBackends, selectorClass, BACKEND_NAMES, type SelectorClass } from './backends.js';
 export type { SystemError, SelectorErrorCode } from './errors.js';
 export * as sys from './sys.js';
 

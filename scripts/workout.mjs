@@ -3,12 +3,12 @@
 // without close, trigger modes, priority, wakeup) and the sys calls.
 // Usage: node scripts/workout.mjs [cycles]
 import { availableBackends, EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, wakeupSelector } from '../dist/lib/index.js';
-import { SELECTOR_CLASSES } from '../dist/lib/backends.js';
+import { selectorClass } from '../dist/lib/index.js';
 
 const cycles = Number(process.argv[2] ?? 10000);
 const buf = new Uint8Array(64);
 for (const name of availableBackends()) {
-  const sel = new SELECTOR_CLASSES[name]();
+  const sel = new (selectorClass(name))();
   const pairs = Array.from({ length: 100 }, () => sys.socketpair());
   for (const [a] of pairs) sel.register(a, EVENT_READ, a);
   for (let i = 0; i < cycles; i++) {
@@ -28,10 +28,10 @@ for (const name of availableBackends()) {
     sys.close(a);
     sys.close(b);
   }
-  new SELECTOR_CLASSES[name](); // dropped without close(): the finalizer frees it
+  new (selectorClass(name))(); // dropped without close(): the finalizer frees it
 
   // Trigger modes, priority and the wakeup channel.
-  const extra = new SELECTOR_CLASSES[name]();
+  const extra = new (selectorClass(name))();
   const [c, d] = sys.socketpair();
   for (const trigger of ['level', 'edge', 'oneshot']) {
     try {
@@ -55,7 +55,7 @@ for (const name of availableBackends()) {
   wakeupSelector(handle); // a closed selector's handle: does nothing
   sys.close(c);
   sys.close(d);
-  new SELECTOR_CLASSES[name]().wakeup(); // a wakeup channel freed by the finalizer
+  new (selectorClass(name))().wakeup(); // a wakeup channel freed by the finalizer
 }
 try {
   sys.read(999_999, buf);
@@ -115,5 +115,5 @@ native.close();
 try {
   binding.wait(slot, 0);
 } catch {}
-globalThis.leftOpen = availableBackends().map((name) => new SELECTOR_CLASSES[name]());
+globalThis.leftOpen = availableBackends().map((name) => new (selectorClass(name))());
 console.log('workout done');

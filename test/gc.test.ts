@@ -11,8 +11,8 @@ describe.each(withKernelFd)('%s', (backend) => {
     const out = runNode(
       `
       ${LIST_OPEN_FDS}
-      import { SELECTOR_CLASSES } from ${JSON.stringify(new URL('../dist/lib/backends.js', import.meta.url).pathname)};
-      let sel = new SELECTOR_CLASSES[${JSON.stringify(backend)}]();
+      import { selectorClass } from ${JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).pathname)};
+      let sel = new (selectorClass(${JSON.stringify(backend)}))();
       const fd = sel.fileno();
       const before = isOpen(fd);
       sel = null;

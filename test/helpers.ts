@@ -1,13 +1,12 @@
 // Shared fixtures: real fds, closed at the end of each test.
 import { afterEach } from 'vitest';
-import { availableBackends, DefaultSelector, EVENT_PRIORITY, sys, type BaseSelector } from '../lib/index.js';
-import { SELECTOR_CLASSES } from '../lib/backends.js';
+import { availableBackends, DefaultSelector, EVENT_PRIORITY, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
 import { binding } from '../lib/native.js';
 import { fdsOpenedSince, openFdsOnceBackTo } from './fds.js';
 
 /** Every available backend plus DefaultSelector: the shared suite runs on each. */
 export const BACKENDS: Array<{ name: string; backend: string; create: <T = unknown>() => BaseSelector<T> }> = [
-  ...availableBackends().map((name) => ({ name, backend: name, create: <T,>() => new SELECTOR_CLASSES[name]!<T>() })),
+  ...availableBackends().map((name) => ({ name, backend: name, create: <T,>() => new (selectorClass(name))<T>() })),
   { name: 'DefaultSelector', backend: defaultBackend(), create: <T,>() => new DefaultSelector<T>() },
 ];
 
@@ -22,7 +21,7 @@ export function defaultBackend(): string {
  * OS name. 'priority': it can watch EVENT_PRIORITY (FreeBSD's kqueue and
  * libkqueue have no out-of-band filter). */
 export function backendHas(backend: string, capability: 'priority' | 'subMsTimeouts' | 'edge' | 'oneshot'): boolean {
-  const sel = new SELECTOR_CLASSES[backend]!();
+  const sel = new (selectorClass(backend as BackendName))();
   try {
     if (capability === 'priority') return (sel.supportedEvents & EVENT_PRIORITY) !== 0;
     if (capability === 'subMsTimeouts') return sel.timeoutResolution < 1;

@@ -9,10 +9,8 @@ import { EVENT_READ, Reactor, sys } from '../lib/index.js';
 import { BACKENDS, enc, socketpair, track } from './helpers.js';
 
 const distIndex = fileURLToPath(new URL('../dist/lib/index.js', import.meta.url));
-const distBackends = distIndex.replace('index.js', 'backends.js');
 // Module specifiers for code run in a child process or a worker.
 const indexUrl = JSON.stringify(pathToFileURL(distIndex).href);
-const backendsUrl = JSON.stringify(pathToFileURL(distBackends).href);
 
 async function netEcho(message: string): Promise<string> {
   const server = net.createServer((s) => s.pipe(s));
@@ -121,8 +119,8 @@ describe('attach() and the process lifetime', () => {
     it(`an unref()ed reactor with a handler lets the process exit (${backend})`, () => {
       const res = runChild(`
         import { Reactor, sys, EVENT_READ } from ${indexUrl};
-        import { SELECTOR_CLASSES } from ${backendsUrl};
-        const r = new Reactor({ selector: new SELECTOR_CLASSES[${JSON.stringify(backend)}]() });
+        import { selectorClass } from ${indexUrl};
+        const r = new Reactor({ selector: new (selectorClass(${JSON.stringify(backend)}))() });
         const [a] = sys.socketpair();
         r.addHandler(a, () => {}, EVENT_READ);
         r.callLater(60000, () => {});
@@ -141,8 +139,8 @@ describe('attach() and the process lifetime', () => {
     it(`closing the selector under an attached reactor closes the reactor, and the next one attaches (${backend})`, () => {
       const res = runChild(`
         import { Reactor, sys, EVENT_READ } from ${indexUrl};
-        import { SELECTOR_CLASSES } from ${backendsUrl};
-        const Selector = SELECTOR_CLASSES[${JSON.stringify(backend)}];
+        import { selectorClass } from ${indexUrl};
+        const Selector = selectorClass(${JSON.stringify(backend)});
         const [a, b] = sys.socketpair();
         const first = new Selector();
         const r1 = new Reactor({ selector: first });
@@ -197,8 +195,8 @@ describe('attach() in a worker thread', () => {
       const source = `
         import { parentPort } from 'node:worker_threads';
         import { Reactor, sys, EVENT_READ } from ${indexUrl};
-        import { SELECTOR_CLASSES } from ${backendsUrl};
-        const r = new Reactor({ selector: new SELECTOR_CLASSES[${JSON.stringify(backend)}]() });
+        import { selectorClass } from ${indexUrl};
+        const r = new Reactor({ selector: new (selectorClass(${JSON.stringify(backend)}))() });
         r.attach();
         const [a, b] = sys.socketpair();
         let n = 0;

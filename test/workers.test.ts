@@ -13,10 +13,10 @@ const exited = (w: Worker) => new Promise<number>((resolve) => w.once('exit', re
 // pipe made with sys; reports what each selector saw.
 const EXERCISE = `
   const { sys, EVENT_READ, EVENT_WRITE } = lib;
-  const { SELECTOR_CLASSES } = await import(${JSON.stringify(DIST_INDEX.replace(/index\.js$/, 'backends.js'))});
+  const { selectorClass } = await import(${JSON.stringify(DIST_INDEX)});
   const out = {};
   for (const name of lib.availableBackends()) {
-    const sels = [new SELECTOR_CLASSES[name](), new SELECTOR_CLASSES[name]()];
+    const sels = [new (selectorClass(name))(), new (selectorClass(name))()];
     const [a, b] = sys.socketpair();
     const [r, w] = sys.pipe();
     sels[0].register(a, EVENT_READ, 'a');
@@ -50,8 +50,8 @@ describe('worker_threads', () => {
     const before = openFds();
     const w = worker(`
       for (const name of lib.availableBackends()) {
-        const { SELECTOR_CLASSES } = await import(${JSON.stringify(DIST_INDEX.replace(/index\.js$/, 'backends.js'))});
-        for (let i = 0; i < 3; i++) new SELECTOR_CLASSES[name]().wakeup();
+        const { selectorClass } = await import(${JSON.stringify(DIST_INDEX)});
+        for (let i = 0; i < 3; i++) new (selectorClass(name))().wakeup();
       }
       post('made');`);
     expect(await nextMessage(w)).toBe('made');
@@ -62,8 +62,8 @@ describe('worker_threads', () => {
   it('terminating a worker blocked in select(null) with open selectors: woken, torn down, no fd left, no crash', async () => {
     const before = openFds();
     const w = worker(`
-      const { SELECTOR_CLASSES } = await import(${JSON.stringify(DIST_INDEX.replace(/index\.js$/, 'backends.js'))});
-      const sels = lib.availableBackends().map((name) => new SELECTOR_CLASSES[name]());
+      const { selectorClass } = await import(${JSON.stringify(DIST_INDEX)});
+      const sels = lib.availableBackends().map((name) => new (selectorClass(name))());
       const [a] = lib.sys.socketpair();
       for (const s of sels) s.register(a, lib.EVENT_READ);
       post(sels[0].wakeupHandle());
