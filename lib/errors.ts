@@ -1,7 +1,62 @@
-// Errors raised by the TypeScript layer. Each carries a Node-style `code`;
-// errors from the kernel come from the addon with `code`, `errno` and `syscall`.
+// Every coded error the package throws, TypeScript and addon alike, and the
+// only place that builds one. Each carries a Node-style `code`; errors from
+// the kernel come from the addon (or systemError here) with `code` (the
+// errno name), `errno` and `syscall`, as Node reports system errors.
+//
+// ERROR_CODES is the vocabulary: README's error table lists exactly these
+// codes, and a test checks both that table and that every code the sources
+// throw is listed here.
+import { getSystemErrorMap } from 'node:util';
 
-export type SelectorErrorCode =
+/** Every code the package gives its errors, with the error class it comes
+ * as and when. Kernel errors (`EBADF`, ...) are not listed: their code is
+ * the errno name. */
+export const ERROR_CODES = {
+  // Selectors
+  ERR_INVALID_FD: 'TypeError/RangeError: an fd (or fileobj) that is not a non-negative integer, or whose fileno() returns none',
+  ERR_INVALID_EVENTS: 'RangeError: events 0, not an integer, or bits other than READ/WRITE/PRIORITY',
+  ERR_ALREADY_REGISTERED: 'Error: register of an fd already registered (selector), addHandler of an fd with a handler (reactor)',
+  ERR_NOT_REGISTERED: 'Error: unregister/modify/getKey of an fd not registered; updateHandler of an fd without a handler',
+  ERR_SELECTOR_CLOSED: 'Error: any call but close on a closed selector',
+  ERR_FD_OUT_OF_RANGE: 'RangeError: SelectSelector given an fd >= FD_SETSIZE',
+  ERR_BACKEND_UNAVAILABLE: 'Error: a backend this build or kernel lacks, or NODE_SELECTORS_BACKEND naming one',
+  ERR_UNSUPPORTED_TRIGGER: 'Error: a trigger mode the backend cannot honour',
+  ERR_UNSUPPORTED_EVENTS: 'Error: EVENT_PRIORITY where the backend cannot watch it',
+  ERR_INVALID_STATE: 'Error: the addon used out of order (a wait before its buffer is set, a watcher on a thread without an event loop)',
+  // Arguments, everywhere
+  ERR_INVALID_ARG_TYPE: 'TypeError: an argument of the wrong type (a timeout that is not a number, a callback that is not a function, ...)',
+  ERR_INVALID_ARG_VALUE: 'TypeError/RangeError: an argument of the right type but a bad value (NaN, an unknown family, option or backend name, ...)',
+  ERR_OUT_OF_RANGE: 'RangeError: a number outside its range (offset/length outside the buffer, a negative count or timeout)',
+  // sys and sockets
+  ERR_INVALID_IP_ADDRESS: 'TypeError: a host that is not an IP address',
+  ERR_SOCKET_BAD_PORT: 'RangeError: a port outside 0..65535',
+  ERR_SOCKET_CONNECTING: 'Error: connect() on a ReactorSocket already connected or connecting',
+  ERR_SOCKET_CLOSED: 'Error: connect() on a destroyed ReactorSocket',
+  ERR_STREAM_DESTROYED: 'Error: a ReactorSocket write still pending when the socket was destroyed',
+  // Reactor
+  ERR_REACTOR_CLOSED: 'Error: a call that adds work to a closed reactor (addHandler, callSoon, callLater, run, attach, spawn, stream, listen, a wait)',
+  ERR_REACTOR_RUNNING: 'Error: run() or attach() while run() is running',
+  ERR_REACTOR_ATTACHED: 'Error: run() on an attached reactor',
+  // Coroutines
+  ERR_ALREADY_WAITING: 'Error: a second reader (or writer) waiting on the same fd',
+  ERR_TASK_CANCELLED: 'CancelledError: thrown into a cancelled task where it waits, and by its result',
+  ERR_TASK_PENDING: 'Error: result() of a future that is not done',
+  ERR_INVALID_YIELD: 'Error: a coroutine yielded something it cannot wait for (or a task itself)',
+  // Streams
+  ERR_STREAM_CLOSED: 'Error: an FdStream operation after close(), and readers waiting when it closed',
+  ERR_STREAM_EOF: 'IncompleteReadError: readExactly/readUntil met end of stream first',
+  ERR_STREAM_LIMIT: 'LimitExceededError: readUntil found no delimiter within maxBytes',
+} as const;
+
+/** Every code the package gives its errors (see ERROR_CODES). */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An Error, TypeError or RangeError with one of the package's codes. */
+export type CodedError<C extends ErrorCode = ErrorCode, E extends Error = Error> = E & { code: C };
+
+/** @deprecated Use ErrorCode: the selector's codes are part of it. */
+export type SelectorErrorCode = Extract<
+  ErrorCode,
   | 'ERR_INVALID_FD'
   | 'ERR_INVALID_EVENTS'
   | 'ERR_ALREADY_REGISTERED'
@@ -15,33 +70,107 @@ export type SelectorErrorCode =
   | 'ERR_INVALID_ARG_VALUE'
   | 'ERR_OUT_OF_RANGE'
   | 'ERR_INVALID_IP_ADDRESS'
-  | 'ERR_SOCKET_BAD_PORT';
+  | 'ERR_SOCKET_BAD_PORT'
+>;
+
+/** @deprecated Use ErrorCode: the reactor's codes are part of it. */
+export type ReactorErrorCode = Extract<
+  ErrorCode,
+  | 'ERR_REACTOR_CLOSED'
+  | 'ERR_REACTOR_RUNNING'
+  | 'ERR_REACTOR_ATTACHED'
+  | 'ERR_ALREADY_WAITING'
+  | 'ERR_TASK_CANCELLED'
+  | 'ERR_TASK_PENDING'
+  | 'ERR_INVALID_YIELD'
+  | 'ERR_STREAM_CLOSED'
+  | 'ERR_STREAM_EOF'
+  | 'ERR_STREAM_LIMIT'
+>;
+
+/** @deprecated Use CodedError. */
+export type ReactorError = CodedError<ReactorErrorCode>;
 
 /** An error from the kernel, as Node reports system errors. */
 export interface SystemError extends Error {
   code: string;
   errno: number;
   syscall: string;
+  /** The remote address of a failed connect, as net.Socket's errors have. */
+  address?: string;
+  port?: number;
 }
 
-type ErrorClass = ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor;
+function make<C extends ErrorCode, E extends Error>(err: E, code: C): CodedError<C, E> {
+  (err as CodedError<C, E>).code = code;
+  return err as CodedError<C, E>;
+}
 
-function make<E extends Error>(Ctor: ErrorClass, code: SelectorErrorCode, message: string): E & { code: SelectorErrorCode } {
-  const err = new Ctor(message) as E & { code: SelectorErrorCode };
+/** An Error with `code`. */
+export function codedError<C extends ErrorCode>(code: C, message: string): CodedError<C> {
+  return make(new Error(message), code);
+}
+
+/** A TypeError with `code`. */
+export function codedTypeError<C extends ErrorCode>(code: C, message: string): CodedError<C, TypeError> {
+  return make(new TypeError(message), code);
+}
+
+/** A RangeError with `code`. */
+export function codedRangeError<C extends ErrorCode>(code: C, message: string): CodedError<C, RangeError> {
+  return make(new RangeError(message), code);
+}
+
+// Node's errno table (negative errno -> [name, description]), read once.
+let errnoNames: Map<number, [string, string]> | undefined;
+
+/** A Node-style system error from a positive errno, as net.Socket builds one:
+ * `connect ECONNREFUSED 127.0.0.1:3306` with code, errno (negative), syscall,
+ * and address and port when given. */
+export function systemError(errno: number, syscall: string, address?: string, port?: number): SystemError {
+  errnoNames ??= getSystemErrorMap();
+  const [code] = errnoNames.get(-errno) ?? [`Unknown system error ${errno}`];
+  const where = address === undefined ? '' : port === undefined ? ` ${address}` : ` ${address}:${port}`;
+  const err = new Error(`${syscall} ${code}${where}`) as SystemError;
   err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  if (address !== undefined) err.address = address;
+  if (port !== undefined) err.port = port;
   return err;
 }
 
-export function codedError(code: SelectorErrorCode, message: string): Error & { code: SelectorErrorCode } {
-  return make(Error, code, message);
+/** Thrown into a task at the point where it waits when the task is cancelled,
+ * and by the task's result afterwards. */
+export class CancelledError extends Error {
+  readonly code = 'ERR_TASK_CANCELLED' as const;
+  constructor(message = 'the task was cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
 }
 
-export function codedTypeError(code: SelectorErrorCode, message: string): TypeError & { code: SelectorErrorCode } {
-  return make(TypeError, code, message);
+/** readExactly() or readUntil() met end of stream first; `partial` holds
+ * what did arrive; `expected` is the byte count asked for (-1: a delimiter). */
+export class IncompleteReadError extends Error {
+  readonly code = 'ERR_STREAM_EOF' as const;
+  constructor(readonly partial: Uint8Array, readonly expected: number) {
+    super(
+      expected < 0
+        ? `end of stream before the delimiter, after ${partial.length} bytes`
+        : `end of stream after ${partial.length} of ${expected} bytes`,
+    );
+    this.name = 'IncompleteReadError';
+  }
 }
 
-export function codedRangeError(code: SelectorErrorCode, message: string): RangeError & { code: SelectorErrorCode } {
-  return make(RangeError, code, message);
+/** readUntil() found no delimiter within its byte limit. */
+export class LimitExceededError extends Error {
+  readonly code = 'ERR_STREAM_LIMIT' as const;
+  constructor(readonly limit: number) {
+    super(`no delimiter within the first ${limit} bytes`);
+    this.name = 'LimitExceededError';
+  }
 }
 
 /** Checks that `fd` is a non-negative 32-bit integer. */
@@ -62,6 +191,12 @@ function badFd(fd: unknown, what: string): never {
   throw new Error(`unreachable: ${fd} is a valid fd`);
 }
 
+/** Checks that `fn` is a function (ERR_INVALID_ARG_TYPE names it `what`). */
+export function checkCallback(fn: unknown, what: string): asserts fn is (...args: never[]) => unknown {
+  if (typeof fn !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a function, got ${describe(fn)}`);
+}
+
+/** A short description of a bad argument, for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';

@@ -18,7 +18,18 @@ export { EpollSelector } from './selectors/epoll.js';
 export { KqueueSelector } from './selectors/kqueue.js';
 export { IoUringSelector } from './selectors/io_uring.js';
 export { availableBackends, selectorClass, BACKEND_NAMES, type SelectorClass } from './backends.js';
-export type { SystemError, SelectorErrorCode } from './errors.js';
+export {
+  ERROR_CODES,
+  CancelledError,
+  IncompleteReadError,
+  LimitExceededError,
+  type ErrorCode,
+  type CodedError,
+  type SystemError,
+  type SelectorErrorCode,
+  type ReactorErrorCode,
+  type ReactorError,
+} from './errors.js';
 export * as sys from './sys.js';
 
 import { defaultSelectorClass, type SelectorClass } from './backends.js';
@@ -29,11 +40,3 @@ import type { BaseSelector } from './selector.js';
 export const DefaultSelector: SelectorClass = defaultSelectorClass();
 export type DefaultSelector<T = unknown> = BaseSelector<T>;
 export * from './reactor/index.js';
-export {
-  ReactorSocket,
-  createConnection,
-  type ReactorSocketOptions,
-  type ConnectOptions,
-  type TcpConnectOptions,
-  type UnixConnectOptions,
-} from './reactor/socket.js';

@@ -11,5 +11,5 @@ scratch_build() {
   cp -r "$root/binding.gyp" "$root/native" "$work/"
   ln -s "$root/node_modules" "$work/node_modules"
   (cd "$work" && npm exec --no -- node-gyp rebuild "$@" >/dev/null)
-  (cd "$root" && npx tsc -p tsconfig.json)
+  (cd "$root" && npx tsc -b)
 }

@@ -2,8 +2,23 @@
 // it (a libuv poll handle on the selector's kernel fd, or a helper thread
 // for poll/select) and a libuv timer for its next deadline; each wake-up is
 // one non-blocking pass. Node's own IO, timers and Promises go on meanwhile.
+//
+// The core (core.ts) owns one while attached and talks to it only through
+// the Attachment interface; this file knows nothing of the reactor but its
+// selector and the pass to run on each wake-up.
 import { binding, type NativeWatcher } from '../native.js';
-import type { Attachment, Reactor } from './loop.js';
+import type { BaseSelector } from '../selector.js';
+
+/** How the reactor is woken inside Node's loop. */
+export interface Attachment {
+  /** The interest in `fd` changed (0: removed). */
+  interest(fd: number, events: number): void;
+  /** Asks for the next pass at `deadline` (performance.now() clock; 0: at
+   * once; Infinity: only on IO); `handlers` says whether any fd is watched. */
+  rearm(deadline: number, handlers: boolean): void;
+  ref(on: boolean): void;
+  close(): void;
+}
 
 const TIMER = 1;
 
@@ -23,12 +38,14 @@ export class NodeLoopAttachment implements Attachment {
   #refed = true;
   #handlers = false;
 
-  constructor(reactor: Reactor) {
-    const fd = reactor.selector.pollableFd();
+  /** Watches `selector` from Node's loop and calls `pass` on each wake-up
+   * (IO on the selector's fds, or the timer set by rearm). */
+  constructor(selector: BaseSelector, pass: () => void) {
+    const fd = selector.pollableFd();
     this.#mirrors = fd < 0;
-    this.#watcher = new binding.Watcher(reactor.selector.backend, fd, (kind) => {
+    this.#watcher = new binding.Watcher(selector.backend, fd, (kind) => {
       if (kind === TIMER) this.#armed = Infinity; // it fired; it is no longer set
-      reactor.attachedPass();
+      pass();
     });
   }
 

@@ -1,8 +1,13 @@
 // Generator coroutines on the reactor, the seed study's idea done properly.
 //
+// A layer on the reactor core: it uses only the core's public calls
+// (addHandler, callLater, callSoon, reportError), and every entry point
+// takes the loop as its first argument (spawn(loop, gen), readable(loop, fd),
+// ...); Reactor offers the same as methods.
+//
 // A coroutine is a generator that yields what it waits for:
-//   yield reactor.readable(fd) / reactor.writable(fd)   -> the ready events
-//   yield reactor.sleep(ms)                              -> undefined
+//   yield readable(loop, fd) / writable(loop, fd)        -> the ready events
+//   yield sleep(loop, ms)                                -> undefined
 //   yield task                                           -> the task's result
 //   yield promise                                        -> its value
 // and delegates with `yield*` to sub-coroutines, so return values and
@@ -14,9 +19,9 @@
 // under one reactor handler), and the handler is left registered while the
 // woken coroutine runs: a coroutine that waits on the same fd again, as a
 // read loop does, costs no epoll_ctl at all.
+import { CancelledError, checkFd, codedError, codedTypeError, describe } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../selector.js';
-import { CancelledError, reactorError } from './errors.js';
-import type { Reactor } from './loop.js';
+import type { ReactorCore } from './core.js';
 import type { Handle } from './timers.js';
 
 /** Something waiting for an fd: a task, or an await on a wait object. */
@@ -27,22 +32,27 @@ export interface FdWaiter {
 
 /** `yield`/`await` it to wait until an fd is readable or writable. */
 export class FdWait implements PromiseLike<number> {
+  /** @internal The waiters of the reactor's fds. */
+  readonly waiters: FdWaiters;
+
   constructor(
-    readonly reactor: Reactor,
+    readonly reactor: ReactorCore,
     readonly fd: number,
     readonly events: typeof EVENT_READ | typeof EVENT_WRITE,
-  ) {}
+  ) {
+    this.waiters = fdWaiters(reactor);
+  }
 
   then<A = number, B = never>(onfulfilled?: ((events: number) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return new Promise<number>((resolve, reject) => {
-      this.reactor.fdWaiters.wait(this.fd, this.events, { resume: resolve, fail: reject });
+      this.waiters.wait(this.fd, this.events, { resume: resolve, fail: reject });
     }).then(onfulfilled, onrejected);
   }
 }
 
 /** `yield`/`await` it to let `ms` milliseconds pass. */
 export class SleepWait implements PromiseLike<void> {
-  constructor(readonly reactor: Reactor, readonly ms: number) {}
+  constructor(readonly reactor: ReactorCore, readonly ms: number) {}
 
   then<A = void, B = never>(onfulfilled?: ((value: void) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return new Promise<void>((resolve) => {
@@ -60,12 +70,24 @@ class FdSlot {
   firing = false;
 }
 
+const waitersByLoop = new WeakMap<ReactorCore, FdWaiters>();
+
+/** The fd waiters of `loop`: one per loop, made on first use. */
+export function fdWaiters(loop: ReactorCore): FdWaiters {
+  let waiters = waitersByLoop.get(loop);
+  if (waiters === undefined) {
+    waiters = new FdWaiters(loop);
+    waitersByLoop.set(loop, waiters);
+  }
+  return waiters;
+}
+
 /** One reactor handler per fd, shared by the coroutines waiting on it. */
 export class FdWaiters {
   readonly #slots = new Map<number, FdSlot>();
   readonly #onReady = (fd: number, events: number): void => this.#ready(fd, events);
 
-  constructor(private readonly reactor: Reactor) {}
+  constructor(private readonly reactor: ReactorCore) {}
 
   wait(fd: number, events: number, waiter: FdWaiter): void {
     let slot = this.#slots.get(fd);
@@ -74,10 +96,10 @@ export class FdWaiters {
       this.#slots.set(fd, slot);
     }
     if (events === EVENT_READ) {
-      if (slot.reader !== null) throw reactorError('ERR_ALREADY_WAITING', `another coroutine is already waiting to read fd ${fd}`);
+      if (slot.reader !== null) throw codedError('ERR_ALREADY_WAITING', `another coroutine is already waiting to read fd ${fd}`);
       slot.reader = waiter;
     } else {
-      if (slot.writer !== null) throw reactorError('ERR_ALREADY_WAITING', `another coroutine is already waiting to write fd ${fd}`);
+      if (slot.writer !== null) throw codedError('ERR_ALREADY_WAITING', `another coroutine is already waiting to write fd ${fd}`);
       slot.writer = waiter;
     }
     if (!slot.firing) {
@@ -196,7 +218,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** The value; throws the error it ended with, or ERR_TASK_PENDING. */
   result(): T {
     if (this.#state === 'fulfilled') return this.#value as T;
-    if (this.#state === 'pending') throw reactorError('ERR_TASK_PENDING', 'the result is not there yet');
+    if (this.#state === 'pending') throw codedError('ERR_TASK_PENDING', 'the result is not there yet');
     throw this.#error;
   }
 
@@ -277,6 +299,7 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   #cancelRequested = false;
   #waitKind = WaitKind.None;
   #waitFd = -1;
+  #waitWaiters: FdWaiters | null = null; // whose fd #waitFd is
   #waitTimer: Handle | null = null;
   #waitFuture: Future<unknown> | null = null;
   #waitToken = 0;
@@ -284,11 +307,14 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   #resumeTimer: (() => void) | null = null;
   #onFutureDone: ((f: Future<unknown>) => void) | null = null;
 
+  readonly #waiters: FdWaiters;
+
   constructor(
-    readonly reactor: Reactor,
+    readonly reactor: ReactorCore,
     private readonly gen: Coroutine<T>,
   ) {
     super();
+    this.#waiters = fdWaiters(reactor);
   }
 
   /** Throws a CancelledError into the coroutine where it waits, after
@@ -355,7 +381,8 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
         const y = r.value;
         try {
           if (y instanceof FdWait) {
-            y.reactor.fdWaiters.wait(y.fd, y.events, this);
+            y.waiters.wait(y.fd, y.events, this);
+            this.#waitWaiters = y.waiters;
             this.#waitKind = WaitKind.Fd;
             this.#waitFd = y.fd;
             return;
@@ -367,7 +394,7 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
             return;
           }
           if (y instanceof Future) {
-            if (y === this) throw reactorError('ERR_INVALID_YIELD', 'a task cannot wait for itself');
+            if (y === this) throw codedError('ERR_INVALID_YIELD', 'a task cannot wait for itself');
             if (!y.done) {
               this.#waitKind = WaitKind.Future;
               this.#waitFuture = y;
@@ -393,7 +420,7 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
             );
             return;
           }
-          throw reactorError('ERR_INVALID_YIELD', `a coroutine may yield readable(), writable(), sleep(), a task, a future or a promise, got ${typeof y}`);
+          throw codedError('ERR_INVALID_YIELD', `a coroutine may yield readable(), writable(), sleep(), a task, a future or a promise, got ${typeof y}`);
         } catch (err) {
           // The wait could not start (closed reactor, fd already waited on):
           // the coroutine gets the error at its yield.
@@ -417,7 +444,8 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   #withdraw(): void {
     switch (this.#waitKind) {
       case WaitKind.Fd:
-        this.reactor.fdWaiters.cancel(this.#waitFd, this);
+        this.#waitWaiters?.cancel(this.#waitFd, this);
+        this.#waitWaiters = null;
         break;
       case WaitKind.Timer:
         this.#waitTimer?.cancel();
@@ -470,10 +498,46 @@ export function drive<T>(gen: Coroutine<T>): Promise<T> {
       }
       if (r.done) resolve(r.value);
       else if (isThenable(r.value)) r.value.then(onValue, onError);
-      else step(reactorError('ERR_INVALID_YIELD', `cannot await a ${typeof r.value}`), true);
+      else step(codedError('ERR_INVALID_YIELD', `cannot await a ${typeof r.value}`), true);
     };
     const onValue = (v: unknown): void => step(v, false);
     const onError = (e: unknown): void => step(e, true);
     step(undefined, false);
   });
+}
+
+function checkLoop(loop: ReactorCore): void {
+  if (loop === null || typeof loop !== 'object' || typeof (loop as Partial<ReactorCore>).addHandler !== 'function') {
+    throw codedTypeError('ERR_INVALID_ARG_TYPE', `the loop must be a Reactor, got ${describe(loop)}`);
+  }
+  if (loop.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
+}
+
+/** Starts a generator coroutine on `loop` now (it runs up to its first
+ * wait) and returns its task. */
+export function spawn<T>(loop: ReactorCore, coroutine: Coroutine<T> | (() => Coroutine<T>)): Task<T> {
+  checkLoop(loop);
+  const gen = typeof coroutine === 'function' ? coroutine() : coroutine;
+  if (gen === null || typeof gen !== 'object' || typeof gen.next !== 'function' || typeof gen.throw !== 'function') {
+    throw codedTypeError('ERR_INVALID_ARG_TYPE', `spawn() needs a generator or a generator function, got ${describe(gen)}`);
+  }
+  return new Task<T>(loop, gen).start();
+}
+
+/** Waits until `fd` is readable: `yield` it in a coroutine or `await` it. */
+export function readable(loop: ReactorCore, fd: number): FdWait {
+  checkFd(fd);
+  return new FdWait(loop, fd, EVENT_READ);
+}
+
+/** Waits until `fd` is writable: `yield` it in a coroutine or `await` it. */
+export function writable(loop: ReactorCore, fd: number): FdWait {
+  checkFd(fd);
+  return new FdWait(loop, fd, EVENT_WRITE);
+}
+
+/** Waits `ms` milliseconds: `yield` it in a coroutine or `await` it. */
+export function sleep(loop: ReactorCore, ms: number): SleepWait {
+  if (typeof ms !== 'number' || Number.isNaN(ms)) throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
+  return new SleepWait(loop, ms);
 }

@@ -1,5 +1,16 @@
-export { Reactor, type IoHandler, type ReactorOptions, type Handle } from './loop.js';
-export { CancelledError, IncompleteReadError, LimitExceededError, type ReactorError, type ReactorErrorCode } from './errors.js';
-export { Task, Future, Deferred, FdWait, SleepWait, type Coroutine } from './coroutines.js';
+// The reactor: the core loop (core.ts), the layers on it (coroutines,
+// streams, the TCP server, ReactorSocket), and Reactor (reactor.ts), which
+// offers the layers as methods.
+export { ReactorCore, type IoHandler, type ReactorOptions, type Handle } from './core.js';
+export { Reactor } from './reactor.js';
+export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, sleep, type Coroutine } from './coroutines.js';
 export { FdStream, Op, type StreamOptions } from './streams.js';
-export { TcpServer, type ListenOptions, type ConnectionHandler } from './server.js';
+export { TcpServer, listen, type ListenOptions, type ConnectionHandler } from './server.js';
+export {
+  ReactorSocket,
+  createConnection,
+  type ReactorSocketOptions,
+  type ConnectOptions,
+  type TcpConnectOptions,
+  type UnixConnectOptions,
+} from './socket.js';

@@ -7,12 +7,15 @@
 // A stream is closed once its handler returns or fails (a failure is also
 // reported to the reactor's 'error' listeners). With reusePort, several
 // processes bind the same port and the kernel spreads connections.
-import { codedTypeError, describe } from '../errors.js';
+//
+// A layer on streams and coroutines; of the reactor core it uses only the
+// public calls.
+import { codedError, codedTypeError, describe } from '../errors.js';
 import { EVENT_READ } from '../selector.js';
 import * as sys from '../sys.js';
-import type { Coroutine } from './coroutines.js';
-import type { Reactor } from './loop.js';
-import type { FdStream, StreamOptions } from './streams.js';
+import { type Coroutine, spawn } from './coroutines.js';
+import type { ReactorCore } from './core.js';
+import { FdStream, type StreamOptions } from './streams.js';
 
 export interface ListenOptions {
   host?: string;
@@ -46,11 +49,12 @@ export class TcpServer {
   readonly #onConnection: (fd: number) => void;
 
   constructor(
-    private readonly reactor: Reactor,
+    private readonly reactor: ReactorCore,
     options: ListenOptions,
     handler: ConnectionHandler,
   ) {
     if (typeof handler !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `handler must be a function, got ${describe(handler)}`);
+    if (reactor.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
     const host = options.host ?? '127.0.0.1';
     const fd = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
     try {
@@ -118,14 +122,19 @@ export class TcpServer {
   }
 }
 
+/** A TCP server on `loop`: the same as `new TcpServer(loop, options, handler)`. */
+export function listen(loop: ReactorCore, options: ListenOptions, handler: ConnectionHandler): TcpServer {
+  return new TcpServer(loop, options, handler);
+}
+
 // Builds what runs per accepted fd, by the handler's kind.
-function connectionStarter(reactor: Reactor, handler: ConnectionHandler, options: ListenOptions): (fd: number) => void {
+function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, options: ListenOptions): (fd: number) => void {
   const report = (err: unknown): void => reactor.reportError(err);
   if (handler instanceof (GeneratorFunction as Function)) {
     const coroutine = handler as (stream: FdStream) => Coroutine<unknown>;
     return (fd) => {
-      const stream = reactor.stream(fd, options.stream);
-      reactor.spawn(coroutine(stream)).addDoneCallback((task) => {
+      const stream = new FdStream(reactor, fd, options.stream);
+      spawn(reactor, coroutine(stream)).addDoneCallback((task) => {
         // Observed here, so the task does not report a failure itself.
         if (!task.fulfilled && !task.cancelled) report(task.exception);
         stream.close();
@@ -135,7 +144,7 @@ function connectionStarter(reactor: Reactor, handler: ConnectionHandler, options
   if (handler instanceof (AsyncFunction as Function)) {
     const asyncHandler = handler as (stream: FdStream) => Promise<unknown>;
     return (fd) => {
-      const stream = reactor.stream(fd, options.stream);
+      const stream = new FdStream(reactor, fd, options.stream);
       asyncHandler(stream).then(
         () => stream.close(),
         (err: unknown) => {

@@ -19,12 +19,11 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { Duplex, type DuplexOptions } from 'node:stream';
-import { getSystemErrorMap } from 'node:util';
-import { checkFd, codedRangeError, codedTypeError, describe, type SystemError } from '../errors.js';
+import { checkFd, codedError, codedRangeError, codedTypeError, describe, type SystemError, systemError } from '../errors.js';
 import { binding } from '../native.js';
 import { EVENT_READ, EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys.js';
-import type { Reactor } from './loop.js';
+import type { ReactorCore } from './core.js';
 import type { Handle } from './timers.js';
 
 const native = binding.sys;
@@ -38,7 +37,7 @@ const MIN_READ = 16 * 1024;
 export interface ReactorSocketOptions extends Pick<DuplexOptions, 'allowHalfOpen' | 'readableHighWaterMark' | 'writableHighWaterMark'> {
   /** The reactor that watches the fd; it must run (run() or attach()) for
    * anything to happen. */
-  reactor: Reactor;
+  reactor: ReactorCore;
   /** An open, connected, non-blocking socket to wrap (an accepted
    * connection, one half of a socketpair): the stream owns it from now on
    * and closes it when destroyed. Without it, call connect(). */
@@ -66,21 +65,6 @@ export interface AddressInfo {
   port: number;
 }
 
-/** A Node-style system error from a positive errno, as net.Socket builds one:
- * `connect ECONNREFUSED 127.0.0.1:3306` with code, errno (negative), syscall,
- * address and port. */
-export function systemError(errno: number, syscall: string, address?: string, port?: number): SystemError & { address?: string; port?: number } {
-  const [code] = getSystemErrorMap().get(-errno) ?? [`Unknown system error ${errno}`, `unknown error ${errno}`];
-  const where = address === undefined ? '' : port === undefined ? ` ${address}` : ` ${address}:${port}`;
-  const err = new Error(`${syscall} ${code}${where}`) as SystemError & { address?: string; port?: number };
-  err.code = code;
-  err.errno = -errno;
-  err.syscall = syscall;
-  if (address !== undefined) err.address = address;
-  if (port !== undefined) err.port = port;
-  return err;
-}
-
 function familyName(family: number): string {
   return family === sys.AF_INET6 ? 'IPv6' : family === sys.AF_INET ? 'IPv4' : 'Unix';
 }
@@ -88,7 +72,7 @@ function familyName(family: number): string {
 type PendingWrite = { chunks: Buffer[]; callback: (err?: Error | null) => void };
 
 export class ReactorSocket extends Duplex {
-  readonly reactor: Reactor;
+  readonly reactor: ReactorCore;
   #fd = -1;
   /** What the fd is registered for in the reactor (0: no handler). */
   #interest = 0;
@@ -177,8 +161,8 @@ export class ReactorSocket extends Duplex {
   connect(path: string, listener?: () => void): this;
   connect(...args: unknown[]): this {
     const [options, listener] = normalizeConnectArgs(args);
-    if (this.#fd >= 0 || this.#connecting) throw socketError('ERR_SOCKET_CONNECTING', 'the socket is already connected or connecting');
-    if (this.destroyed) throw socketError('ERR_SOCKET_CLOSED', 'the socket is destroyed');
+    if (this.#fd >= 0 || this.#connecting) throw codedError('ERR_SOCKET_CONNECTING', 'the socket is already connected or connecting');
+    if (this.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'the socket is destroyed');
     if (listener !== undefined) this.once('connect', listener);
     this.#connecting = true;
     if ('path' in options) {
@@ -218,7 +202,7 @@ export class ReactorSocket extends Duplex {
       }
       this.#update(); // wait for EVENT_WRITE: the outcome is in SO_ERROR
     } catch (err) {
-      const e = err as SystemError & { address?: string; port?: number };
+      const e = err as SystemError;
       e.address ??= host;
       if (port !== undefined) e.port ??= port;
       this.#connecting = false;
@@ -543,15 +527,8 @@ function consume(chunks: Buffer[], n: number): void {
   while (chunks.length > 0 && chunks[0]!.length === 0) chunks.shift();
 }
 
-/** An error with one of Node's own stream and socket codes. */
-function socketError(code: 'ERR_SOCKET_CONNECTING' | 'ERR_SOCKET_CLOSED' | 'ERR_STREAM_DESTROYED', message: string): Error & { code: string } {
-  const err = new Error(message) as Error & { code: string };
-  err.code = code;
-  return err;
-}
-
 function streamDestroyed(): Error {
-  return socketError('ERR_STREAM_DESTROYED', 'the stream was destroyed before the write completed');
+  return codedError('ERR_STREAM_DESTROYED', 'the stream was destroyed before the write completed');
 }
 
 function normalizeConnectArgs(args: unknown[]): [ConnectOptions, (() => void) | undefined] {
@@ -571,9 +548,7 @@ function normalizeConnectArgs(args: unknown[]): [ConnectOptions, (() => void) | 
   if ('path' in options && typeof options.path === 'string') return [options, listener];
   const port = (options as TcpConnectOptions).port;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    const err = new RangeError(`port must be an integer in [0, 65535], got ${describe(port)}`) as RangeError & { code: string };
-    err.code = 'ERR_SOCKET_BAD_PORT';
-    throw err;
+    throw codedRangeError('ERR_SOCKET_BAD_PORT', `port must be an integer in [0, 65535], got ${describe(port)}`);
   }
   return [options, listener];
 }
@@ -581,7 +556,7 @@ function normalizeConnectArgs(args: unknown[]): [ConnectOptions, (() => void) | 
 /** A new ReactorSocket connecting to `options` (as net.createConnection):
  * for mysql2's `stream` option and node:http's `createConnection`. */
 export function createConnection(
-  reactor: Reactor,
+  reactor: ReactorCore,
   options: ConnectOptions & Omit<ReactorSocketOptions, 'reactor' | 'fd'>,
   listener?: () => void,
 ): ReactorSocket {

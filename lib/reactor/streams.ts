@@ -9,12 +9,14 @@
 // Memory is bounded on both sides: readUntil never buffers more than its
 // maxBytes, and write() makes its caller wait once more than highWaterMark
 // bytes are queued, until the queue has drained to half of it.
-import { codedRangeError, codedTypeError, describe } from '../errors.js';
+//
+// A layer on the coroutines: it waits through them and never touches the
+// reactor core beyond its public calls.
+import { codedError, codedRangeError, codedTypeError, describe, IncompleteReadError, LimitExceededError } from '../errors.js';
 import { EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys.js';
-import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter } from './coroutines.js';
-import { IncompleteReadError, LimitExceededError, reactorError } from './errors.js';
-import type { Reactor } from './loop.js';
+import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter, type FdWaiters, fdWaiters, readable } from './coroutines.js';
+import type { ReactorCore } from './core.js';
 
 export interface StreamOptions {
   /** Queued bytes above which write() waits (default 64 KiB). */
@@ -39,7 +41,7 @@ export class Op<T> implements PromiseLike<T> {
 }
 
 const EMPTY = new Uint8Array(0);
-const streamClosed = () => reactorError('ERR_STREAM_CLOSED', 'the stream was closed');
+const streamClosed = () => codedError('ERR_STREAM_CLOSED', 'the stream was closed');
 // The result of a write that need not wait: nothing to do either way.
 const DONE = new Op<void>(function* () {});
 const encoder = new TextEncoder();
@@ -71,7 +73,7 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number):
 export class FdStream implements FdWaiter {
   readonly fd: number;
   readonly highWaterMark: number;
-  readonly #reactor: Reactor;
+  readonly #waiters: FdWaiters;
   readonly #readSize: number;
   readonly #closeFd: boolean;
   readonly #readable: FdWait;
@@ -91,8 +93,10 @@ export class FdStream implements FdWaiter {
   #closing = false;
   #closed = false;
 
-  constructor(reactor: Reactor, fd: number, options: StreamOptions = {}) {
-    this.#reactor = reactor;
+  constructor(reactor: ReactorCore, fd: number, options: StreamOptions = {}) {
+    this.#readable = readable(reactor, fd); // checks fd
+    if (reactor.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
+    this.#waiters = fdWaiters(reactor);
     this.fd = fd;
     this.highWaterMark = options.highWaterMark ?? 64 * 1024;
     this.#readSize = options.readSize ?? 64 * 1024;
@@ -100,7 +104,6 @@ export class FdStream implements FdWaiter {
     checkCount(this.highWaterMark, 'highWaterMark', 1);
     checkCount(this.#readSize, 'readSize', 1);
     this.#buf = EMPTY; // allocated by the first read
-    this.#readable = reactor.readable(fd);
   }
 
   get closed(): boolean {
@@ -162,7 +165,7 @@ export class FdStream implements FdWaiter {
 
   *#fill(max: number): Coroutine<number> {
     for (;;) {
-      if (this.#closing) throw reactorError('ERR_STREAM_CLOSED', 'the stream is closed');
+      if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
       // Room for `max` more bytes: compact, or grow.
       if (this.#buf.length - this.#end < max) {
         const size = this.#end - this.#start;
@@ -233,7 +236,7 @@ export class FdStream implements FdWaiter {
   // ---- writing
 
   #writeNow(bytes: Uint8Array): void {
-    if (this.#closing) throw reactorError('ERR_STREAM_CLOSED', 'the stream is closed');
+    if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
     if (this.#writeError !== undefined) throw this.#writeError;
     if (bytes.length === 0) return;
     let offset = 0;
@@ -262,7 +265,7 @@ export class FdStream implements FdWaiter {
   #startFlushing(): void {
     if (this.#flushing) return;
     this.#flushing = true;
-    this.#reactor.fdWaiters.wait(this.fd, EVENT_WRITE, this);
+    this.#waiters.wait(this.fd, EVENT_WRITE, this);
   }
 
   // FdWaiter: the fd is writable; write what the kernel takes.
@@ -312,7 +315,7 @@ export class FdStream implements FdWaiter {
     this.#closed = true;
     this.#buf = EMPTY;
     this.#start = this.#end = 0;
-    this.#reactor.fdWaiters.forget(this.fd, streamClosed);
+    this.#waiters.forget(this.fd, streamClosed);
     this.#wakeDrainers();
     if (this.#closeFd) sys.close(this.fd);
   }

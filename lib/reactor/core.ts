@@ -2,6 +2,11 @@
 // callbacks and a timer heap, driven either by run() (which owns the thread
 // and blocks in select) or by Node's own loop after attach().
 //
+// It knows nothing of what is built on it: coroutines, streams, the TCP
+// server and ReactorSocket are layers that take a ReactorCore and use only
+// its public calls (addHandler, callSoon, callLater, reportError, ...);
+// reactor.ts puts them together as Reactor.
+//
 // Dispatch reads the selector's shared (fd, events) array directly
 // (selectRaw), so a pass allocates nothing per ready event. Handlers may add,
 // change and remove handlers (their own or others') while a pass dispatches:
@@ -9,14 +14,10 @@
 // the current generation and skips the events of that wait, a removed one is
 // simply gone, and events are masked by the interest the handler has now.
 import { EventEmitter } from 'node:events';
-import { checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
-import { type BaseSelector, EVENT_READ, EVENT_WRITE, onSelectorClose } from '../selector.js';
+import { checkCallback, checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
+import { type BaseSelector, onSelectorClose } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
-import { NodeLoopAttachment } from './attach.js';
-import { type Coroutine, FdWait, FdWaiters, SleepWait, Task } from './coroutines.js';
-import { reactorError } from './errors.js';
-import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
-import { FdStream, type StreamOptions } from './streams.js';
+import { type Attachment, NodeLoopAttachment } from './attach.js';
 import { type Handle, type Timer, TimerHeap } from './timers.js';
 
 export type { Handle } from './timers.js';
@@ -28,17 +29,6 @@ export interface ReactorOptions {
   /** The selector to drive; default a new DefaultSelector, which the reactor
    * then owns and closes. A selector passed in stays open after close(). */
   selector?: BaseSelector;
-}
-
-/** How the reactor is woken inside Node's loop (see attach.ts). */
-export interface Attachment {
-  /** The interest in `fd` changed (0: removed). */
-  interest(fd: number, events: number): void;
-  /** Asks for the next pass at `deadline` (performance.now() clock; 0: at
-   * once; Infinity: only on IO); `handlers` says whether any fd is watched. */
-  rearm(deadline: number, handlers: boolean): void;
-  ref(on: boolean): void;
-  close(): void;
 }
 
 class HandlerEntry {
@@ -63,11 +53,9 @@ const IDLE = -2;
 /** Most selects one wake-up from Node's loop runs while events keep coming. */
 const ATTACHED_ROUNDS = 8;
 
-function checkCallback(fn: unknown, what: string): asserts fn is (...args: never[]) => unknown {
-  if (typeof fn !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a function, got ${describe(fn)}`);
-}
-
-export class Reactor extends EventEmitter {
+/** The event loop itself: fd handlers, callbacks, timers, run() and
+ * attach(). Reactor (reactor.ts) adds coroutines, streams and servers. */
+export class ReactorCore extends EventEmitter {
   readonly selector: BaseSelector;
   readonly #ownsSelector: boolean;
   // Indexed by fd: fds are small integers, and an array lookup is the
@@ -88,7 +76,7 @@ export class Reactor extends EventEmitter {
   #attachment: Attachment | null = null;
   #stopObservingSelector: (() => void) | null = null;
   #refed = true;
-  #fdWaiters: FdWaiters | undefined;
+  readonly #pass = (): void => this.#attachedPass();
 
   constructor(options: ReactorOptions = {}) {
     super();
@@ -172,57 +160,6 @@ export class Reactor extends EventEmitter {
     return timer;
   }
 
-  // ---- coroutines (coroutines.ts)
-
-  /** @internal The per-fd waiters of coroutines and awaits. */
-  get fdWaiters(): FdWaiters {
-    return (this.#fdWaiters ??= new FdWaiters(this));
-  }
-
-  /** Starts a generator coroutine now (it runs up to its first wait) and
-   * returns its task. */
-  spawn<T>(coroutine: Coroutine<T> | (() => Coroutine<T>)): Task<T> {
-    this.#checkOpen();
-    const gen = typeof coroutine === 'function' ? coroutine() : coroutine;
-    if (gen === null || typeof gen !== 'object' || typeof gen.next !== 'function' || typeof gen.throw !== 'function') {
-      throw codedTypeError('ERR_INVALID_ARG_TYPE', `spawn() needs a generator or a generator function, got ${describe(gen)}`);
-    }
-    return new Task<T>(this, gen).start();
-  }
-
-  /** Waits until `fd` is readable: `yield` it in a coroutine or `await` it. */
-  readable(fd: number): FdWait {
-    checkFd(fd);
-    return new FdWait(this, fd, EVENT_READ);
-  }
-
-  /** Waits until `fd` is writable: `yield` it in a coroutine or `await` it. */
-  writable(fd: number): FdWait {
-    checkFd(fd);
-    return new FdWait(this, fd, EVENT_WRITE);
-  }
-
-  /** Waits `ms` milliseconds: `yield` it in a coroutine or `await` it. */
-  sleep(ms: number): SleepWait {
-    if (typeof ms !== 'number' || Number.isNaN(ms)) throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
-    return new SleepWait(this, ms);
-  }
-
-  /** A buffered stream over the non-blocking `fd` (see streams.ts). */
-  stream(fd: number, options?: StreamOptions): FdStream {
-    this.#checkOpen();
-    checkFd(fd);
-    return new FdStream(this, fd, options);
-  }
-
-  /** A TCP server on this reactor (see server.ts): `handler` gets each
-   * connection's fd (a plain function) or an FdStream (a generator or
-   * async function). */
-  listen(options: ListenOptions, handler: ConnectionHandler): TcpServer {
-    this.#checkOpen();
-    return new TcpServer(this, options, handler);
-  }
-
   /** Monotonic time in milliseconds, the clock callLater uses. */
   time(): number {
     return performance.now();
@@ -233,8 +170,8 @@ export class Reactor extends EventEmitter {
    * again afterwards. */
   run(): void {
     this.#checkOpen();
-    if (this.#running) throw reactorError('ERR_REACTOR_RUNNING', 'the reactor is already running');
-    if (this.#attachment !== null) throw reactorError('ERR_REACTOR_ATTACHED', 'the reactor is attached to the Node event loop; detach() first');
+    if (this.#running) throw codedError('ERR_REACTOR_RUNNING', 'the reactor is already running');
+    if (this.#attachment !== null) throw codedError('ERR_REACTOR_ATTACHED', 'the reactor is attached to the Node event loop; detach() first');
     this.#running = true;
     try {
       while (!this.#closed) {
@@ -280,16 +217,16 @@ export class Reactor extends EventEmitter {
     this.close();
   }
 
-  // ---- attach() support (attach.ts)
+  // ---- inside Node's loop (attach.ts)
 
   /** Runs the reactor inside Node's event loop instead of run(): returns at
    * once; handlers, timers and coroutines then fire beside node:net, timers
    * and Promises. Works with every backend. Undo with detach(). */
   attach(): void {
     this.#checkOpen();
-    if (this.#running) throw reactorError('ERR_REACTOR_RUNNING', 'the reactor is running; attach() instead of run(), not inside it');
+    if (this.#running) throw codedError('ERR_REACTOR_RUNNING', 'the reactor is running; attach() instead of run(), not inside it');
     if (this.#attachment !== null) return;
-    this.#install(new NodeLoopAttachment(this));
+    this.#install(new NodeLoopAttachment(this.selector, this.#pass));
   }
 
   #install(attachment: Attachment): void {
@@ -308,8 +245,8 @@ export class Reactor extends EventEmitter {
     this.#wake();
   }
 
-  /** @internal One non-blocking pass, from Node's loop. */
-  attachedPass(): void {
+  // One non-blocking pass, from Node's loop.
+  #attachedPass(): void {
     if (this.#closed || this.#inPass) return;
     this.#inPass = true;
     try {
@@ -456,6 +393,6 @@ export class Reactor extends EventEmitter {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw reactorError('ERR_REACTOR_CLOSED', 'the reactor is closed');
+    if (this.#closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
   }
 }

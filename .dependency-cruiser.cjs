@@ -1,0 +1,67 @@
+// The layering of lib/, checked by `npm test` (npm run check:deps):
+//   selectors (selector.ts, backends.ts, selectors/, sys.ts, native.ts, errors.ts)
+//     <- the reactor core (reactor/core.ts, timers.ts, attach.ts)
+//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts; socket.ts)
+//     <- the facade (reactor/reactor.ts), which alone imports every layer
+//     <- the entry points (index.ts, reactor/index.ts).
+// Type-only imports count: a cycle of types is still a cycle to read.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'No import cycle anywhere in lib/.',
+      from: { path: '^lib/' },
+      to: { circular: true },
+    },
+    {
+      name: 'core-knows-no-layer',
+      severity: 'error',
+      comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
+      from: { path: '^lib/reactor/(core|timers|attach)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|socket|reactor|index)\\.ts$' },
+    },
+    {
+      name: 'layers-below-facade',
+      severity: 'error',
+      comment: 'Layers take the loop as an argument (a ReactorCore); only the entry points import the Reactor facade.',
+      from: { path: '^lib/', pathNot: '^lib/(index|reactor/index)\\.ts$' },
+      to: { path: '^lib/reactor/(reactor|index)\\.ts$' },
+    },
+    {
+      name: 'selectors-know-no-reactor',
+      severity: 'error',
+      comment: 'The selectors and sys are usable without the reactor.',
+      from: { path: '^lib/', pathNot: '^lib/(index\\.ts|reactor/)' },
+      to: { path: '^lib/reactor/' },
+    },
+    {
+      name: 'no-entry-point-inside',
+      severity: 'error',
+      comment: 'Modules of lib/ import each other directly, never through the package entry point.',
+      from: { path: '^lib/', pathNot: '^lib/index\\.ts$' },
+      to: { path: '^lib/index\\.ts$' },
+    },
+    {
+      name: 'lib-stands-alone',
+      severity: 'error',
+      comment: 'What ships (lib/) imports nothing from tests, benchmarks, examples or their support code.',
+      from: { path: '^lib/' },
+      to: { path: '^(test|bench|examples|support|scripts)/' },
+    },
+    {
+      name: 'layers-in-order',
+      severity: 'error',
+      comment: 'coroutines <- streams <- server; ReactorSocket stands beside them on the core.',
+      from: { path: '^lib/reactor/(coroutines|socket)\\.ts$' },
+      to: { path: '^lib/reactor/(streams|server|socket|coroutines)\\.ts$', pathNot: '$from' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
