@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   ERR_REACTOR_CLOSED: 'Error: a call that adds work to a closed reactor (addHandler, callSoon, callLater, run, attach, spawn, stream, listen, a wait)',
   ERR_REACTOR_RUNNING: 'Error: run() or attach() while run() is running',
   ERR_REACTOR_ATTACHED: 'Error: run() on an attached reactor',
+  ERR_REACTOR_NOT_RUNNING: 'Error: an await on a wait (readable, writable, sleep, a stream operation) of a reactor that is not attached, which would never end',
   // Coroutines
   ERR_ALREADY_WAITING: 'Error: a second reader (or writer) waiting on the same fd',
   ERR_TASK_CANCELLED: 'CancelledError: thrown into a cancelled task where it waits, and by its result',
@@ -46,6 +47,7 @@ export const ERROR_CODES = {
   ERR_STREAM_CLOSED: 'Error: an FdStream operation after close(), and readers waiting when it closed',
   ERR_STREAM_EOF: 'IncompleteReadError: readExactly/readUntil met end of stream first',
   ERR_STREAM_LIMIT: 'LimitExceededError: readUntil found no delimiter within maxBytes',
+  ERR_STREAM_TIMEOUT: 'Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations',
 } as const;
 
 /** Every code the package gives its errors (see ERROR_CODES). */

@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import { checkCallback, checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
 import { type BaseSelector, onSelectorClose } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
+import { quietResource, trackResource, untrackResource } from '../resources.js';
 import { type Attachment, NodeLoopAttachment } from './attach.js';
 import { type Handle, type Timer, TimerHeap } from './timers.js';
 
@@ -82,6 +83,14 @@ export class ReactorCore extends EventEmitter {
     super();
     this.#ownsSelector = options.selector === undefined;
     this.selector = options.selector ?? new (defaultSelectorClass())();
+    // Its own selector goes with it: one warning, the reactor's, covers both.
+    if (this.#ownsSelector) quietResource(this.selector);
+    trackResource(
+      this,
+      'reactor',
+      'unclosed reactor: a Reactor was collected without close(), holding its selector and handlers until then. ' +
+        'Call reactor.close() (or declare it with `using`) when done with it. (Reported once per process.)',
+    );
   }
 
   get closed(): boolean {
@@ -210,6 +219,7 @@ export class ReactorCore extends EventEmitter {
     for (const h of this.#soon) h.cancelled = true;
     this.#soon = [];
     this.#closed = true;
+    untrackResource(this);
     if (this.#ownsSelector) this.selector.close();
   }
 

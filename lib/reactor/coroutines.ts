@@ -45,6 +45,7 @@ export class FdWait implements PromiseLike<number> {
 
   then<A = number, B = never>(onfulfilled?: ((events: number) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return new Promise<number>((resolve, reject) => {
+      checkAwaitable(this.reactor);
       this.waiters.wait(this.fd, this.events, { resume: resolve, fail: reject });
     }).then(onfulfilled, onrejected);
   }
@@ -56,9 +57,25 @@ export class SleepWait implements PromiseLike<void> {
 
   then<A = void, B = never>(onfulfilled?: ((value: void) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return new Promise<void>((resolve) => {
+      checkAwaitable(this.reactor);
       this.reactor.callLater(this.ms, resolve);
     }).then(onfulfilled, onrejected);
   }
+}
+
+// An await is a Promise: it waits in Node's loop, so only an attached
+// reactor can end it. One that is neither attached nor running (nor closed:
+// that has its own error) would leave it pending forever, without a word;
+// under run(), which owns the thread, promise callbacks only run after it
+// returns, by when the reactor is idle too. A generator's yield has no such
+// limit: a task spawned before run() waits for it.
+function checkAwaitable(reactor: ReactorCore): void {
+  if (reactor.attached || reactor.running || reactor.closed) return;
+  throw codedError(
+    'ERR_REACTOR_NOT_RUNNING',
+    'await on a reactor that is not attached would wait forever: call reactor.attach() before awaiting its waits ' +
+      '(under run(), yield them in a generator coroutine instead)',
+  );
 }
 
 class FdSlot {

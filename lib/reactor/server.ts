@@ -8,9 +8,16 @@
 // reported to the reactor's 'error' listeners). With reusePort, several
 // processes bind the same port and the kernel spreads connections.
 //
+// Out of fds (EMFILE/ENFILE), it does what libuv does: it keeps one spare
+// fd, and when accept() fails it closes the spare, accepts and at once
+// closes every pending connection (each client sees a clean close instead
+// of waiting in the backlog), then takes the spare again. The condition is
+// reported once per episode, which ends at the next connection accepted.
+//
 // A layer on streams and coroutines; of the reactor core it uses only the
 // public calls.
-import { codedError, codedTypeError, describe } from '../errors.js';
+import { EventEmitter } from 'node:events';
+import { codedError, codedRangeError, codedTypeError, describe, type SystemError } from '../errors.js';
 import { EVENT_READ } from '../selector.js';
 import * as sys from '../sys.js';
 import { type Coroutine, spawn } from './coroutines.js';
@@ -27,26 +34,53 @@ export interface ListenOptions {
   noDelay?: boolean;
   /** Options of the streams handed to generator and async handlers. */
   stream?: StreamOptions;
+  /** Closes a stream handed to a generator or async handler after this many
+   * milliseconds without a byte read or written (FdStream.setTimeout); its
+   * waiting operations fail with ERR_STREAM_TIMEOUT, which is not reported
+   * as a handler failure. Default 0: never. A plain-function handler owns
+   * its fd and its timeouts. */
+  idleTimeout?: number;
 }
+
+/** What a TcpServer reports, once per episode, when accept() runs out of
+ * fds: the kernel's error (code EMFILE or ENFILE, syscall 'accept') with
+ * the count of connections closed unanswered when it was reported. */
+export type OutOfFdsWarning = SystemError & { refused: number };
 
 export type ConnectionHandler =
   | ((fd: number) => void)
   | ((stream: FdStream) => Coroutine<unknown>)
   | ((stream: FdStream) => Promise<unknown>);
 
-/** After EMFILE/ENFILE, how long accepting pauses before it is tried again. */
+/** Out of fds with no spare to free (it could not be taken again), how long
+ * accepting pauses before it is tried again. */
 const OUT_OF_FDS_RETRY_MS = 100;
+
+// The spare: the cheapest fd there is to hold and give back.
+function openSpare(): number {
+  try {
+    return sys.socket(sys.AF_UNIX, sys.SOCK_STREAM);
+  } catch {
+    return -1;
+  }
+}
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as unknown;
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as unknown;
 
-export class TcpServer {
+/** A TCP server: see the file comment. Emits 'warning' (OutOfFdsWarning)
+ * once per out-of-fds episode; without a 'warning' listener the warning goes
+ * to the reactor's reportError. */
+export class TcpServer extends EventEmitter {
   readonly fd: number;
   readonly host: string;
   readonly port: number;
   #closed = false;
   #accepting = false;
   readonly #onConnection: (fd: number) => void;
+  #spare = -1;
+  #starved = false; // in an out-of-fds episode: reported, not yet over
+  #refused = 0;
 
   constructor(
     private readonly reactor: ReactorCore,
@@ -54,7 +88,12 @@ export class TcpServer {
     handler: ConnectionHandler,
   ) {
     if (typeof handler !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `handler must be a function, got ${describe(handler)}`);
+    super();
     if (reactor.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
+    const idle = options.idleTimeout ?? 0;
+    if (typeof idle !== 'number' || !(idle >= 0) || idle === Infinity) {
+      throw codedRangeError('ERR_OUT_OF_RANGE', `idleTimeout must be a finite number >= 0, got ${describe(idle)}`);
+    }
     const host = options.host ?? '127.0.0.1';
     const fd = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
     try {
@@ -70,10 +109,16 @@ export class TcpServer {
     this.fd = fd;
     this.host = host;
     this.port = 'port' in bound ? bound.port : options.port;
-    this.#onConnection = connectionStarter(reactor, handler, options);
+    this.#onConnection = connectionStarter(reactor, handler, options, idle);
     const noDelay = options.noDelay === true;
     this.#accept = () => this.#acceptAll(noDelay);
-    this.#resume();
+    this.#spare = openSpare();
+    try {
+      this.#resume();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
   readonly #accept: () => void;
@@ -83,12 +128,20 @@ export class TcpServer {
     return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
+  /** Connections accepted and closed unanswered, out of fds, since the
+   * server started. */
+  get refusedConnections(): number {
+    return this.#refused;
+  }
+
   /** Stops accepting and closes the listener; connections go on. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#accepting) this.reactor.removeHandler(this.fd);
     this.#accepting = false;
+    if (this.#spare >= 0) sys.close(this.#spare);
+    this.#spare = -1;
     sys.close(this.fd);
   }
 
@@ -106,19 +159,52 @@ export class TcpServer {
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
-        // Out of fds: the pending connections stay in the backlog (and the
-        // listener readable), so stop watching it for a while instead of
-        // spinning, and report it once.
-        this.reactor.removeHandler(this.fd);
-        this.#accepting = false;
-        this.reactor.callLater(OUT_OF_FDS_RETRY_MS, () => this.#resume());
-        this.reactor.reportError(err);
+        this.#outOfFds(err as SystemError);
         return;
       }
       if (conn < 0) return;
+      if (this.#starved) this.#starved = false; // an fd was there: the episode is over
+      if (this.#spare < 0) this.#spare = openSpare();
       if (noDelay) sys.setsockopt(conn, sys.IPPROTO_TCP, sys.TCP_NODELAY, true);
       this.#onConnection(conn);
     }
+  }
+
+  // accept() is out of fds: free the spare, accept and close every pending
+  // connection with it, take it back. Without a spare (it could not be
+  // taken again: another thread got the fd), pause accepting instead of
+  // spinning on a readable listener.
+  #outOfFds(err: SystemError): void {
+    let refused = 0;
+    if (this.#spare >= 0) {
+      sys.close(this.#spare);
+      this.#spare = -1;
+      for (;;) {
+        let conn: number;
+        try {
+          conn = sys.accept(this.fd);
+        } catch {
+          break;
+        }
+        if (conn < 0) break;
+        sys.close(conn);
+        refused++;
+      }
+      this.#spare = openSpare();
+    }
+    this.#refused += refused;
+    if (this.#spare < 0) {
+      this.reactor.removeHandler(this.fd);
+      this.#accepting = false;
+      this.reactor.callLater(OUT_OF_FDS_RETRY_MS, () => this.#resume());
+    }
+    if (this.#starved) return;
+    this.#starved = true;
+    const warning = err as OutOfFdsWarning;
+    warning.refused = refused;
+    warning.message += refused > 0 ? ` (closed ${refused} pending connections unanswered; reported once until a connection is accepted again)` : ' (reported once until a connection is accepted again)';
+    if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+    else this.reactor.reportError(warning);
   }
 }
 
@@ -128,12 +214,20 @@ export function listen(loop: ReactorCore, options: ListenOptions, handler: Conne
 }
 
 // Builds what runs per accepted fd, by the handler's kind.
-function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, options: ListenOptions): (fd: number) => void {
-  const report = (err: unknown): void => reactor.reportError(err);
+function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, options: ListenOptions, idleTimeout: number): (fd: number) => void {
+  // A stream closed by its idle timeout is the server working, not a failure.
+  const report = (err: unknown): void => {
+    if ((err as { code?: unknown } | null)?.code !== 'ERR_STREAM_TIMEOUT') reactor.reportError(err);
+  };
+  const open = (fd: number): FdStream => {
+    const stream = new FdStream(reactor, fd, options.stream);
+    if (idleTimeout > 0) stream.setTimeout(idleTimeout);
+    return stream;
+  };
   if (handler instanceof (GeneratorFunction as Function)) {
     const coroutine = handler as (stream: FdStream) => Coroutine<unknown>;
     return (fd) => {
-      const stream = new FdStream(reactor, fd, options.stream);
+      const stream = open(fd);
       spawn(reactor, coroutine(stream)).addDoneCallback((task) => {
         // Observed here, so the task does not report a failure itself.
         if (!task.fulfilled && !task.cancelled) report(task.exception);
@@ -144,7 +238,7 @@ function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, opt
   if (handler instanceof (AsyncFunction as Function)) {
     const asyncHandler = handler as (stream: FdStream) => Promise<unknown>;
     return (fd) => {
-      const stream = new FdStream(reactor, fd, options.stream);
+      const stream = open(fd);
       asyncHandler(stream).then(
         () => stream.close(),
         (err: unknown) => {

@@ -12,11 +12,12 @@
 //
 // A layer on the coroutines: it waits through them and never touches the
 // reactor core beyond its public calls.
-import { codedError, codedRangeError, codedTypeError, describe, IncompleteReadError, LimitExceededError } from '../errors.js';
+import { checkCallback, codedError, codedRangeError, codedTypeError, describe, IncompleteReadError, LimitExceededError } from '../errors.js';
 import { EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys.js';
 import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter, type FdWaiters, fdWaiters, readable } from './coroutines.js';
 import type { ReactorCore } from './core.js';
+import type { Handle } from './timers.js';
 
 export interface StreamOptions {
   /** Queued bytes above which write() waits (default 64 KiB). */
@@ -73,6 +74,7 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number):
 export class FdStream implements FdWaiter {
   readonly fd: number;
   readonly highWaterMark: number;
+  readonly #loop: ReactorCore;
   readonly #waiters: FdWaiters;
   readonly #readSize: number;
   readonly #closeFd: boolean;
@@ -92,11 +94,18 @@ export class FdStream implements FdWaiter {
   #drainLevel = 0; // the queue size at which #drained resolves
   #closing = false;
   #closed = false;
+  // The idle timeout (setTimeout): one reactor timer per period, activity
+  // only stamps #lastActive, and the timer re-arms for the time left.
+  #timeoutMs = 0;
+  #onTimeout: (() => void) | null = null;
+  #timer: Handle | null = null;
+  #lastActive = 0;
 
   constructor(reactor: ReactorCore, fd: number, options: StreamOptions = {}) {
     this.#readable = readable(reactor, fd); // checks fd
     if (reactor.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
     this.#waiters = fdWaiters(reactor);
+    this.#loop = reactor;
     this.fd = fd;
     this.highWaterMark = options.highWaterMark ?? 64 * 1024;
     this.#readSize = options.readSize ?? 64 * 1024;
@@ -161,6 +170,53 @@ export class FdStream implements FdWaiter {
     if (this.#queued === 0 || this.#writeError !== undefined) this.#release();
   }
 
+  /** After `ms` milliseconds in which no byte was read or written (0: never,
+   * the default), calls `onTimeout` once (again only after more activity),
+   * or without one closes the stream at once: queued writes are dropped, and
+   * waiting reads, writes and drains fail with ERR_STREAM_TIMEOUT. */
+  setTimeout(ms: number, onTimeout?: () => void): this {
+    if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `timeout must be a number, got ${describe(ms)}`);
+    if (!(ms >= 0) || ms === Infinity) throw codedRangeError('ERR_OUT_OF_RANGE', `timeout must be a finite number >= 0, got ${ms}`);
+    if (onTimeout !== undefined) checkCallback(onTimeout, 'onTimeout');
+    this.#timeoutMs = ms;
+    this.#onTimeout = onTimeout ?? null;
+    this.#timer?.cancel();
+    this.#timer = null;
+    if (ms > 0 && !this.#closed) {
+      this.#lastActive = performance.now();
+      this.#armTimer(ms);
+    }
+    return this;
+  }
+
+  #armTimer(delay: number): void {
+    if (this.#loop.closed) return;
+    this.#timer = this.#loop.callLater(delay, () => {
+      this.#timer = null;
+      if (this.#closed || this.#timeoutMs === 0) return;
+      const left = this.#timeoutMs - (performance.now() - this.#lastActive);
+      if (left > 0) this.#armTimer(left);
+      else if (this.#onTimeout !== null) this.#onTimeout();
+      else this.#abort(codedError('ERR_STREAM_TIMEOUT', `no byte read or written for ${this.#timeoutMs} ms`));
+    });
+  }
+
+  #touch(): void {
+    this.#lastActive = performance.now();
+    if (this.#timer === null && !this.#closed) this.#armTimer(this.#timeoutMs);
+  }
+
+  // Closes at once: what is queued is dropped, every waiter gets `err`.
+  #abort(err: Error): void {
+    if (this.#closed) return;
+    this.#closing = true;
+    this.#writeError ??= err;
+    this.#queue = [];
+    this.#queued = 0;
+    this.#headOffset = 0;
+    this.#release(() => err);
+  }
+
   // ---- reading
 
   *#fill(max: number): Coroutine<number> {
@@ -182,6 +238,7 @@ export class FdStream implements FdWaiter {
       const n = sys.read(this.fd, this.#buf, this.#end, max);
       if (n > 0) {
         this.#end += n;
+        if (this.#timeoutMs > 0) this.#touch();
         return n;
       }
       if (n === 0) {
@@ -243,6 +300,7 @@ export class FdStream implements FdWaiter {
     if (this.#queued === 0) {
       // Nothing queued: write at once, queue only what the kernel refused.
       const n = sys.write(this.fd, bytes);
+      if (n > 0 && this.#timeoutMs > 0) this.#touch();
       if (n === bytes.length) return;
       offset = n > 0 ? n : 0;
     }
@@ -276,6 +334,7 @@ export class FdStream implements FdWaiter {
         const head = this.#queue[0]!;
         const n = sys.write(this.fd, head, this.#headOffset);
         if (n < 0) break;
+        if (this.#timeoutMs > 0) this.#touch();
         this.#headOffset += n;
         this.#queued -= n;
         if (this.#headOffset === head.length) {
@@ -310,12 +369,14 @@ export class FdStream implements FdWaiter {
     d.resolve();
   }
 
-  #release(): void {
+  #release(makeError: () => unknown = streamClosed): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#timer?.cancel();
+    this.#timer = null;
     this.#buf = EMPTY;
     this.#start = this.#end = 0;
-    this.#waiters.forget(this.fd, streamClosed);
+    this.#waiters.forget(this.fd, makeError);
     this.#wakeDrainers();
     if (this.#closeFd) sys.close(this.fd);
   }
