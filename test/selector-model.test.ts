@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type BaseSelector, EVENT_READ, EVENT_WRITE, sys, type Trigger } from '../lib/index.js';
-import { BACKENDS } from './helpers.js';
+import { BACKENDS, kqueueLimit } from './helpers.js';
 
 type Kind = 'socket' | 'pipe';
 
@@ -118,9 +118,23 @@ class Register implements Cmd {
 }
 
 class Modify implements Cmd {
-  constructor(readonly i: number, readonly events: number, readonly data: number, readonly trigger: Trigger) {}
+  constructor(
+    readonly i: number,
+    readonly events: number,
+    readonly data: number,
+    readonly trigger: Trigger,
+    /** libkqueue refuses to re-add a filter it holds unless EV_CLEAR is set
+     * (R1), so a modify that keeps a filter under a level or oneshot
+     * trigger cannot be judged there and is not generated. */
+    readonly reAddFails = false,
+  ) {}
   check(m: Readonly<Model>): boolean {
-    return !m.slots[this.i]!.dead;
+    const s = m.slots[this.i]!;
+    if (s.dead) return false;
+    if (this.reAddFails && s.key !== undefined && this.trigger !== 'edge') {
+      return (s.key.events & interest(s.kind, this.trigger, this.events)) === 0;
+    }
+    return true;
   }
   run(m: Model, r: Real): void {
     const s = m.slots[this.i]!;
@@ -273,11 +287,12 @@ class Select implements Cmd {
 
 const RUNS = Number(process.env['MODEL_RUNS'] ?? 150);
 
-describe.each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('$name against the model', ({ create }) => {
+describe.each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('$name against the model', ({ backend, create }) => {
   it(`agrees with the model over ${RUNS} random sequences`, () => {
     const probe = create();
     const triggers = (['level', 'edge', 'oneshot'] as Trigger[]).filter((t) => probe.supportsTrigger(t));
     probe.close();
+    const reAddFails = kqueueLimit(backend, 'kqueueReAddFails');
     const slot = fc.nat({ max: KINDS.length - 1 });
     const events = fc.constantFrom(EVENT_READ, EVENT_WRITE, EVENT_READ | EVENT_WRITE);
     const data = fc.nat({ max: 99 });
@@ -285,7 +300,7 @@ describe.each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('$name again
     const commands = fc.commands(
       [
         fc.tuple(slot, events, data, trigger).map(([i, e, d, t]) => new Register(i, e, d, t)),
-        fc.tuple(slot, events, data, trigger).map(([i, e, d, t]) => new Modify(i, e, d, t)),
+        fc.tuple(slot, events, data, trigger).map(([i, e, d, t]) => new Modify(i, e, d, t, reAddFails)),
         slot.map((i) => new Unregister(i)),
         fc.tuple(slot, fc.integer({ min: 1, max: 64 })).map(([i, n]) => new WritePeer(i, n)),
         slot.map((i) => new Drain(i)),
