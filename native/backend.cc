@@ -57,4 +57,21 @@ BackendRegistrar::BackendRegistrar(const char* name, int rank, BackendFactory cr
 
 const std::vector<BackendInfo>& RegisteredBackends() { return Registry(); }
 
+std::unique_ptr<Backend> CreateBackend(Napi::Env env, const std::string& name) {
+  for (const BackendInfo& b : Registry()) {
+    if (name != b.name) continue;
+    SysError error;
+    std::unique_ptr<Backend> backend = b.create(&error);
+    if (backend) return backend;
+    Napi::Error cause = ErrnoError(env, error.err, error.syscall);
+    std::string message = "backend '" + name + "' is not available on this system: " +
+                          cause.Get("message").As<Napi::String>().Utf8Value();
+    Napi::Error unavailable = Napi::Error::New(env, message);
+    unavailable.Set("code", Napi::String::New(env, "ERR_BACKEND_UNAVAILABLE"));
+    unavailable.Set("cause", cause.Value());
+    throw unavailable;
+  }
+  ThrowCodeError(env, "ERR_BACKEND_UNAVAILABLE", ("backend '" + name + "' is not compiled into this build").c_str());
+}
+
 }  // namespace selectors

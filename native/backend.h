@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "errors.h"
@@ -104,5 +105,10 @@ class BackendRegistrar {
 
 // The backends compiled in, best (highest rank) first.
 const std::vector<BackendInfo>& RegisteredBackends();
+
+// A new backend of the given name. Throws ERR_BACKEND_UNAVAILABLE, with the
+// system error as its cause, when the name is not compiled in or the kernel
+// refuses to create it.
+std::unique_ptr<Backend> CreateBackend(Napi::Env env, const std::string& name);
 
 }  // namespace selectors

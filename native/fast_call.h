@@ -57,6 +57,9 @@ inline int32_t Int32Arg(napi_env env, napi_value value) {
   return result;
 }
 
+// The same for the calls that take a CallbackInfo.
+inline int32_t Int32Arg(const Napi::CallbackInfo& info, size_t index) { return Int32Arg(info.Env(), info[index]); }
+
 inline double DoubleArg(napi_env env, napi_value value) {
   double result;
   if (napi_get_value_double(env, value, &result) != napi_ok) {

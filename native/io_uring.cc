@@ -126,7 +126,6 @@ class IoUringBackend final : public Backend {
       return Fail(ENOSYS, "io_uring_setup");
     }
     sq_entries_ = q.sq_entries;
-    cq_entries_ = q.cq_entries;
     sq_ring_size_ = q.sq_off.array + q.sq_entries * sizeof(uint32_t);
     cq_ring_size_ = q.cq_off.cqes + q.cq_entries * sizeof(io_uring_cqe);
     // FEAT_SINGLE_MMAP (5.4): both rings live in one mapping.
@@ -464,7 +463,7 @@ class IoUringBackend final : public Backend {
   void* cq_ring_ = nullptr;
   io_uring_sqe* sqes_ = nullptr;
   size_t sq_ring_size_ = 0, cq_ring_size_ = 0, sqes_size_ = 0;
-  unsigned sq_entries_ = 0, cq_entries_ = 0;
+  unsigned sq_entries_ = 0;
   unsigned *sq_head_ = nullptr, *sq_tail_ = nullptr, sq_mask_ = 0;
   unsigned *cq_head_ = nullptr, *cq_tail_ = nullptr, cq_mask_ = 0;
   io_uring_cqe* cqes_ = nullptr;

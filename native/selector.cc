@@ -74,26 +74,9 @@ Napi::Function NativeSelector::Define(Napi::Env env) {
 
 NativeSelector::NativeSelector(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSelector>(info) {
   Napi::Env env = info.Env();
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  for (const BackendInfo& b : RegisteredBackends()) {
-    if (name != b.name) continue;
-    SysError error;
-    backend_ = b.create(&error);
-    if (backend_) {
-      table_ = Table(env);
-      slot_ = table_->Add(this);
-      return;
-    }
-    Napi::Error e = ErrnoError(env, error.err, error.syscall);
-    std::string message = "backend '" + name + "' is not available on this system: " +
-                          e.Get("message").As<Napi::String>().Utf8Value();
-    Napi::Error unavailable = Napi::Error::New(env, message);
-    unavailable.Set("code", Napi::String::New(env, "ERR_BACKEND_UNAVAILABLE"));
-    unavailable.Set("cause", e.Value());
-    throw unavailable;
-  }
-  ThrowCodeError(env, "ERR_BACKEND_UNAVAILABLE",
-                 ("backend '" + name + "' is not compiled into this build").c_str());
+  backend_ = CreateBackend(env, info[0].As<Napi::String>().Utf8Value());
+  table_ = Table(env);
+  slot_ = table_->Add(this);
 }
 
 NativeSelector::~NativeSelector() {
@@ -194,7 +177,7 @@ Napi::Value NativeSelector::Wakeup(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeSelector::WakeupHandle(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(Channel(info.Env()).handle()));
+  return Napi::Number::New(info.Env(), static_cast<double>(Channel(info.Env()).Publish()));
 }
 
 Napi::Value NativeSelector::WakeHandle(const Napi::CallbackInfo& info) {

@@ -14,10 +14,6 @@ namespace selectors {
 
 namespace {
 
-int FdArg(const Napi::CallbackInfo& info, size_t index) {
-  return info[index].As<Napi::Number>().Int32Value();
-}
-
 Napi::Value FdPair(Napi::Env env, const int fds[2]) {
   Napi::Array pair = Napi::Array::New(env, 2);
   pair.Set(0u, Napi::Number::New(env, fds[0]));
@@ -33,13 +29,11 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   return FdPair(info.Env(), fds);
 }
 
-// socketpair(family = AF_UNIX, type = SOCK_STREAM): non-blocking, close-on-exec.
+// socketpair(): a connected AF_UNIX stream pair, non-blocking, close-on-exec.
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
-  int family = info[0].IsUndefined() ? AF_UNIX : info[0].As<Napi::Number>().Int32Value();
-  int type = info[1].IsUndefined() ? SOCK_STREAM : info[1].As<Napi::Number>().Int32Value();
   int fds[2];
   const char* syscall = nullptr;
-  if (platform::SocketPair(family, type, fds, &syscall) < 0) ThrowErrno(info.Env(), errno, syscall);
+  if (platform::SocketPair(AF_UNIX, SOCK_STREAM, fds, &syscall) < 0) ThrowErrno(info.Env(), errno, syscall);
   return FdPair(info.Env(), fds);
 }
 
@@ -75,7 +69,7 @@ napi_value Close(napi_env env, const napi_value (&args)[1], size_t) {
 }
 
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
-  int fd = FdArg(info, 0);
+  int fd = Int32Arg(info, 0);
   bool on = info[1].IsUndefined() || info[1].ToBoolean().Value();
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) ThrowErrno(info.Env(), errno, "fcntl");
@@ -85,7 +79,7 @@ Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetFdFlags(const Napi::CallbackInfo& info) {
-  int fd = FdArg(info, 0);
+  int fd = Int32Arg(info, 0);
   int status = fcntl(fd, F_GETFL);
   if (status < 0) ThrowErrno(info.Env(), errno, "fcntl");
   int descriptor = fcntl(fd, F_GETFD);

@@ -37,10 +37,6 @@ namespace selectors {
 
 namespace {
 
-int IntArg(const Napi::CallbackInfo& info, size_t index) {
-  return info[index].As<Napi::Number>().Int32Value();
-}
-
 // An address in the form the kernel takes it.
 struct SocketAddress {
   sockaddr_storage storage{};
@@ -146,7 +142,7 @@ Napi::Object AddressObject(Napi::Env env, const sockaddr_storage& storage, sockl
 // socket(family, type)
 Napi::Value Socket(const Napi::CallbackInfo& info) {
   const char* syscall = nullptr;
-  int fd = platform::Socket(IntArg(info, 0), IntArg(info, 1), 0, &syscall);
+  int fd = platform::Socket(Int32Arg(info, 0), Int32Arg(info, 1), 0, &syscall);
   if (fd < 0) ThrowErrno(info.Env(), errno, syscall);
   return Napi::Number::New(info.Env(), fd);
 }
@@ -154,12 +150,12 @@ Napi::Value Socket(const Napi::CallbackInfo& info) {
 // bind(fd, host, port) — no port: a Unix socket path.
 Napi::Value Bind(const Napi::CallbackInfo& info) {
   SocketAddress addr = ParseAddress(info, 1);
-  if (bind(IntArg(info, 0), addr.get(), addr.length) < 0) ThrowErrno(info.Env(), errno, "bind");
+  if (bind(Int32Arg(info, 0), addr.get(), addr.length) < 0) ThrowErrno(info.Env(), errno, "bind");
   return info.Env().Undefined();
 }
 
 Napi::Value Listen(const Napi::CallbackInfo& info) {
-  if (listen(IntArg(info, 0), IntArg(info, 1)) < 0) ThrowErrno(info.Env(), errno, "listen");
+  if (listen(Int32Arg(info, 0), Int32Arg(info, 1)) < 0) ThrowErrno(info.Env(), errno, "listen");
   return info.Env().Undefined();
 }
 
@@ -187,7 +183,7 @@ napi_value Accept(napi_env env, const napi_value (&args)[1], size_t) {
 // real error (waiting for writability would not help), so it is thrown.
 Napi::Value Connect(const Napi::CallbackInfo& info) {
   SocketAddress addr = ParseAddress(info, 1);
-  if (connect(IntArg(info, 0), addr.get(), addr.length) == 0) return Napi::Number::New(info.Env(), 0);
+  if (connect(Int32Arg(info, 0), addr.get(), addr.length) == 0) return Napi::Number::New(info.Env(), 0);
   if (errno == EINPROGRESS || errno == EINTR) return Napi::Number::New(info.Env(), -1);
   ThrowErrno(info.Env(), errno, "connect");
 }
@@ -197,7 +193,7 @@ Napi::Value Connect(const Napi::CallbackInfo& info) {
 Napi::Value GetSockoptError(const Napi::CallbackInfo& info) {
   int value = 0;
   socklen_t length = sizeof(value);
-  if (getsockopt(IntArg(info, 0), SOL_SOCKET, SO_ERROR, &value, &length) < 0) {
+  if (getsockopt(Int32Arg(info, 0), SOL_SOCKET, SO_ERROR, &value, &length) < 0) {
     ThrowErrno(info.Env(), errno, "getsockopt");
   }
   return Napi::Number::New(info.Env(), value);
@@ -205,8 +201,8 @@ Napi::Value GetSockoptError(const Napi::CallbackInfo& info) {
 
 // setsockopt(fd, level, option, value): every option `sys` allows is an int.
 Napi::Value SetSockopt(const Napi::CallbackInfo& info) {
-  int value = IntArg(info, 3);
-  if (setsockopt(IntArg(info, 0), IntArg(info, 1), IntArg(info, 2), &value, sizeof(value)) < 0) {
+  int value = Int32Arg(info, 3);
+  if (setsockopt(Int32Arg(info, 0), Int32Arg(info, 1), Int32Arg(info, 2), &value, sizeof(value)) < 0) {
     ThrowErrno(info.Env(), errno, "setsockopt");
   }
   return info.Env().Undefined();
@@ -215,7 +211,7 @@ Napi::Value SetSockopt(const Napi::CallbackInfo& info) {
 Napi::Value GetSockopt(const Napi::CallbackInfo& info) {
   int value = 0;
   socklen_t length = sizeof(value);
-  if (getsockopt(IntArg(info, 0), IntArg(info, 1), IntArg(info, 2), &value, &length) < 0) {
+  if (getsockopt(Int32Arg(info, 0), Int32Arg(info, 1), Int32Arg(info, 2), &value, &length) < 0) {
     ThrowErrno(info.Env(), errno, "getsockopt");
   }
   return Napi::Number::New(info.Env(), value);
@@ -254,7 +250,7 @@ napi_value Send(napi_env env, const napi_value (&args)[5], size_t) {
 // the flags of send, for the same reason.
 Napi::Value Writev(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = IntArg(info, 0);
+  int fd = Int32Arg(info, 0);
   Napi::Array chunks = info[1].As<Napi::Array>();
   uint32_t count = chunks.Length();
   if (count > IOV_MAX) ThrowRangeError(env, "ERR_OUT_OF_RANGE", "writev takes at most IOV_MAX buffers");
@@ -291,7 +287,7 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Shutdown(const Napi::CallbackInfo& info) {
-  if (shutdown(IntArg(info, 0), IntArg(info, 1)) < 0) ThrowErrno(info.Env(), errno, "shutdown");
+  if (shutdown(Int32Arg(info, 0), Int32Arg(info, 1)) < 0) ThrowErrno(info.Env(), errno, "shutdown");
   return info.Env().Undefined();
 }
 
@@ -299,7 +295,7 @@ template <int (*Call)(int, sockaddr*, socklen_t*)>
 Napi::Value SockName(const Napi::CallbackInfo& info, const char* syscall) {
   sockaddr_storage storage{};
   socklen_t length = sizeof(storage);
-  if (Call(IntArg(info, 0), reinterpret_cast<sockaddr*>(&storage), &length) < 0) {
+  if (Call(Int32Arg(info, 0), reinterpret_cast<sockaddr*>(&storage), &length) < 0) {
     ThrowErrno(info.Env(), errno, syscall);
   }
   return AddressObject(info.Env(), storage, length);

@@ -26,13 +26,15 @@ uint64_t next_handle = 1;
 
 }  // namespace
 
-SysError WakeupChannel::Open() {
-  SysError e = platform::OpenWakeChannel(&read_fd_, &write_fd_);
-  if (e) return e;
-  std::lock_guard<std::mutex> guard(TableLock());
-  handle_ = next_handle++;
-  Table().emplace(handle_, write_fd_);
-  return Ok();
+SysError WakeupChannel::Open() { return platform::OpenWakeChannel(&read_fd_, &write_fd_); }
+
+uint64_t WakeupChannel::Publish() {
+  if (handle_ == 0) {
+    std::lock_guard<std::mutex> guard(TableLock());
+    handle_ = next_handle++;
+    Table().emplace(handle_, write_fd_);
+  }
+  return handle_;
 }
 
 void WakeupChannel::Signal() const { platform::SignalWakeChannel(write_fd_); }

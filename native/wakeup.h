@@ -24,11 +24,13 @@ class WakeupChannel {
   WakeupChannel& operator=(const WakeupChannel&) = delete;
   ~WakeupChannel() { Close(); }
 
-  // Creates the fds and enters the channel into the handle table.
+  // Creates the fds.
   SysError Open();
   // The fd the backend watches for readability.
   int fd() const { return read_fd_; }
-  uint64_t handle() const { return handle_; }
+  // The channel's handle, entering it into the handle table on first use
+  // (a channel only its owner signals never needs one).
+  uint64_t Publish();
   // Makes fd() readable. One write(2): async-signal-safe and thread-safe.
   void Signal() const;
   // Empties the channel after a wait reported it.

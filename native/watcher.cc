@@ -1,15 +1,11 @@
 #include "watcher.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <string>
 #include <unordered_map>
 
-#include "platform.h"
+#include "wakeup.h"
 
 namespace selectors {
 
@@ -40,8 +36,7 @@ struct Watcher::Core {
   // `mu` is shared with it and guarded by `mu`, except `mirror`, which only
   // the helper touches once it started.
   std::unique_ptr<Backend> mirror;
-  int wake_read = -1;
-  int wake_write = -1;
+  WakeupChannel wake;
   std::thread thread;
   std::mutex mu;
   std::condition_variable cv;
@@ -69,9 +64,6 @@ struct Watcher::Core {
       napi_fatal_exception(env, err.Value());
     }
   }
-
-  void Wake() { platform::SignalWakeChannel(wake_write); }
-  void Drain() { platform::DrainWakeChannel(wake_read); }
 
   void HelperMain();
   void Close();
@@ -118,7 +110,7 @@ void Watcher::Core::HelperMain() {
     // meet the same condition and raise it with the proper error.
     bool ready = static_cast<bool>(error);
     for (int i = 0; i < count; i++) {
-      if (out[2 * i] == wake_read) Drain();
+      if (out[2 * i] == wake.fd()) wake.Drain();
       else ready = true;
     }
     if (!ready) continue;
@@ -142,12 +134,11 @@ void Watcher::Core::Close() {
       stopping = true;
     }
     cv.notify_one();
-    Wake();
+    wake.Signal();
     thread.join();
   }
   if (mirror) mirror->Close();
-  platform::CloseWakeChannel(wake_read, wake_write);
-  wake_read = wake_write = -1;
+  wake.Close();
   // Memory goes once libuv is done with every handle (OnClosed).
   uv_close(io_handle(), OnClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer), OnClosed);
@@ -199,18 +190,12 @@ Watcher::Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(inf
   core->use_poll = kernel_fd >= 0;
 
   if (!core->use_poll) {
-    for (const BackendInfo& b : RegisteredBackends()) {
-      if (backend != b.name) continue;
-      SysError error;
-      core->mirror = b.create(&error);
-      ThrowIf(env, error);
-    }
-    if (!core->mirror) ThrowCodeError(env, "ERR_BACKEND_UNAVAILABLE", ("no backend named " + backend).c_str());
-    SysError error = platform::OpenWakeChannel(&core->wake_read, &core->wake_write);
-    if (!error) error = core->mirror->Add(core->wake_read, kRead, Trigger::kLevel);
+    core->mirror = CreateBackend(env, backend);
+    SysError error = core->wake.Open();
+    if (!error) error = core->mirror->Add(core->wake.fd(), kRead, Trigger::kLevel);
     if (error) {
       core->mirror->Close();
-      platform::CloseWakeChannel(core->wake_read, core->wake_write);
+      core->wake.Close();
       ThrowIf(env, error);
     }
   }
@@ -230,7 +215,7 @@ Watcher::Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(inf
                            });
   if (r != 0) {
     if (core->mirror) core->mirror->Close();
-    platform::CloseWakeChannel(core->wake_read, core->wake_write);
+    core->wake.Close();
     ThrowErrno(env, -r, core->use_poll ? "uv_poll_init" : "uv_async_init");
   }
   core->io_handle()->data = core.get();
@@ -271,7 +256,7 @@ Napi::Value Watcher::Interest(const Napi::CallbackInfo& info) {
     // helper applies the changes when it resumes; no need to interrupt it.
     wake = !c->paused;
   }
-  if (wake) c->Wake();
+  if (wake) c->wake.Signal();
   return info.Env().Undefined();
 }
 
