@@ -26,6 +26,9 @@ export interface NativeSelector {
   /** The finest timeout the backend's wait honours, in nanoseconds. */
   timeoutResolutionNs(): number;
   close(): void;
+  /** Whether a reactor made this selector, so that a close() it misses is
+   * reported as the reactor's (lib/resources.ts). */
+  setOwner(reactor: boolean): void;
   /** Makes a blocked (or the next) wait return early; see native/wakeup.h. */
   wakeup(): void;
   /** A number naming this selector's wakeup channel, for other threads. */
@@ -121,6 +124,9 @@ export interface NativeBinding {
   wait(slot: number, timeoutMs: number): number;
   /** Wakes the selector a handle names, from any thread; false once it is closed. */
   wakeup(handle: number): boolean;
+  /** How many selectors of this thread were collected while still open so
+   * far: [made by users, made by reactors]. */
+  collectedOpen(): [number, number];
   /** `kernelFd` >= 0: watch that fd with libuv; -1: a helper thread waits in
    * a mirror of the `backend` selector. `callback(kind)` runs a pass
    * (kind 0: IO, 1: timer). */

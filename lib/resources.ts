@@ -1,52 +1,46 @@
 // Resources collected without close() are made visible, as Python's
-// `ResourceWarning: unclosed selector` does: the first such selector (and
-// the first such reactor) collected in a process emits a process warning of
-// type 'ResourceWarning' naming the call that was missed. The kernel objects
-// are freed on collection either way (the addon's finalizers); the warning
-// is for the fds they held until then, which is how a program that forgets
-// close() runs out of them.
+// `ResourceWarning: unclosed selector` does. The addon counts the selectors
+// finalized while still open (their kernel objects are freed then either
+// way); the first time the count has grown, a process warning of type
+// 'ResourceWarning' names the call that was missed, once per process and
+// kind (selector, reactor). The count is read when a selector is created or
+// closed and when a reactor starts, so a program that forgets close() hears
+// of it before it runs out of fds, at the cost of one native call at each.
+// (A FinalizationRegistry would warn sooner but costs heap: V8 keeps every
+// registered object's weak cell until a full collection.)
 
-/** What the registry holds per live resource; never the resource itself. */
-interface Tracked {
-  readonly kind: string;
-  readonly message: string;
-  /** Set when another owner's warning will cover it (a reactor's own selector). */
-  quiet: boolean;
+import { binding } from './native.js';
+
+let open = 0;
+const warned = [false, false];
+
+const MESSAGES = [
+  'unclosed selector: a selector was garbage-collected without close(), holding its kernel object and fds until ' +
+    'then. Call selector.close() (or declare it with `using`) when done with it. (Reported once per process.)',
+  'unclosed reactor: a Reactor was garbage-collected without close(), holding its selector and handlers until ' +
+    'then. Call reactor.close() (or declare it with `using`) when done with it. (Reported once per process.)',
+] as const;
+
+/** Emits the ResourceWarning of each kind whose first collected-open
+ * resource has been seen, once per process. */
+export function warnUnclosed(): void {
+  if (warned[0] && warned[1]) return;
+  const counts = binding.collectedOpen();
+  for (let kind = 0; kind < 2; kind++) {
+    if (warned[kind] || counts[kind] === 0) continue;
+    warned[kind] = true;
+    process.emitWarning(MESSAGES[kind]!, { type: 'ResourceWarning' });
+  }
 }
 
-// The registry watches a token per resource, not the resource: the token is
-// kept alive by the resource through `tokens` (an ephemeron: alive while its
-// key is) and dies with it. Registering the resource itself keeps it, and the
-// native memory it holds, past young-generation collections (V8 processes
-// weak cells only in full ones), which a program that opens and closes many
-// selectors pays for in RSS.
-const warned = new Set<string>();
-const tokens = new WeakMap<object, { token: object; tracked: Tracked }>();
-const registry = new FinalizationRegistry<Tracked>((t) => {
-  if (t.quiet || warned.has(t.kind)) return;
-  warned.add(t.kind);
-  process.emitWarning(t.message, { type: 'ResourceWarning' });
-});
-
-/** Warns (once per process and kind) if `resource` is collected before
- * untrackResource() is called for it. */
-export function trackResource(resource: object, kind: string, message: string): void {
-  const token = {};
-  const tracked: Tracked = { kind, message, quiet: false };
-  tokens.set(resource, { token, tracked });
-  registry.register(token, tracked, token);
+/** A selector was created (+1) or closed (-1). */
+export function countOpenSelector(delta: 1 | -1): void {
+  open += delta;
 }
 
-/** `resource` was closed: no warning for it. */
-export function untrackResource(resource: object): void {
-  const entry = tokens.get(resource);
-  if (entry === undefined) return;
-  tokens.delete(resource);
-  registry.unregister(entry.token);
-}
-
-/** `resource` is owned by something tracked itself, whose warning covers it. */
-export function quietResource(resource: object): void {
-  const entry = tokens.get(resource);
-  if (entry !== undefined) entry.tracked.quiet = true;
+/** The selectors of this thread that are open: created, neither closed nor
+ * collected. For the hint on an EMFILE. */
+export function openSelectors(): number {
+  const [byUsers, byReactors] = binding.collectedOpen();
+  return open - byUsers - byReactors;
 }

@@ -5,6 +5,7 @@
 import { checkFd, codedError, codedRangeError, codedTypeError, describe } from './errors.js';
 import { FdMap } from './fd-map.js';
 import { binding, NativeTrigger, type NativeSelector } from './native.js';
+import { countOpenSelector, openSelectors, warnUnclosed } from './resources.js';
 
 export const EVENT_READ = 1;
 export const EVENT_WRITE = 2;
@@ -75,6 +76,9 @@ class KeyMapView<T> implements ReadonlyMap<number, SelectorKey<T>> {
 
 const INITIAL_CAPACITY = 64; // (fd, events) pairs
 
+// Set by BaseSelector's static block, which alone sees its native object.
+let markOwnedByReactor: (selector: BaseSelector) => void;
+
 export abstract class BaseSelector<T = unknown> implements Disposable {
   readonly backend: BackendName;
   /** The ready buffer of the fast path: after `selectRaw` returned n, pairs
@@ -91,12 +95,18 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   readonly #keys = new FdMap<SelectorKey<T>>();
   readonly #view: KeyMapView<T>;
 
+  static {
+    markOwnedByReactor = (selector) => selector.#native?.setOwner(true);
+  }
+
   protected constructor(backend: BackendName) {
     this.backend = backend;
     if (!binding.backends.includes(backend)) {
       throw codedError('ERR_BACKEND_UNAVAILABLE', `backend '${backend}' is not available on this platform`);
     }
-    this.#native = new binding.Selector(backend);
+    warnUnclosed();
+    this.#native = openNative(backend);
+    countOpenSelector(1);
     this.#slot = this.#native.slot();
     this.#supportedEvents = this.#native.supportedEvents();
     this.readyEvents = new Int32Array(2 * INITIAL_CAPACITY);
@@ -242,6 +252,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     this.#native.close();
     this.#native = null;
     this.#keys.clear();
+    countOpenSelector(-1);
+    warnUnclosed();
   }
 
   [Symbol.dispose](): void {
@@ -328,6 +340,12 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   }
 }
 
+/** @internal `selector` was made by a reactor, which closes it: collected
+ * open, it is reported as an unclosed reactor (lib/resources.ts). */
+export function markReactorSelector(selector: BaseSelector): void {
+  markOwnedByReactor(selector);
+}
+
 const closeObservers = new WeakMap<BaseSelector, Set<() => void>>();
 
 /** @internal Runs `observer` once, just before `selector` closes; returns
@@ -358,6 +376,30 @@ export function fileDescriptor(fileobj: FileObject): number {
     return fd;
   }
   throw codedTypeError('ERR_INVALID_FD', `fileobj must be an fd or have a fileno() method, got ${describe(fileobj)}`);
+}
+
+/** A new native selector. Out of fds, the error says how many selectors
+ * this thread holds open (and how many of those were never closed but
+ * collected), which is where a program that forgets close() finds out. */
+function openNative(backend: BackendName): NativeSelector {
+  try {
+    return new binding.Selector(backend);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EMFILE' || e.code === 'ENFILE') {
+      const [byUsers, byReactors] = binding.collectedOpen();
+      const collected = byUsers + byReactors;
+      const hint =
+        ` (${openSelectors()} selectors are open in this thread` +
+        (collected > 0 ? `; ${collected} were collected without close() and held fds until then` : '') +
+        '; close() the ones no longer needed)';
+      const message = e.message;
+      e.message = message + hint;
+      // V8 formats the stack on first read, with the message of that time.
+      if (typeof e.stack === 'string' && !e.stack.includes(hint)) e.stack = e.stack.replace(message, e.message);
+    }
+    throw error;
+  }
 }
 
 function checkEvents(events: unknown): asserts events is number {

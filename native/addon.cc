@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("remove", NewFastFunction<2, &NativeSelector::RemoveInSlot>(env, "remove"));
   exports.Set("wait", NewFastFunction<2, &NativeSelector::WaitInSlot>(env, "wait"));
   exports.Set("wakeup", Napi::Function::New<&NativeSelector::WakeHandle>(env, "wakeup"));
+  exports.Set("collectedOpen", Napi::Function::New<&NativeSelector::CollectedOpen>(env, "collectedOpen"));
   exports.Set("Watcher", Watcher::Define(env));
   Napi::Array names = Napi::Array::New(env);
   uint32_t i = 0;

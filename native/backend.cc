@@ -63,6 +63,8 @@ std::unique_ptr<Backend> CreateBackend(Napi::Env env, const std::string& name) {
     SysError error;
     std::unique_ptr<Backend> backend = b.create(&error);
     if (backend) return backend;
+    // Out of fds or memory: the backend exists, the process is at a limit.
+    if (error.err == EMFILE || error.err == ENFILE || error.err == ENOMEM) ThrowIf(env, error);
     Napi::Error cause = ErrnoError(env, error.err, error.syscall);
     std::string message = "backend '" + name + "' is not available on this system: " +
                           cause.Get("message").As<Napi::String>().Utf8Value();

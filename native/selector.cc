@@ -67,6 +67,7 @@ Napi::Function NativeSelector::Define(Napi::Env env) {
                          InstanceMethod<&NativeSelector::PollableFd>("pollableFd"),
                          InstanceMethod<&NativeSelector::TimeoutResolutionNs>("timeoutResolutionNs"),
                          InstanceMethod<&NativeSelector::Close>("close"),
+                         InstanceMethod<&NativeSelector::SetOwner>("setOwner"),
                          InstanceMethod<&NativeSelector::Wakeup>("wakeup"),
                          InstanceMethod<&NativeSelector::WakeupHandle>("wakeupHandle"),
                      });
@@ -81,9 +82,27 @@ NativeSelector::NativeSelector(const Napi::CallbackInfo& info) : Napi::ObjectWra
 
 NativeSelector::~NativeSelector() {
   // A selector collected without close() (or left open in a worker that
-  // ends) still releases its kernel object and wakeup channel.
+  // ends) still releases its kernel object and wakeup channel, and is
+  // counted, so that JavaScript can warn of it.
+  if (backend_ && table_) table_->CountCollectedOpen(owner_);
   Release();
   if (table_) table_->Remove(slot_);
+}
+
+// setOwner(reactor): whether a reactor made this selector (and so a missed
+// close() is the reactor's).
+Napi::Value NativeSelector::SetOwner(const Napi::CallbackInfo& info) {
+  owner_ = info[0].ToBoolean().Value() ? SelectorTable::kReactor : SelectorTable::kUser;
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeSelector::CollectedOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<SelectorTable> table = Table(env);
+  Napi::Array counts = Napi::Array::New(env, 2);
+  counts.Set(0u, Napi::Number::New(env, table->CollectedOpen(SelectorTable::kUser)));
+  counts.Set(1u, Napi::Number::New(env, table->CollectedOpen(SelectorTable::kReactor)));
+  return counts;
 }
 
 void NativeSelector::Release() {

@@ -23,8 +23,14 @@ class NativeSelector;
 // its selectors, so whichever is finalized last frees it.
 class SelectorTable {
  public:
+  // Who closes a selector: the user, or the reactor that made it.
+  enum Owner { kUser = 0, kReactor = 1 };
+
   int Add(NativeSelector* selector);
   void Remove(int slot);
+  // A selector was finalized while still open: its owner forgot close().
+  void CountCollectedOpen(Owner owner) { collected_open_[owner]++; }
+  double CollectedOpen(Owner owner) const { return collected_open_[owner]; }
   NativeSelector* Get(int32_t slot) const {
     return slot >= 0 && static_cast<size_t>(slot) < slots_.size() ? slots_[static_cast<size_t>(slot)] : nullptr;
   }
@@ -32,6 +38,7 @@ class SelectorTable {
  private:
   std::vector<NativeSelector*> slots_;
   std::vector<int> free_;
+  double collected_open_[2] = {0, 0};
 };
 
 class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
@@ -52,6 +59,9 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   static napi_value InterestInSlot(napi_env env, const napi_value (&args)[4], size_t argc);
   static napi_value RemoveInSlot(napi_env env, const napi_value (&args)[2], size_t argc);
   static napi_value WaitInSlot(napi_env env, const napi_value (&args)[2], size_t argc);
+  // collectedOpen(): [by users, by reactors], the selectors of this
+  // environment finalized without close() so far (lib/resources.ts).
+  static Napi::Value CollectedOpen(const Napi::CallbackInfo& info);
 
   explicit NativeSelector(const Napi::CallbackInfo& info);
   ~NativeSelector() override;
@@ -66,6 +76,7 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
   Napi::Value PollableFd(const Napi::CallbackInfo& info);
   Napi::Value TimeoutResolutionNs(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value SetOwner(const Napi::CallbackInfo& info);
   Napi::Value Wakeup(const Napi::CallbackInfo& info);
   Napi::Value WakeupHandle(const Napi::CallbackInfo& info);
 
@@ -78,6 +89,7 @@ class NativeSelector : public Napi::ObjectWrap<NativeSelector> {
 
   std::shared_ptr<SelectorTable> table_;
   int slot_ = -1;
+  SelectorTable::Owner owner_ = SelectorTable::kUser;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<WakeupChannel> wakeup_;  // made by the first wakeup call
   Napi::Reference<Napi::Int32Array> buffer_ref_;

@@ -137,6 +137,15 @@ export const DIST_INDEX = fileURLToPath(new URL('../dist/lib/index.js', import.m
  * package's built entry point. Returns its stdout, trimmed; throws with its
  * stderr when it fails. */
 export function runNode(code: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): string {
+  return runNodeOutput(code, nodeArgs, env).stdout;
+}
+
+/** runNode, with the child's stderr too (its warnings). */
+export function runNodeOutput(
+  code: string,
+  nodeArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): { stdout: string; stderr: string } {
   const source = code.replaceAll('LIB', JSON.stringify(DIST_INDEX));
   const r = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', source], {
     encoding: 'utf8',
@@ -144,5 +153,5 @@ export function runNode(code: string, nodeArgs: string[] = [], env: NodeJS.Proce
     timeout: 120_000,
   });
   if (r.status !== 0) throw new Error(`child exited with ${r.status ?? r.signal}:\n${r.stderr}`);
-  return r.stdout.trim();
+  return { stdout: r.stdout.trim(), stderr: r.stderr };
 }

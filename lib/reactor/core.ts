@@ -15,9 +15,8 @@
 // simply gone, and events are masked by the interest the handler has now.
 import { EventEmitter } from 'node:events';
 import { checkCallback, checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
-import { type BaseSelector, onSelectorClose } from '../selector.js';
+import { type BaseSelector, markReactorSelector, onSelectorClose } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
-import { quietResource, trackResource, untrackResource } from '../resources.js';
 import { type Attachment, NodeLoopAttachment } from './attach.js';
 import { type Handle, type Timer, TimerHeap } from './timers.js';
 
@@ -83,14 +82,9 @@ export class ReactorCore extends EventEmitter {
     super();
     this.#ownsSelector = options.selector === undefined;
     this.selector = options.selector ?? new (defaultSelectorClass())();
-    // Its own selector goes with it: one warning, the reactor's, covers both.
-    if (this.#ownsSelector) quietResource(this.selector);
-    trackResource(
-      this,
-      'reactor',
-      'unclosed reactor: a Reactor was collected without close(), holding its selector and handlers until then. ' +
-        'Call reactor.close() (or declare it with `using`) when done with it. (Reported once per process.)',
-    );
+    // A reactor collected without close() is seen as its own selector
+    // collected open (lib/resources.ts): that is reported as the reactor's.
+    if (this.#ownsSelector) markReactorSelector(this.selector);
   }
 
   get closed(): boolean {
@@ -219,7 +213,6 @@ export class ReactorCore extends EventEmitter {
     for (const h of this.#soon) h.cancelled = true;
     this.#soon = [];
     this.#closed = true;
-    untrackResource(this);
     if (this.#ownsSelector) this.selector.close();
   }
 
