@@ -6,6 +6,9 @@
 //   npm run chat:reactor -- --port 7001      then: nc 127.0.0.1 7001
 //   node dist/examples/chat-reactor.js --port 0
 //
+// A client silent for --idle-timeout ms (default 30000; 0: never) is
+// disconnected.
+//
 // Prints `listening on 127.0.0.1:PORT`. Lines are limited to 4 KiB: a longer
 // one ends that client's session with a message, instead of buffering it.
 import { parseArgs } from 'node:util';
@@ -17,11 +20,17 @@ const { values } = parseArgs({
   options: {
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '7001' },
+    'idle-timeout': { type: 'string', default: '30000' },
   },
 });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`bad --port: ${values.port}\nusage: chat-reactor [--host 127.0.0.1] [--port 7001]\n`);
+  process.stderr.write(`bad --port: ${values.port}\nusage: chat-reactor [--host 127.0.0.1] [--port 7001] [--idle-timeout MS]\n`);
+  process.exit(2);
+}
+const idleTimeout = Number(values['idle-timeout']);
+if (!Number.isInteger(idleTimeout) || idleTimeout < 0) {
+  process.stderr.write(`bad --idle-timeout: ${values['idle-timeout']}\nusage: chat-reactor [--host 127.0.0.1] [--port 7001] [--idle-timeout MS]\n`);
   process.exit(2);
 }
 
@@ -46,7 +55,7 @@ function broadcast(from: FdStream, line: string): void {
   }
 }
 
-const server = reactor.listen({ host: values.host, port }, async (stream: FdStream) => {
+const server = reactor.listen({ host: values.host, port, idleTimeout }, async (stream: FdStream) => {
   const name = `user${nextId++}`;
   clients.set(stream, name);
   stream.write(`welcome, ${name}; ${clients.size - 1} other(s) here\n`);

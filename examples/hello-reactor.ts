@@ -6,22 +6,24 @@
 //               Node's event loop
 //
 //   npm run hello:reactor -- --style generators --port 8000 --workers 2
-//   node dist/examples/hello-reactor.js --style async --port 0
+//   node dist/examples/hello-reactor.js --style async --port 0 --idle-timeout 5000
 //
+// A connection that sends no request within --idle-timeout ms (default
+// 30000; 0: never) is closed, so idle clients cannot hold every fd.
 // Each connection is read once and answered with a fixed HTTP/1.0 reply,
 // then closed. It prints `listening on 127.0.0.1:PORT` once every worker
 // accepts connections. With --workers N, N processes bind the same port
 // through SO_REUSEPORT and the kernel spreads the connections among them.
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { EVENT_READ, type FdStream, Reactor, sys } from '../lib/index.js';
+import { EVENT_READ, type FdStream, type Handle, Reactor, sys } from '../lib/index.js';
 
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
 const STYLES = ['callbacks', 'generators', 'async'] as const;
 type Style = (typeof STYLES)[number];
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: hello-reactor [--style callbacks|generators|async] [--host 127.0.0.1] [--port 8000] [--workers N]\n`);
+  process.stderr.write(`${message}\nusage: hello-reactor [--style callbacks|generators|async] [--host 127.0.0.1] [--port 8000] [--workers N] [--idle-timeout MS]\n`);
   process.exit(2);
 }
 
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '8000' },
     workers: { type: 'string', default: '1' },
+    'idle-timeout': { type: 'string', default: '30000' },
     // Set by the parent in the worker processes it forks.
     worker: { type: 'boolean', default: false },
   },
@@ -41,14 +44,24 @@ const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port: ${values.port}`);
 const workers = Number(values.workers);
 if (!Number.isInteger(workers) || workers < 1) usage(`bad --workers: ${values.workers}`);
+const idleTimeout = Number(values['idle-timeout']);
+if (!Number.isInteger(idleTimeout) || idleTimeout < 0) usage(`bad --idle-timeout: ${values['idle-timeout']}`);
 const host = values.host;
 
 function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; address: string } {
   const reactor = new Reactor();
   const request = new Uint8Array(4096);
-  const options = { host, port: listenPort, reusePort };
+  const options = { host, port: listenPort, reusePort, idleTimeout };
   let server;
   if (style === 'callbacks') {
+    // A plain handler owns its fd, and so its idle timer (by fd).
+    const idle: Array<Handle | undefined> = [];
+    const drop = (fd: number): void => {
+      idle[fd]?.cancel();
+      idle[fd] = undefined;
+      reactor.removeHandler(fd);
+      sys.close(fd);
+    };
     const answer = (fd: number): void => {
       let n: number;
       try {
@@ -58,10 +71,12 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
       } catch {
         // The client went away (ECONNRESET, EPIPE): nothing to answer.
       }
-      reactor.removeHandler(fd);
-      sys.close(fd);
+      drop(fd);
     };
-    server = reactor.listen(options, (fd: number) => reactor.addHandler(fd, answer, EVENT_READ));
+    server = reactor.listen(options, (fd: number) => {
+      reactor.addHandler(fd, answer, EVENT_READ);
+      if (idleTimeout > 0) idle[fd] = reactor.callLater(idleTimeout, () => drop(fd));
+    });
   } else if (style === 'generators') {
     server = reactor.listen(options, function* (stream: FdStream) {
       const req = yield* stream.read(4096);
@@ -117,7 +132,8 @@ if (values.worker) {
   const children: ChildProcess[] = [];
   let ready = 0;
   for (let i = 0; i < workers; i++) {
-    const child = fork(process.argv[1]!, ['--style', style, '--host', host, '--port', String(chosen), '--worker']);
+    const args = ['--style', style, '--host', host, '--port', String(chosen), '--idle-timeout', String(idleTimeout), '--worker'];
+    const child = fork(process.argv[1]!, args);
     children.push(child);
     child.on('message', (m: { listening?: string }) => {
       if (m.listening === undefined) return;

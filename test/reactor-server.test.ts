@@ -87,6 +87,61 @@ async function httpGet(port: number): Promise<string> {
   return reply;
 }
 
+describe('idle timeouts of the example servers', () => {
+  const servers: Array<[string, string[]]> = [
+    ['examples/echo-reactor.js', []],
+    ['examples/chat-reactor.js', []],
+    ...['callbacks', 'generators', 'async'].map((style): [string, string[]] => ['examples/hello-reactor.js', ['--style', style]]),
+  ];
+  for (const [script, args] of servers) {
+    it(`${script} ${args.join(' ')} --idle-timeout 300 closes silent clients and serves the others`, async () => {
+      const { port } = await startExample(script, ...args, '--idle-timeout', '300');
+      const start = performance.now();
+      const idle = await Promise.all(Array.from({ length: 20 }, () => connect(port)));
+      const closedAt = idle.map(
+        (s) =>
+          new Promise<number>((resolve) => {
+            s.on('data', () => {}); // chat greets each client: not an answer
+            s.on('error', () => {});
+            s.once('close', () => resolve(performance.now() - start));
+          }),
+      );
+      // A client that talks meanwhile is served as usual.
+      if (script.includes('hello')) {
+        expect(await httpGet(port)).toMatch(/hello world$/);
+      } else {
+        const talker = await connect(port);
+        const reply = new Promise<string>((resolve) => {
+          let got = '';
+          talker.on('data', (d) => {
+            got += d.toString();
+            if (got.includes('ping')) resolve(got);
+          });
+        });
+        talker.write(script.includes('chat') ? 'ping\n' : 'ping');
+        if (script.includes('echo')) expect(await reply).toBe('ping');
+        talker.destroy();
+      }
+      const times = await Promise.all(closedAt);
+      for (const t of times) {
+        expect(t).toBeGreaterThanOrEqual(250);
+        expect(t).toBeLessThan(3000);
+      }
+    });
+  }
+
+  it('a bad --idle-timeout is refused with the usage and exit code 2', async () => {
+    for (const script of ['examples/echo-reactor.js', 'examples/chat-reactor.js', 'examples/hello-reactor.js']) {
+      const child = spawn(process.execPath, [dist(script), '--idle-timeout=-5', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(2);
+      expect(err).toMatch(/^bad --idle-timeout: -5\nusage: \S+-reactor .*--idle-timeout MS/);
+    }
+  });
+});
+
 describe('reactor TCP servers', () => {
   it('the echo example echoes 200 concurrent connections x 100 messages byte-exact', async () => {
     const { port } = await startExample('examples/echo-reactor.js');
