@@ -366,32 +366,28 @@ export class ReactorCore extends EventEmitter {
     for (let t = this.#timers.peek(); t !== undefined && t.when <= now; t = this.#timers.peek()) {
       due.push(this.#timers.pop()!);
     }
-    for (let i = 0; i < due.length; i++) {
-      const timer = due[i]!;
-      if (timer.cancelled) continue;
+    this.#callEach(due);
+  }
+
+  /** Calls each callback not cancelled, reporting what throws, and empties the list. */
+  #callEach(list: Array<{ readonly cancelled: boolean; readonly callback: () => void }>): void {
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i]!;
+      if (entry.cancelled) continue;
       try {
-        timer.callback();
+        entry.callback();
       } catch (err) {
         this.reportError(err);
       }
     }
-    due.length = 0;
+    list.length = 0;
   }
 
   #runSoon(): void {
     if (this.#soon.length === 0) return;
     const batch = this.#soon;
     this.#soon = this.#soonSpare;
-    for (let i = 0; i < batch.length; i++) {
-      const handle = batch[i]!;
-      if (handle.cancelled) continue;
-      try {
-        handle.callback();
-      } catch (err) {
-        this.reportError(err);
-      }
-    }
-    batch.length = 0;
+    this.#callEach(batch);
     this.#soonSpare = batch;
   }
 
