@@ -27,7 +27,8 @@ import { compileC, packageRoot } from './build-c.js';
 import { runLoad, type LoadgenName } from './lib/load.js';
 import { mariaDbMissing, startMariaDb, type MariaDb } from './lib/mariadb.js';
 import { positiveInt as int } from './lib/options.js';
-import { cpuTimeUs, startServer, type ServerProcess } from './lib/proc.js';
+import { startServer, type ServerProcess } from './lib/proc.js';
+import { measureRounds } from './lib/rounds.js';
 import { fmt, ratio, summarize } from './lib/stats.js';
 
 const SERVER_CPU = 0;
@@ -123,30 +124,30 @@ export async function runDbBench(options: DbBenchOptions): Promise<DbReport> {
         log(`skipped ${spec.name}: ${(err as Error).message.split('\n')[0]}`);
       }
     }
-    const load = (url: string, requests: number) =>
-      runLoad(options.loadgen, { url, requests, concurrency: options.concurrency, durationS: 3, cpu: CLIENT_CPU, timeoutS: Math.ceil(30 + requests / 200) });
-    for (const { server, row } of running) {
-      log(`warming up ${row.name}: ${options.warmup} requests`);
-      await load(server.url, options.warmup);
-    }
-    for (let run = 0; run < options.runs; run++) {
-      for (let k = 0; k < running.length; k++) {
-        const { server, row } = running[(k + run) % running.length]!;
-        const cpu0 = cpuTimeUs(server.pid);
-        const db0 = cpuTimeUs(db.pid);
-        const r = await load(server.url, options.requests);
-        const cpu = cpuTimeUs(server.pid) - cpu0;
-        const dbCpu = cpuTimeUs(db.pid) - db0;
+    const subjects = running.map((r) => ({
+      ...r,
+      name: r.row.name,
+      // The server's CPU time, and MariaDB's over the same run.
+      pids: [r.server.pid, db.pid],
+      load: (requests: number) =>
+        runLoad(options.loadgen, { url: r.server.url, requests, concurrency: options.concurrency, durationS: 3, cpu: CLIENT_CPU, timeoutS: Math.ceil(30 + requests / 200) }),
+    }));
+    await measureRounds(subjects, {
+      runs: options.runs,
+      requests: options.requests,
+      warmup: options.warmup,
+      log,
+      onSample: ({ row }, { run, load: r, cpuUsPerRequest: [cpu, dbCpu], valid }) => {
         const bad = r.failed + r.non200 + r.unfinished;
         row.failed += bad;
-        if (bad === 0 && r.complete > 0) {
-          row.cpuUsPerRequest.push(cpu / r.complete);
-          row.dbCpuUsPerRequest.push(dbCpu / r.complete);
+        if (valid) {
+          row.cpuUsPerRequest.push(cpu!);
+          row.dbCpuUsPerRequest.push(dbCpu!);
           row.requestsPerSecond.push(r.requestsPerSecond);
         }
-        log(`${row.name} run ${run + 1}/${options.runs}: ${fmt(cpu / r.complete)} µs/req, MariaDB ${fmt(dbCpu / r.complete)} µs/req, ${fmt(r.requestsPerSecond)} req/s${bad ? `, INVALID: ${bad} failed` : ''}`);
-      }
-    }
+        log(`${row.name} run ${run}/${options.runs}: ${fmt(cpu!)} µs/req, MariaDB ${fmt(dbCpu!)} µs/req, ${fmt(r.requestsPerSecond)} req/s${bad ? `, INVALID: ${bad} failed` : ''}`);
+      },
+    });
   } finally {
     await Promise.all(running.map(({ server }) => server.stop()));
     await db.stop();

@@ -27,9 +27,10 @@ import { parseArgs } from 'node:util';
 import { packageRoot } from './build-c.js';
 import { renderPng, selectCurveChart, serverCpuChart, type CurvePoint } from './lib/charts.js';
 import { C_SERVER, discoverHelloServers, type HelloServer, type ServerKind } from './lib/hello-servers.js';
-import { LOADGENS, missingLoadgen, runLoad, type LoadgenName, type LoadOptions, type LoadResult } from './lib/load.js';
+import { LOADGENS, missingLoadgen, runLoad, type LoadgenName, type LoadOptions } from './lib/load.js';
 import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
-import { cpuTimeUs, pinned, startServer, type ServerProcess } from './lib/proc.js';
+import { pinned, startServer, type ServerProcess } from './lib/proc.js';
+import { measureRounds, type Sample } from './lib/rounds.js';
 import { oneOf, positiveInt as int } from './lib/options.js';
 import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
 import { microTables, type MicroResult, type MicroRow } from './micro.js';
@@ -175,16 +176,15 @@ function loadOptions(cfg: Config, url: string, requests: number): LoadOptions {
   };
 }
 
-/** One counted run: the load, and what the server spent meanwhile. */
-async function measure(gen: LoadgenName, cfg: Config, server: ServerProcess, run: number): Promise<RunRecord> {
-  const before = cpuTimeUs(server.pid);
-  const load: LoadResult = await runLoad(gen, loadOptions(cfg, server.url, cfg.requests));
-  const serverUs = cpuTimeUs(server.pid) - before;
+/** One counted run as the report keeps it: the load, and what the server spent meanwhile. */
+function record(sample: Sample): RunRecord {
+  const { load } = sample;
+  const serverUs = sample.cpuUs[0]!;
   const done = load.complete + load.failed;
   return {
-    run,
+    run: sample.run,
     requestsPerSecond: load.requestsPerSecond,
-    serverCpuUsPerRequest: load.complete > 0 ? serverUs / load.complete : NaN,
+    serverCpuUsPerRequest: sample.cpuUsPerRequest[0]!,
     serverUtilization: serverUs / 1e6 / load.elapsedS,
     clientUtilization: load.cpuUs / 1e6 / load.elapsedS,
     clientCpuUsPerRequest: done > 0 ? load.cpuUs / done : NaN,
@@ -192,7 +192,7 @@ async function measure(gen: LoadgenName, cfg: Config, server: ServerProcess, run
     failed: load.failed,
     non200: load.non200,
     unfinished: load.unfinished,
-    valid: load.failed === 0 && load.non200 === 0 && load.unfinished === 0 && load.complete > 0,
+    valid: sample.valid,
   };
 }
 
@@ -228,23 +228,27 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
   try {
     const reference = running.find((r) => r.spec.name === C_SERVER);
     const loadgens = reference ? await compareLoadgens(cfg, reference.server) : [];
-    for (const { spec, server } of running) {
-      progress(`warming up ${spec.name}: ${cfg.warmup} requests`);
-      await runLoad(cfg.loadgen, loadOptions(cfg, server.url, cfg.warmup));
-    }
-    for (let run = 1; run <= cfg.runs; run++) {
-      // Rotate the order so that no server always runs first or last.
-      for (let k = 0; k < running.length; k++) {
-        const { spec, server, result } = running[(k + run - 1) % running.length]!;
-        const r = await measure(cfg.loadgen, cfg, server, run);
+    const subjects = running.map((r) => ({
+      ...r,
+      name: r.spec.name,
+      pids: [r.server.pid],
+      load: (requests: number) => runLoad(cfg.loadgen, loadOptions(cfg, r.server.url, requests)),
+    }));
+    await measureRounds(subjects, {
+      runs: cfg.runs,
+      requests: cfg.requests,
+      warmup: cfg.warmup,
+      log: progress,
+      onSample: ({ spec, result }, sample) => {
+        const r = record(sample);
         result.runs.push(r);
         progress(
-          `${spec.name} run ${run}/${cfg.runs}: ${fmt(r.requestsPerSecond)} req/s, server ${fmt(r.serverCpuUsPerRequest)} µs/req` +
+          `${spec.name} run ${r.run}/${cfg.runs}: ${fmt(r.requestsPerSecond)} req/s, server ${fmt(r.serverCpuUsPerRequest)} µs/req` +
             ` (${pct(r.serverUtilization)} of a core), load generator ${pct(r.clientUtilization)}` +
             (r.valid ? '' : `, INVALID: ${r.failed} failed, ${r.non200} non-200, ${r.unfinished} unfinished`),
         );
-      }
-    }
+      },
+    });
     return { results: running.map((r) => r.result), loadgens };
   } finally {
     await Promise.all(running.map(({ server }) => server.stop()));
@@ -285,15 +289,25 @@ interface LoadgenComparison {
  * the embedded one's own cost can be compared with ab's and wrk's. */
 async function compareLoadgens(cfg: Config, server: ServerProcess): Promise<LoadgenComparison[]> {
   const gens = LOADGENS.map((generator) => ({ generator, missing: missingLoadgen(generator), runs: [] as RunRecord[] }));
-  const present = gens.filter((g) => g.missing === undefined);
-  for (const g of present) await runLoad(g.generator, loadOptions(cfg, server.url, cfg.warmup));
-  for (let run = 1; run <= cfg.runs; run++) {
-    for (const g of present) {
-      const r = await measure(g.generator, cfg, server, run);
+  const present = gens
+    .filter((g) => g.missing === undefined)
+    .map((g) => ({
+      ...g,
+      name: `load generator ${g.generator}`,
+      pids: [server.pid],
+      load: (requests: number) => runLoad(g.generator, loadOptions(cfg, server.url, requests)),
+    }));
+  await measureRounds(present, {
+    runs: cfg.runs,
+    requests: cfg.requests,
+    warmup: cfg.warmup,
+    fixedOrder: true,
+    onSample: (g, sample) => {
+      const r = record(sample);
       g.runs.push(r);
-      progress(`load generator ${g.generator} run ${run}/${cfg.runs}: ${fmt(r.clientCpuUsPerRequest)} µs CPU/req, ${fmt(r.requestsPerSecond)} req/s`);
-    }
-  }
+      progress(`load generator ${g.generator} run ${r.run}/${cfg.runs}: ${fmt(r.clientCpuUsPerRequest)} µs CPU/req, ${fmt(r.requestsPerSecond)} req/s`);
+    },
+  });
   return gens.map((g) => {
     const valid = g.runs.filter((r) => r.valid);
     const entry: LoadgenComparison = {
