@@ -42,6 +42,8 @@ export interface DbBenchOptions {
   concurrency: number;
   loadgen: LoadgenName;
   servers?: string[];
+  /** How the servers' and MariaDB's CPU time is read (default: proc.ts's cpuTimeUs). */
+  clock?: (pid: number) => number;
   /** Progress lines (stderr by default). */
   log?: (line: string) => void;
 }
@@ -136,6 +138,7 @@ export async function runDbBench(options: DbBenchOptions): Promise<DbReport> {
       runs: options.runs,
       requests: options.requests,
       warmup: options.warmup,
+      clock: options.clock,
       log,
       onSample: ({ row }, { run, load: r, cpuUsPerRequest: [cpu, dbCpu], valid }) => {
         const bad = r.failed + r.non200 + r.unfinished;

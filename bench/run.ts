@@ -14,11 +14,17 @@
 //    server of the same run. A run with any failure is invalid and left out.
 // 3. The embedded load generator's own CPU per request against ab and wrk.
 //
+// Besides, the event delivery through the reactor (bench/pingpong.ts) and the
+// database round trip (bench/db.ts). --only runs some sections alone
+// (`npm run bench:hello` is `--only hello` under ab).
+//
 // Results: a markdown table on stdout and in bench/results/latest.md (quick
-// runs: quick.md), the same as JSON, and PNG charts beside them.
+// runs: quick.md; --only runs: only-SECTIONS.md), the same as JSON, and PNG
+// charts beside them.
 //
 //   npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]
 //                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]
+//                 [--only micro,pingpong,hello,loadgens,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -29,7 +35,7 @@ import { renderPng, selectCurveChart, serverCpuChart, type CurvePoint } from './
 import { C_SERVER, discoverHelloServers, type HelloServer, type ServerKind } from './lib/hello-servers.js';
 import { LOADGENS, missingLoadgen, runLoad, type LoadgenName, type LoadOptions } from './lib/load.js';
 import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
-import { pinned, startServer, type ServerProcess } from './lib/proc.js';
+import { cpuTimeUs, pinned, startServer, statCpuUs, type ServerProcess } from './lib/proc.js';
 import { measureRounds, type Sample } from './lib/rounds.js';
 import { oneOf, positiveInt as int } from './lib/options.js';
 import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
@@ -39,6 +45,18 @@ import { runPingPong, type PingPongReport } from './pingpong.js';
 
 /** A run whose load generator used more of its core than this was limited by it. */
 const SATURATED = 0.85;
+
+/** The sections of a run, in the order they run. */
+const SECTIONS = ['micro', 'pingpong', 'hello', 'loadgens', 'db'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** How a server's CPU time is read: the scheduler's nanosecond run time, or
+ * utime + stime in clock ticks (10 ms at USER_HZ = 100), too coarse for short runs. */
+const CLOCKS = {
+  sched: { read: cpuTimeUs, source: "every thread's run time from /proc/PID/task/*/schedstat" },
+  stat: { read: statCpuUs, source: 'utime + stime from /proc/PID/stat, in clock ticks' },
+} as const;
+type ClockName = keyof typeof CLOCKS;
 
 interface Config {
   quick: boolean;
@@ -52,8 +70,15 @@ interface Config {
   /** Event delivery through the reactor (bench/pingpong.ts). */
   pingpong: boolean;
   hello: boolean;
+  /** Each load generator's own cost, against the C server. */
+  loadgens: boolean;
   /** The database round trip (bench/db.ts). */
   db: boolean;
+  /** The sections --only picked, when it was given. */
+  only?: Section[];
+  clock: ClockName;
+  /** More hello servers to compare: Node programs that take --port. */
+  extra: Array<{ name: string; script: string }>;
   serverCpu?: number;
   clientCpu?: number;
   command: string;
@@ -74,18 +99,29 @@ function parseConfig(argv: string[]): Config {
       'skip-pingpong': { type: 'boolean', default: false },
       'skip-servers': { type: 'boolean', default: false },
       'skip-db': { type: 'boolean', default: false },
+      only: { type: 'string' },
+      clock: { type: 'string', default: 'sched' },
+      extra: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
       'usage: npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]\n' +
-        '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]\n',
+        '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]\n' +
+        '                     [--only micro,pingpong,hello,loadgens,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]\n',
     );
     process.exit(0);
   }
   const quick = values.quick;
   const cores = availableParallelism();
+  const only = values.only?.split(',').map((s) => oneOf('only', s.trim(), SECTIONS));
+  const wanted = (section: Section, skip: boolean) => !skip && (only === undefined || only.includes(section));
+  const extra = (values.extra?.split(',') ?? []).map((entry) => {
+    const [name, script] = entry.split('=');
+    if (!name || !script) throw new RangeError(`--extra takes NAME=SCRIPT,..., got ${entry}`);
+    return { name, script };
+  });
   return {
     quick,
     loadgen: oneOf('loadgen', values.loadgen, LOADGENS),
@@ -94,10 +130,14 @@ function parseConfig(argv: string[]): Config {
     runs: int('runs', values.runs, quick ? 3 : 5),
     concurrency: int('concurrency', values.concurrency, 10),
     warmup: int('warmup', values.warmup, quick ? 1000 : 5000),
-    micro: !values['skip-micro'],
-    pingpong: !values['skip-pingpong'],
-    hello: !values['skip-servers'],
-    db: !values['skip-db'],
+    micro: wanted('micro', values['skip-micro']),
+    pingpong: wanted('pingpong', values['skip-pingpong']),
+    hello: wanted('hello', values['skip-servers']),
+    loadgens: wanted('loadgens', values['skip-servers']),
+    db: wanted('db', values['skip-db']),
+    only,
+    clock: oneOf('clock', values.clock, ['sched', 'stat']),
+    extra,
     // Server on CPU 0, load generator on CPU 1; with one core, no pinning.
     serverCpu: cores >= 2 ? 0 : undefined,
     clientCpu: cores >= 2 ? 1 : undefined,
@@ -221,13 +261,18 @@ async function startAll(specs: HelloServer[], cfg: Config, skipped: string[]): P
 async function runServers(cfg: Config, skipped: string[]): Promise<{ results: ServerResult[]; loadgens: LoadgenComparison[] }> {
   const found = discoverHelloServers();
   skipped.push(...found.skipped);
-  const specs = cfg.servers
-    ? found.servers.filter((s) => cfg.servers!.includes(s.name) || s.name === C_SERVER)
-    : found.servers;
+  // The load generators alone need only the C server.
+  const specs = found.servers.filter((s) => s.name === C_SERVER || (cfg.hello && (cfg.servers === undefined || cfg.servers.includes(s.name))));
+  if (cfg.hello) {
+    for (const { name, script } of cfg.extra) {
+      specs.push({ name, kind: 'hand-written loop', command: async () => [process.execPath, [script, '--port', '0']] });
+    }
+  }
   const running = await startAll(specs, cfg, skipped);
   try {
     const reference = running.find((r) => r.spec.name === C_SERVER);
-    const loadgens = reference ? await compareLoadgens(cfg, reference.server) : [];
+    const loadgens = cfg.loadgens && reference ? await compareLoadgens(cfg, reference.server) : [];
+    if (!cfg.hello) return { results: [], loadgens };
     const subjects = running.map((r) => ({
       ...r,
       name: r.spec.name,
@@ -238,6 +283,7 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
       runs: cfg.runs,
       requests: cfg.requests,
       warmup: cfg.warmup,
+      clock: CLOCKS[cfg.clock].read,
       log: progress,
       onSample: ({ spec, result }, sample) => {
         const r = record(sample);
@@ -302,6 +348,7 @@ async function compareLoadgens(cfg: Config, server: ServerProcess): Promise<Load
     requests: cfg.requests,
     warmup: cfg.warmup,
     fixedOrder: true,
+    clock: CLOCKS[cfg.clock].read,
     onSample: (g, sample) => {
       const r = record(sample);
       g.runs.push(r);
@@ -347,7 +394,7 @@ function serverTable(cfg: Config, summaries: ServerSummary[]): string {
   }
   lines.push(
     '',
-    'CPU µs/request is the server process\'s own CPU time (every thread\'s run time from /proc/PID/task/*/schedstat) divided by the replies it sent: ' +
+    `CPU µs/request is the server process's own CPU time (${CLOCKS[cfg.clock].source}) divided by the replies it sent: ` +
       'the headline, because other load on the machine changes it far less than requests/s (compare ratios within one run). "server CPU" and "load gen. CPU" are the share of one core each used during a run; ' +
       `"limited by" names whichever was above ${Math.round(SATURATED * 100)}% (the load generator, then requests/s says more about the client than the server), ` +
       'or "neither" when both waited on each other through loopback TCP and scheduling latency.',
@@ -481,8 +528,8 @@ function markdown(report: Report, charts: Charts): string {
   if (cfg.hello) {
     parts.push('', '## Hello-world servers', '', serverTable(cfg, report.servers));
     if (charts.server) parts.push('', `![server CPU µs per request](${charts.server})`);
-    if (report.loadgens.length) parts.push('', '## Load generators', '', loadgenTable(cfg, report.loadgens));
   }
+  if (report.loadgens.length) parts.push('', '## Load generators', '', loadgenTable(cfg, report.loadgens));
   if (report.db && report.db.rows.length) {
     parts.push('', '## Database round trip', '', report.db.markdown);
     if (charts.db) parts.push('', `![database round trip: server CPU µs per request](${charts.db})`);
@@ -557,7 +604,7 @@ async function main(): Promise<void> {
   const pingpong = cfg.pingpong
     ? await runPingPong({ roundTrips: 50_000, rounds: cfg.quick ? 3 : 7, cpu: cfg.clientCpu, log: progress })
     : undefined;
-  const { results, loadgens } = cfg.hello ? await runServers(cfg, skipped) : { results: [], loadgens: [] };
+  const { results, loadgens } = cfg.hello || cfg.loadgens ? await runServers(cfg, skipped) : { results: [], loadgens: [] };
   const summaries = results.map(summarizeServer);
   // Node servers are warmed with at least 20,000 requests here: with a
   // database round trip per request, the JIT is still settling before that.
@@ -568,6 +615,7 @@ async function main(): Promise<void> {
         warmup: cfg.quick ? cfg.warmup : Math.max(cfg.warmup, 20_000),
         concurrency: cfg.concurrency,
         loadgen: cfg.loadgen === 'wrk' ? 'embedded' : cfg.loadgen,
+        clock: CLOCKS[cfg.clock].read,
         log: progress,
       })
     : undefined;
@@ -595,7 +643,8 @@ async function main(): Promise<void> {
 
   const dir = join(packageRoot(), 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const base = cfg.quick ? 'quick' : 'latest';
+  // A run of some sections only does not replace the full run's results.
+  const base = cfg.only ? `${cfg.quick ? 'quick-' : ''}only-${cfg.only.join('-')}` : cfg.quick ? 'quick' : 'latest';
   const charts: Charts = {};
   const withData = summaries.filter((s) => s.validRuns > 0);
   if (withData.length) {
