@@ -1,6 +1,6 @@
 // The database round-trip benchmark: hello world plus one `SELECT 1` per
 // request through a pool of 10 connections, the seed study's second
-// experiment. A throwaway MariaDB (bench/lib/mariadb.ts) serves every server
+// experiment. A throwaway MariaDB (support/mariadb.ts) serves every server
 // of the comparison, all started side by side:
 //
 //   reactor     examples/hello-db.ts: the reactor on raw fds, mysql2 over ReactorSocket
@@ -25,9 +25,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compileC, packageRoot } from './build-c.js';
 import { runLoad, type LoadgenName } from './lib/load.js';
-import { mariaDbMissing, startMariaDb, type MariaDb } from './lib/mariadb.js';
-import { positiveInt as int } from './lib/options.js';
-import { startServer, type ServerProcess } from './lib/proc.js';
+import { mariaDbMissing, startMariaDb, type MariaDb } from '../support/mariadb.js';
+import { positiveInt as int } from '../support/options.js';
+import { startServer, type ServerProcess } from '../support/proc.js';
 import { measureRounds } from './lib/rounds.js';
 import { fmt, ratio, summarize } from './lib/stats.js';
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { EVENT_READ, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
 import { compileC } from './build-c.js';
-import { pinned } from './lib/proc.js';
+import { pinned } from '../support/proc.js';
 import { median } from './lib/stats.js';
 
 const run = promisify(execFile);

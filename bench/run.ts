@@ -35,9 +35,9 @@ import { renderPng, selectCurveChart, serverCpuChart, type CurvePoint } from './
 import { C_SERVER, discoverHelloServers, type HelloServer, type ServerKind } from './lib/hello-servers.js';
 import { LOADGENS, missingLoadgen, runLoad, type LoadgenName, type LoadOptions } from './lib/load.js';
 import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
-import { cpuTimeUs, pinned, startServer, statCpuUs, type ServerProcess } from './lib/proc.js';
+import { cpuTimeUs, pinned, startServer, statCpuUs, type ServerProcess } from '../support/proc.js';
 import { measureRounds, type Sample } from './lib/rounds.js';
-import { oneOf, positiveInt as int } from './lib/options.js';
+import { oneOf, positiveInt as int } from '../support/options.js';
 import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
 import { microTables, type MicroResult, type MicroRow } from './micro.js';
 import { runDbBench, type DbReport } from './db.js';

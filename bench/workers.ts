@@ -29,9 +29,9 @@ import { parseArgs } from 'node:util';
 import { packageRoot } from './build-c.js';
 import { REACTOR_STYLES } from './lib/hello-servers.js';
 import { missingLoadgen, runLoad } from './lib/load.js';
-import { oneOf, positiveInt } from './lib/options.js';
+import { oneOf, positiveInt } from '../support/options.js';
 import { loadAverage1, machineCpuUs, machineInfo, machineLine } from './lib/machine.js';
-import { childPids, cpuTimeUs, descendantPids, reapPids, startServer, type CpuSet, type ServerProcess } from './lib/proc.js';
+import { childPids, cpuTimeUs, descendantPids, reapPids, startServer, type CpuSet, type ServerProcess } from '../support/proc.js';
 import { fmt, median, pct, range, ratio, summarize } from './lib/stats.js';
 
 /** The worker counts compared; the first is the reference. */

@@ -17,7 +17,8 @@
 // exits cleanly (status 0) on SIGINT or SIGTERM.
 import mysql from 'mysql2';
 import { parseArgs } from 'node:util';
-import { DB_OPTIONS, portNumber } from './db-options.js';
+import { portNumber } from '../support/options.js';
+import { DB_OPTIONS, warmPool } from '../support/servers.js';
 import { BACKEND_NAMES, createConnection, DefaultSelector, EVENT_READ, EVENT_WRITE, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
 
 const BAD_GATEWAY = new TextEncoder().encode('HTTP/1.0 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
@@ -30,9 +31,9 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function port(value: string, name: string): number {
+function port(name: string, value: string): number {
   try {
-    return portNumber(value, name);
+    return portNumber(name, value);
   } catch (err) {
     usage((err as Error).message);
   }
@@ -56,7 +57,7 @@ const reactor = new Reactor({ selector: new Selector() });
 reactor.attach();
 reactor.on('error', (err) => console.error('hello-db:', err));
 
-const db = { host: values.host, port: port(values.port, '--port') };
+const db = { host: values.host, port: port('port', values.port) };
 const pool = mysql.createPool({
   user: values.user,
   password: values.password,
@@ -149,15 +150,12 @@ function stop(): void {
 async function main(): Promise<void> {
   // Open every pool connection before listening, so that the first requests
   // measure queries rather than logins.
-  const connections = await Promise.all(
-    Array.from({ length: poolSize }, () => pool.promise().getConnection()),
-  );
-  for (const c of connections) c.release();
+  await warmPool(pool, poolSize);
 
   const host = values['listen-host'];
   listener = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
   sys.setsockopt(listener, sys.SOL_SOCKET, sys.SO_REUSEADDR, true);
-  sys.bind(listener, host, port(values['listen-port'], '--listen-port'));
+  sys.bind(listener, host, port('listen-port', values['listen-port']));
   sys.listen(listener, sys.SOMAXCONN);
   reactor.addHandler(listener, acceptAll, EVENT_READ);
   process.on('SIGINT', stop);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAb, parseWrk, runLoad } from '../bench/lib/load.js';
-import { alive, childPids, cpuTimeUs, descendantPids, reapPids, statCpuUs } from '../bench/lib/proc.js';
+import { alive, childPids, cpuTimeUs, descendantPids, reapPids, statCpuUs } from '../support/proc.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 

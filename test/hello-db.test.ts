@@ -6,9 +6,9 @@
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type ServerProcess } from '../bench/lib/proc.js';
+import { startServer, type ServerProcess } from '../support/proc.js';
 import { processFdCount as fdCount, settledFdCount } from './fds.js';
-import { MARIADB_MISSING, startMariaDb, withMariaDb, type MariaDb } from './fixtures/mariadb.js';
+import { mariaDbMissing, startMariaDb, withMariaDb, type MariaDb } from '../support/mariadb.js';
 
 const HELLO_DB = fileURLToPath(new URL('../dist/examples/hello-db.js', import.meta.url));
 
@@ -51,7 +51,7 @@ async function start(): Promise<{ db: MariaDb; server: ServerProcess }> {
   return { db, server };
 }
 
-describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('hello-db server'), () => {
+describe.skipIf(mariaDbMissing() !== undefined)(withMariaDb('hello-db server'), () => {
   it('answers 1,000 requests, 10 at a time, with the value of SELECT 1 and leaks no fd', async () => {
     const { server } = await start();
     const before = fdCount(server.pid);

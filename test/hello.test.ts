@@ -6,7 +6,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type ServerProcess } from '../bench/lib/proc.js';
+import { startServer, type ServerProcess } from '../support/proc.js';
 import { processFdCount as fdCount, settledFdCount } from './fds.js';
 import { BACKENDS } from './helpers.js';
 

@@ -6,11 +6,11 @@ import { once } from 'node:events';
 import mysql, { type Pool } from 'mysql2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection, Reactor } from '../lib/index.js';
-import { MARIADB_MISSING, startMariaDb, withMariaDb, type MariaDb } from './fixtures/mariadb.js';
+import { mariaDbMissing, startMariaDb, withMariaDb, type MariaDb } from '../support/mariadb.js';
 import { fdsOpenedSince } from './fds.js';
 import { defaultBackend, kqueueLimit, openFds } from './helpers.js';
 
-describe.skipIf(MARIADB_MISSING !== undefined)(withMariaDb('mysql2 over ReactorSocket'), () => {
+describe.skipIf(mariaDbMissing() !== undefined)(withMariaDb('mysql2 over ReactorSocket'), () => {
   let db: MariaDb;
   let reactor: Reactor;
   let pool: Pool | undefined;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childPids } from '../bench/lib/proc.js';
+import { childPids } from '../support/proc.js';
 import { type FdStream, Reactor, sys } from '../lib/index.js';
 
 const dist = (p: string) => fileURLToPath(new URL(`../dist/${p}`, import.meta.url));

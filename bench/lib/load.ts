@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { compileC } from '../build-c.js';
-import { type CpuSet, onPath, pinned } from './proc.js';
+import { type CpuSet, onPath, pinned } from '../../support/proc.js';
 
 const run = promisify(execFile);
 

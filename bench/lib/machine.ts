@@ -2,7 +2,7 @@
 // different machines (or kernels, or Node versions) are not comparable.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
-import { clockTicks } from './proc.js';
+import { clockTicks } from '../../support/proc.js';
 
 export interface MachineInfo {
   cpuModel: string;

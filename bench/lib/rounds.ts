@@ -7,7 +7,7 @@
 // /proc (proc.ts), per reply, which other load on the machine inflates far
 // less than it does requests/s.
 import type { LoadResult } from './load.js';
-import { cpuTimeUs } from './proc.js';
+import { cpuTimeUs } from '../../support/proc.js';
 
 export interface Subject {
   /** For progress lines. */

@@ -4,8 +4,7 @@
 //   node dist/bench/servers/http-db.js --listen-port 0 --port 3306 --user ... --password ...
 import mysql from 'mysql2';
 import { createServer } from 'node:http';
-import { announce } from './options.js';
-import { dbServerOptions, warmPool } from './db-options.js';
+import { announce, dbServerOptions, warmPool } from '../../support/servers.js';
 
 const options = dbServerOptions();
 const pool = mysql.createPool(options.pool);

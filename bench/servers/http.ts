@@ -3,7 +3,7 @@
 // Prints `listening on HOST:PORT`.
 //   node dist/bench/servers/http.js --port 0
 import { createServer } from 'node:http';
-import { serverOptions, announce } from './options.js';
+import { serverOptions, announce } from '../../support/servers.js';
 
 const BODY = Buffer.from('hello world');
 const { host, port } = serverOptions();

@@ -4,8 +4,7 @@
 //   node dist/bench/servers/net-db.js --listen-port 0 --port 3306 --user ... --password ...
 import mysql from 'mysql2';
 import { createServer } from 'node:net';
-import { announce } from './options.js';
-import { dbServerOptions, replyTo, warmPool } from './db-options.js';
+import { announce, dbServerOptions, replyTo, warmPool } from '../../support/servers.js';
 
 const options = dbServerOptions();
 const pool = mysql.createPool(options.pool);

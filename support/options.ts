@@ -1,5 +1,6 @@
-// Checks of the benchmarks' command-line options (read with node:util
-// parseArgs as strings), each failing with a RangeError that names the option.
+// Checks of command-line options (read with node:util parseArgs as strings),
+// for the benchmarks, the examples and the servers they start: each fails
+// with a RangeError that names the option.
 
 /** `--NAME VALUE` as a positive integer, or `fallback` when the option was not given. */
 export function positiveInt(name: string, value: string | undefined, fallback?: number): number {
@@ -12,4 +13,11 @@ export function positiveInt(name: string, value: string | undefined, fallback?: 
 export function oneOf<const T extends string>(name: string, value: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(value)) throw new RangeError(`--${name} must be one of ${choices.join(', ')}, got ${value}`);
   return value as T;
+}
+
+/** `--NAME VALUE` as a TCP port (0: any free one). */
+export function portNumber(name: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`bad --${name}: ${value}`);
+  return port;
 }

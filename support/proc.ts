@@ -1,9 +1,9 @@
-// Starting and stopping benchmark servers, and reading what they cost from
-// /proc. A server is any program that prints `listening on HOST:PORT` on
-// stdout once it accepts connections (start it with port 0) and exits on
-// SIGTERM. Its cost is its own CPU time (the scheduler's run time of every
-// thread, from /proc), which the noise of other processes does not inflate
-// the way wall-clock throughput is.
+// Starting and stopping servers for the benchmarks and the tests, and reading
+// what processes cost from /proc. A server is any program that prints
+// `listening on HOST:PORT` on stdout once it accepts connections (start it
+// with port 0) and exits on SIGTERM. Its cost is its own CPU time (the
+// scheduler's run time of every thread, from /proc), which the noise of other
+// processes does not inflate the way wall-clock throughput is.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';

@@ -36,6 +36,13 @@ export function mariaDbMissing(): string | undefined {
   return undefined;
 }
 
+/** A test suite's title, with the reason appended when the suite is skipped
+ * because mariaDbMissing() says why. */
+export function withMariaDb(title: string): string {
+  const missing = mariaDbMissing();
+  return missing === undefined ? title : `${title} (skipped: ${missing})`;
+}
+
 export interface MariaDbOptions {
   /** Pin the server to this CPU (with taskset, when it is installed). */
   cpu?: number;
