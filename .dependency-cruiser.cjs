@@ -4,6 +4,9 @@
 //     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts; socket.ts)
 //     <- the facade (reactor/reactor.ts), which alone imports every layer
 //     <- the entry points (index.ts, reactor/index.ts).
+// Around lib/, which imports none of them: support/ (what tests, examples and
+// benchmarks share), which imports none of those either; tests and examples
+// never reach into bench/, but test/bench-harness.test.ts, which tests it.
 // Type-only imports count: a cycle of types is still a cycle to read.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -49,6 +52,20 @@ module.exports = {
       comment: 'What ships (lib/) imports nothing from tests, benchmarks, examples or their support code.',
       from: { path: '^lib/' },
       to: { path: '^(test|bench|examples|support|scripts)/' },
+    },
+    {
+      name: 'support-stands-apart',
+      severity: 'error',
+      comment: 'support/ serves tests, examples and benchmarks alike, so it imports none of them.',
+      from: { path: '^support/' },
+      to: { path: '^(test|bench|examples|scripts)/' },
+    },
+    {
+      name: 'no-bench-in-tests-or-examples',
+      severity: 'error',
+      comment: 'Tests and examples take what they share with the benchmarks from support/, not bench/; only the harness test (test/bench-harness.test.ts) imports bench/.',
+      from: { path: '^(test|examples)/', pathNot: '^test/bench-harness\\.test\\.ts$' },
+      to: { path: '^bench/' },
     },
     {
       name: 'layers-in-order',
