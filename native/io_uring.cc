@@ -19,6 +19,12 @@
 //    completes once per wake-up of the fd, as EPOLLET reports; kernels
 //    without it refuse edge mode.
 //  - oneshot: a single-shot request that is not re-armed until Modify.
+// A completion already queued when a Wait begins was posted at a wake-up
+// that may predate the caller's last read, so it is checked again first: a
+// single-shot request is re-armed in the Wait's own io_uring_enter (the
+// kernel completes it at once if the fd is still ready), a multishot
+// completion is checked with poll(). Readiness is thus reported as of the
+// Wait, as epoll reports it, not as of the wake-up.
 //
 // Arming is batched: Add and Modify only queue, Wait submits everything with
 // its own io_uring_enter. Remove cancels at once, because an armed poll holds
@@ -217,14 +223,19 @@ class IoUringBackend final : public Backend {
     ++wait_seq_;
     SysError e;
     Deadline deadline(timeout);
+    // Completions queued before this Wait were posted at a wake-up that may
+    // predate what the caller did since (read the fd dry), so they are not
+    // reported as they stand: see Complete.
+    Reap(out, capacity, count, true);
     for (;;) {
-      // Nothing was reported yet in this Wait, so any fd due for arming
-      // (a priority completion that poll() found stale, a multishot request
-      // ended by the kernel) is armed again before waiting on.
+      // Any fd due for arming (a single-shot request that completed, or
+      // whose queued completion was set aside above, a multishot request
+      // ended by the kernel) is armed again before waiting on; the kernel
+      // checks its state as it arms it.
       e = ArmDirty();
       if (e) return e;
       unsigned pending = SqPending();
-      bool have = CqReady() > 0;
+      bool have = *count > 0 || CqReady() > 0;
       if (pending > 0 || !have) {
         // With completions already waiting, only submit (and run the
         // kernel's deferred work); otherwise wait for one until the deadline.
@@ -242,7 +253,7 @@ class IoUringBackend final : public Backend {
           return Fail(errno, "io_uring_enter");
         }
       }
-      Reap(out, capacity, count);
+      Reap(out, capacity, count, false);
       if (*count > 0) return Ok();
       const timespec* left = deadline.Remaining();
       if (left != nullptr && left->tv_sec == 0 && left->tv_nsec == 0) return Ok();
@@ -371,18 +382,20 @@ class IoUringBackend final : public Backend {
 
   // Consumes completions into (fd, events) pairs, each fd once per Wait,
   // until the queue is empty or `out` is full (the rest wait for next time).
-  void Reap(int32_t* out, int capacity, int* count) {
+  // `queued`: the completions were in the queue before this Wait entered
+  // the kernel.
+  void Reap(int32_t* out, int capacity, int* count, bool queued) {
     unsigned head = *cq_head_;
     unsigned tail = LoadAcquire(cq_tail_);
     while (head != tail && *count < capacity) {
       const io_uring_cqe& cqe = cqes_[head & cq_mask_];
       head++;
-      Complete(cqe, out, count);
+      Complete(cqe, out, count, queued);
     }
     StoreRelease(cq_head_, head);
   }
 
-  void Complete(const io_uring_cqe& cqe, int32_t* out, int* count) {
+  void Complete(const io_uring_cqe& cqe, int32_t* out, int* count, bool queued) {
     if (cqe.user_data & kInternal) return;
     int fd = static_cast<int>(cqe.user_data & 0xffffffffu);
     Slot* s = Find(fd);
@@ -391,6 +404,15 @@ class IoUringBackend final : public Backend {
     if (s == nullptr || !s->armed || s->user_data != cqe.user_data) return;
     bool more = cqe.flags & IORING_CQE_F_MORE;
     if (!more) s->armed = false;
+    if (queued && !more && cqe.res >= 0) {
+      // A single-shot completion that waited in the queue may describe a
+      // state since changed; the request is armed again in this Wait, and
+      // the kernel's check then completes it at once if the fd is still
+      // ready (level and oneshot alike: a oneshot key is not spent by a
+      // report it never made).
+      MarkDirty(fd);
+      return;
+    }
     uint32_t events;
     if (cqe.res < 0) {
       // The poll itself failed, EBADF above all: the fd was closed while
@@ -402,7 +424,9 @@ class IoUringBackend final : public Backend {
       // A completion caused by a wake-up carries the wake-up's key, not the
       // fd's state, and a socket's "readable" key claims POLLPRI for any
       // data. Where priority is asked for, the state is read with poll().
-      if (s->interest & kPriority) m = PollNow(fd, s->interest);
+      // A multishot completion that waited in the queue is checked the same
+      // way, as epoll checks an edge-triggered fd before reporting it.
+      if ((s->interest & kPriority) || queued) m = PollNow(fd, s->interest);
       // POLLRDBAND counts as priority: it is asked for with POLLPRI, and a
       // file that reported it while left out would complete every re-arm.
       events = FoldEvents(m & POLLIN, m & POLLOUT, m & (POLLPRI | POLLRDBAND), m & (POLLERR | POLLHUP | POLLNVAL),
