@@ -38,6 +38,7 @@ export interface NativeSelector {
 export interface NativeSys {
   pipe(): [number, number];
   socketpair(): [number, number];
+  dup2(oldFd: number, newFd: number): number;
   /** Without offset and length: all of buf. */
   read(fd: number, buf: Uint8Array, offset?: number, length?: number): number;
   write(fd: number, buf: Uint8Array, offset?: number, length?: number): number;

@@ -100,6 +100,16 @@ export function close(fd: number): void {
   native.close(fd);
 }
 
+/** Makes `newFd` name the file `oldFd` names (closing what `newFd` named
+ * before, as dup2(2)), close-on-exec; returns `newFd`. A registered fd
+ * replaced this way is, to a selector, a closed fd: unregister it (what the
+ * backend reports for it until then is not defined, as after close()). */
+export function dup2(oldFd: number, newFd: number): number {
+  checkFd(oldFd);
+  checkFd(newFd);
+  return native.dup2(oldFd, newFd);
+}
+
 /** A pipe: [readFd, writeFd], both non-blocking and close-on-exec. */
 export function pipe(): [number, number] {
   return native.pipe();

@@ -10,7 +10,7 @@
 //
 // Environment:
 //   NODE_SELECTORS_PORTABLE=1  report none of the Linux-only calls (pipe2,
-//       accept4, SOCK_NONBLOCK/SOCK_CLOEXEC, MSG_NOSIGNAL, ppoll, eventfd,
+//       dup3, accept4, SOCK_NONBLOCK/SOCK_CLOEXEC, MSG_NOSIGNAL, ppoll, eventfd,
 //       epoll, io_uring), so that a Linux build compiles what macOS compiles
 //       and the fallbacks run in CI.
 //   LIBKQUEUE_DIR=<libkqueue sources>  with PORTABLE, also build the kqueue
@@ -40,6 +40,13 @@ const TESTS = [
     code: `#include <fcntl.h>
 #include <unistd.h>
 int main(void) { int f[2]; return pipe2(f, O_NONBLOCK | O_CLOEXEC); }`,
+  },
+  {
+    name: 'DUP3',
+    linuxOnly: true,
+    code: `#include <fcntl.h>
+#include <unistd.h>
+int main(void) { return dup3(0, 1, O_CLOEXEC); }`,
   },
   {
     name: 'SOCK_FLAGS',

@@ -79,6 +79,31 @@ int Pipe(int fds[2], const char** syscall) {
 #endif
 }
 
+int Dup2(int old_fd, int new_fd, const char** syscall) {
+  int r;
+#ifdef NS_HAVE_DUP3
+  // dup3 sets close-on-exec atomically, but refuses old == new, which
+  // dup2 defines as a check of old_fd.
+  if (old_fd != new_fd) {
+    do r = dup3(old_fd, new_fd, O_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    *syscall = "dup3";
+    return r;
+  }
+#endif
+  do r = dup2(old_fd, new_fd);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    *syscall = "dup2";
+    return -1;
+  }
+  if (old_fd != new_fd && fcntl(new_fd, F_SETFD, FD_CLOEXEC) < 0) {
+    *syscall = "fcntl";
+    return -1;
+  }
+  return new_fd;
+}
+
 int Socket(int family, int type, int protocol, const char** syscall) {
   *syscall = "socket";
   int fd = socket(family, type | kSocketFlags, protocol);

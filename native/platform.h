@@ -10,7 +10,7 @@
 // macOS compiles and the fallbacks below run in CI.
 //
 // Fallbacks, where a one-call form is missing:
-//  - pipe2, SOCK_NONBLOCK | SOCK_CLOEXEC, accept4: the plain call, then
+//  - pipe2, dup3, SOCK_NONBLOCK | SOCK_CLOEXEC, accept4: the plain call, then
 //    fcntl(F_SETFD, FD_CLOEXEC) and fcntl(F_SETFL, O_NONBLOCK). Between the
 //    two, a fork+exec in another thread of the process can inherit the new
 //    fd (the window libuv and CPython also live with on macOS).
@@ -37,6 +37,10 @@ namespace platform {
 
 // pipe(): both ends non-blocking and close-on-exec.
 int Pipe(int fds[2], const char** syscall);
+
+// dup2(): new_fd names old_fd's file from now on (closing what it named),
+// close-on-exec (dup3 with O_CLOEXEC where it exists).
+int Dup2(int old_fd, int new_fd, const char** syscall);
 
 // socket(): non-blocking, close-on-exec, no SIGPIPE where the platform can say so.
 int Socket(int family, int type, int protocol, const char** syscall);

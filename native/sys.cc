@@ -37,6 +37,14 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   return FdPair(info.Env(), fds);
 }
 
+// dup2(oldFd, newFd): see platform::Dup2.
+Napi::Value Dup2(const Napi::CallbackInfo& info) {
+  const char* syscall = nullptr;
+  int fd = platform::Dup2(Int32Arg(info, 0), Int32Arg(info, 1), &syscall);
+  if (fd < 0) ThrowErrno(info.Env(), errno, syscall);
+  return Napi::Number::New(info.Env(), fd);
+}
+
 // read(fd, buf[, offset, length]): without offset and length, all of buf.
 napi_value Read(napi_env env, const napi_value (&args)[4], size_t argc) {
   int fd = Int32Arg(env, args[0]);
@@ -128,6 +136,7 @@ Napi::Value ResultOrWouldBlock(Napi::Env env, ssize_t r, const char* syscall) {
 Napi::Object SysExports(Napi::Env env) {
   Napi::Object sys = Napi::Object::New(env);
   sys.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
+  sys.Set("dup2", Napi::Function::New<Dup2>(env, "dup2"));
   sys.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
   sys.Set("read", NewFastFunction<4, Read>(env, "read"));
   sys.Set("write", NewFastFunction<4, Write>(env, "write"));

@@ -1,6 +1,7 @@
 // Model-based testing of every backend: random sequences of register,
 // modify (events, data, trigger), unregister, writes to the peer, drains,
-// closing a registered fd and select(0), over real socketpairs and pipes,
+// closing a registered fd or dup2-ing another file over it, and select(0),
+// over real socketpairs and pipes,
 // run against a small pure model. After every step select()'s result,
 // getMap() and getKey() must match the model. fast-check shrinks a failure
 // to a minimal sequence and prints its seed and path (replay with
@@ -19,6 +20,9 @@ interface Slot {
   readonly kind: Kind;
   fd: number;
   peer: number;
+  /** After dup2 over fd: fd is open (another pipe's read end) and this is
+   * that pipe's write end; both are closed with the slot. */
+  dupPeer?: number;
 }
 
 interface Real {
@@ -144,7 +148,10 @@ class Modify implements Cmd {
       expect(codeOf(() => r.sel.modify(fd, events, this.data, { trigger: this.trigger }))).toBe('ERR_NOT_REGISTERED');
     } else {
       r.sel.modify(fd, events, this.data, { trigger: this.trigger });
-      s.key = { events, data: this.data, trigger: this.trigger, armed: true, edge: true };
+      // Unchanged events and mode make no syscall: an edge key sees no new
+      // edge (a oneshot key is re-armed all the same).
+      const same = s.key.events === events && s.key.trigger === this.trigger;
+      s.key = { events, data: this.data, trigger: this.trigger, armed: true, edge: !same || s.key.edge };
     }
     checkKeys(m, r);
   }
@@ -172,6 +179,11 @@ class Unregister implements Cmd {
       // same number), but never the number of another closed fd still
       // registered, which the selector rightly takes for that one.
       sys.close(slot.peer);
+      if (slot.dupPeer !== undefined) {
+        sys.close(slot.fd);
+        sys.close(slot.dupPeer);
+        slot.dupPeer = undefined;
+      }
       const taken = new Set(m.slots.flatMap((o, j) => (o.dead && j !== this.i ? [r.slots[j]!.fd] : [])));
       const spare: Slot[] = [];
       let fresh = open(s.kind);
@@ -243,6 +255,30 @@ class CloseRegistered implements Cmd {
   }
 }
 
+/** Another file takes the registered fd's number (dup2): to the selector,
+ * the registered file is closed, as with close(); the number stays open. */
+class Dup2Over implements Cmd {
+  constructor(readonly i: number) {}
+  check(m: Readonly<Model>): boolean {
+    return !m.slots[this.i]!.dead && m.slots[this.i]!.key !== undefined;
+  }
+  run(m: Model, r: Real): void {
+    const slot = r.slots[this.i]!;
+    const [other, otherPeer] = sys.pipe();
+    expect(sys.dup2(other, slot.fd)).toBe(slot.fd);
+    sys.close(other);
+    // Data written to the new file must never be reported as the old one's
+    // readiness beyond its interest; Select checks that for dead slots.
+    sys.write(otherPeer, new Uint8Array(3));
+    slot.dupPeer = otherPeer;
+    m.slots[this.i]!.dead = true;
+    checkKeys(m, r);
+  }
+  toString(): string {
+    return `dup2Over(${this.i})`;
+  }
+}
+
 class Select implements Cmd {
   check(): boolean {
     return true;
@@ -305,6 +341,7 @@ describe.each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('$name again
         fc.tuple(slot, fc.integer({ min: 1, max: 64 })).map(([i, n]) => new WritePeer(i, n)),
         slot.map((i) => new Drain(i)),
         slot.map((i) => new CloseRegistered(i)),
+        slot.map((i) => new Dup2Over(i)),
         fc.constant(new Select()),
         fc.constant(new Select()),
       ],
@@ -322,7 +359,8 @@ describe.each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('$name again
           real.sel.close();
           model.slots.forEach((s, i) => {
             const slot = real.slots[i]!;
-            if (!s.dead) sys.close(slot.fd);
+            if (!s.dead || slot.dupPeer !== undefined) sys.close(slot.fd);
+            if (slot.dupPeer !== undefined) sys.close(slot.dupPeer);
             sys.close(slot.peer);
           });
         }

@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { binding } from '../lib/native.js';
 import { sys } from '../lib/index.js';
 import { fdIdentity, LIST_OPEN_FDS } from './fds.js';
-import { owned, pipe, release, runNode, socketpair, thrown } from './helpers.js';
+import { enc, owned, pipe, release, runNode, socketpair, thrown } from './helpers.js';
 
 /** A number that is no open fd: a syscall on it would fail with EBADF. */
 function closedFd(): number {
@@ -130,6 +130,18 @@ describe('fds made by sys', () => {
     for (const fd of everyKind()) {
       expect(sys.getFdFlags(fd), `fd ${fd}`).toEqual({ nonBlocking: true, closeOnExec: true });
     }
+  });
+
+  it('dup2 makes the second fd name the first one\'s file, close-on-exec; a closed fd is EBADF', () => {
+    const [r, w] = pipe();
+    const [x] = socketpair();
+    expect(sys.dup2(r, x)).toBe(x);
+    expect(sys.getFdFlags(x)).toEqual({ nonBlocking: true, closeOnExec: true });
+    expect(sys.write(w, enc('via dup'))).toBe(7);
+    const buf = new Uint8Array(16);
+    expect(new TextDecoder().decode(buf.subarray(0, sys.read(x, buf)))).toBe('via dup');
+    expect(() => sys.dup2(closedFd(), x)).toThrow(expect.objectContaining({ code: 'EBADF', syscall: expect.stringMatching(/^dup[23]$/) }));
+    expect(() => sys.dup2(r, -1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_FD' }));
   });
 
   it('are not inherited by a child process', () => {
