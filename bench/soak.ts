@@ -47,7 +47,7 @@ import { packageRoot } from './build-c.js';
 import { renderPng } from './lib/charts.js';
 import { REACTOR_STYLES } from './lib/hello-servers.js';
 import { loadAverage1, machineCpuUs, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
-import { cpuTimeUs, pinned, startServer, type ServerProcess } from './lib/proc.js';
+import { cpuTimeUs, pinned, startServer, type ServerProcess } from '../support/proc.js';
 import { fmt, median, pct, summarize, type Summary } from './lib/stats.js';
 import { clientMix, MIX, THINK_MS, type ClientKind, type LoadCounters } from './lib/soak-clients.js';
 
