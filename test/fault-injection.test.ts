@@ -39,9 +39,16 @@ afterEach(() => {
 
 const ECHO_SERVER = `
 import { writeSync } from 'node:fs';
-import { Reactor } from LIB;
+import { EVENT_READ, Reactor, sys } from LIB;
 const r = new Reactor();
 r.on('error', (e) => writeSync(2, 'reported: ' + (e.code ?? e) + ' ' + (e.syscall ?? '') + '\\n'));
+// The end of stdin stops the server, which then exits (under strace still).
+r.addHandler(0, () => {
+  if (sys.read(0, new Uint8Array(64)) === 0) {
+    r.removeHandler(0);
+    r.stop();
+  }
+}, EVENT_READ);
 const server = r.listen({ port: 0 }, function* (stream) {
   for (;;) {
     const chunk = yield* stream.read();
@@ -55,7 +62,7 @@ r.run();
 
 async function startEcho(backend: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', ECHO_SERVER.replaceAll('LIB', JSON.stringify(DIST_INDEX))], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_SELECTORS_BACKEND: backend },
   });
   children.push(child);
@@ -118,12 +125,18 @@ async function tenMegabytes(port: number): Promise<void> {
   }
 }
 
-function stopTracer(tracer: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (tracer.exitCode !== null || tracer.signalCode !== null) return resolve();
-    tracer.once('exit', () => resolve());
-    tracer.kill('SIGINT'); // detaches
-  });
+const exited = (p: ChildProcess): Promise<number | null> =>
+  p.exitCode !== null || p.signalCode !== null ? Promise.resolve(p.exitCode) : new Promise((resolve) => p.once('exit', (code) => resolve(code)));
+
+/** Ends the server's stdin, so that it stops and exits while still traced,
+ * and waits for both to exit. (Detaching strace instead could catch the
+ * server between the entry and the exit of a syscall it injects into, which
+ * then returns ENOSYS: strace's own race, not the server's.) */
+async function finish(child: ChildProcess, tracer: ChildProcess): Promise<number | null> {
+  child.stdin!.end();
+  const code = await exited(child);
+  await exited(tracer);
+  return code;
 }
 
 describe.runIf(strace).each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('faults injected on $name', ({ backend }) => {
@@ -140,7 +153,7 @@ describe.runIf(strace).each(BACKENDS.filter((b) => b.name !== 'DefaultSelector')
       'read,write:error=EINTR:when=2+3',
     ], log);
     await tenMegabytes(port);
-    await stopTracer(tracer);
+    expect(await finish(child, tracer)).toBe(0);
     const injected = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('(INJECTED)'));
     for (const names of [waits, ['accept', 'accept4'], ['read'], ['write']]) {
       expect(injected.some((l) => names.some((n) => new RegExp(`\\b${n}\\(`).test(l))), `EINTR injected into ${names.join('/')}`).toBe(true);
@@ -153,7 +166,7 @@ describe.runIf(strace).each(BACKENDS.filter((b) => b.name !== 'DefaultSelector')
     const log = join(dir, 'log');
     const tracer = await attach(child.pid!, ['accept', 'accept4'], ['accept,accept4:error=EAGAIN:when=1+2'], log);
     await tenMegabytes(port);
-    await stopTracer(tracer);
+    expect(await finish(child, tracer)).toBe(0);
     expect(readFileSync(log, 'utf8')).toMatch(/accept4?\(.*EAGAIN.*\(INJECTED\)/);
     expect(stderr()).toBe('');
   }, 120_000);

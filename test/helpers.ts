@@ -1,6 +1,7 @@
 // Shared fixtures: real fds, closed at the end of each test.
+import { fstatSync } from 'node:fs';
 import { afterEach } from 'vitest';
-import { availableBackends, DefaultSelector, EVENT_PRIORITY, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
+import { availableBackends, DefaultSelector, EVENT_PRIORITY, EVENT_READ, FD_SETSIZE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
 import { binding } from '../lib/native.js';
 import { fdsOpenedSince, openFdsOnceBackTo } from './fds.js';
 
@@ -28,6 +29,42 @@ export function backendHas(backend: string, capability: 'priority' | 'subMsTimeo
     return sel.supportsTrigger(capability);
   } finally {
     sel.close();
+  }
+}
+
+/** The fds `backend` can watch are below this: FD_SETSIZE where it refuses
+ * an fd numbered FD_SETSIZE (select), Infinity where it takes one. Probed
+ * by registering a pipe dup2'd to that number (left alone if in use; where
+ * the fd limit forbids it, no server here can go past it either). */
+export function fdCeiling(backend: string): number {
+  try {
+    fstatSync(FD_SETSIZE);
+    return FD_SETSIZE; // in use: not probed, the lower answer
+  } catch {
+    // free, as expected
+  }
+  const sel = new (selectorClass(backend as BackendName))();
+  const [r, w] = sys.pipe();
+  try {
+    let high: number;
+    try {
+      high = sys.dup2(r, FD_SETSIZE);
+    } catch {
+      return FD_SETSIZE;
+    }
+    try {
+      sel.register(high, EVENT_READ);
+      return Infinity;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_FD_OUT_OF_RANGE') return FD_SETSIZE;
+      throw err;
+    } finally {
+      sel.close();
+      sys.close(high);
+    }
+  } finally {
+    sys.close(r);
+    sys.close(w);
   }
 }
 

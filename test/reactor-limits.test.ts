@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { createInterface, type Interface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BACKENDS, DIST_INDEX } from './helpers.js';
+import { BACKENDS, DIST_INDEX, fdCeiling } from './helpers.js';
 import { processFdCount, settledFdCount } from './fds.js';
 
 const children: ChildProcess[] = [];
@@ -149,7 +149,10 @@ console.log('listening ' + server.port);
     }
   }, 60_000);
 
-  it('idle timeout: 1,000 half-sent requests hold no fd once it has passed; a normal client is served meanwhile', async () => {
+  // 1,000 slow clients, fewer where the backend watches fewer fds (select:
+  // FD_SETSIZE, less the server's own fds and a margin).
+  const slowCount = Math.min(1000, fdCeiling(backend) - 200);
+  it(`idle timeout: ${slowCount} half-sent requests hold no fd once it has passed; a normal client is served meanwhile`, async () => {
     const code = `
 import { Reactor } from LIB;
 const r = new Reactor();
@@ -158,8 +161,9 @@ const server = r.listen({ port: 0, idleTimeout: 400 }, function* (stream) {
   yield* stream.write('HTTP/1.0 200 OK\\r\\nContent-Length: 11\\r\\n\\r\\nhello world');
 });
 let errors = 0;
-r.on('error', () => errors++);
-process.stdin.on('data', () => console.log('errors=' + errors));
+const codes = new Set();
+r.on('error', (e) => { errors++; codes.add(e?.code ?? String(e)); });
+process.stdin.on('data', () => console.log('errors=' + errors + (errors > 0 ? ' ' + [...codes].join(',') : '')));
 r.attach();
 console.log('listening ' + server.port);
 `;
@@ -169,7 +173,7 @@ console.log('listening ' + server.port);
     const slow: net.Socket[] = [];
     const closedByServer: Promise<void>[] = [];
     try {
-      for (let i = 0; i < 1000; i++) {
+      for (let i = 0; i < slowCount; i++) {
         const s = net.connect(port, '127.0.0.1');
         s.on('error', () => {});
         s.write('GET / HTTP/1.1\r\nHost: loc');
@@ -186,7 +190,7 @@ console.log('listening ' + server.port);
         s.on('error', reject);
       });
       expect(body).toMatch(/hello world$/);
-      expect(processFdCount(child.pid!)).toBeGreaterThan(idleFds + 500);
+      expect(processFdCount(child.pid!)).toBeGreaterThan(idleFds + slowCount / 2);
       // Every slow client is closed by the server once its timeout passed,
       // and the server is back to its idle fd count.
       await Promise.race([Promise.all(closedByServer), new Promise((_, reject) => setTimeout(() => reject(new Error('slow clients still open')), 10_000))]);
