@@ -12,7 +12,16 @@
 //    requests/s and server CPU µs per request (the server's own CPU time from
 //    /proc), min–max, failed and non-200 replies, each as a ratio to the C
 //    server of the same run. A run with any failure is invalid and left out.
-// 3. The embedded load generator's own CPU per request against ab and wrk.
+// 3. The keep-alive table: the C epoll keep-alive server, the hand-written
+//    epoll loop, the reactor's styles, node:net and node:http, each started
+//    with --keep-alive, pinned to one core, loaded by `wrk -t1 -c50` (HTTP/1.1,
+//    every connection kept) on the other for a fixed duration per run, the
+//    runs going round the servers as in 2. Per server: median server CPU µs
+//    per request (schedstat), requests/s, requests per connection, each as a
+//    ratio to the C server. A server that does not keep a connection (a
+//    pipelined probe before the runs) is skipped; a run in which the server
+//    closed a kept connection is invalid.
+// 4. The embedded load generator's own CPU per request against ab and wrk.
 //
 // Besides, the event delivery through the reactor (bench/pingpong.ts) and the
 // database round trip (bench/db.ts). --only runs some sections alone
@@ -24,7 +33,8 @@
 //
 //   npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]
 //                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]
-//                 [--only micro,pingpong,hello,loadgens,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]
+//                 [--only micro,pingpong,hello,keepalive,loadgens,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]
+//                 [--skip-keepalive] [--keepalive-seconds S] [--keepalive-connections C]
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -32,8 +42,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from './build-c.js';
 import { renderPng, selectCurveChart, serverCpuChart, type CurvePoint } from './lib/charts.js';
-import { C_SERVER, discoverHelloServers, type HelloServer, type ServerKind } from './lib/hello-servers.js';
-import { LOADGENS, missingLoadgen, runLoad, type LoadgenName, type LoadOptions } from './lib/load.js';
+import { C_SERVER, discoverHelloServers, KEEPALIVE_SERVERS, type CommandOptions, type HelloServer, type ServerKind } from './lib/hello-servers.js';
+import { LOADGENS, missingLoadgen, probeKeepAlive, runLoad, type LoadgenName, type LoadOptions } from './lib/load.js';
 import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
 import { cpuTimeUs, pinned, startServer, statCpuUs, type ServerProcess } from '../support/proc.js';
 import { measureRounds, type Sample } from './lib/rounds.js';
@@ -47,7 +57,7 @@ import { runPingPong, type PingPongReport, type Transport } from './pingpong.js'
 const SATURATED = 0.85;
 
 /** The sections of a run, in the order they run. */
-const SECTIONS = ['micro', 'pingpong', 'hello', 'loadgens', 'db'] as const;
+const SECTIONS = ['micro', 'pingpong', 'hello', 'keepalive', 'loadgens', 'db'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** How a server's CPU time is read: the scheduler's nanosecond run time, or
@@ -70,6 +80,11 @@ interface Config {
   /** Event delivery through the reactor (bench/pingpong.ts). */
   pingpong: boolean;
   hello: boolean;
+  /** The keep-alive table (wrk, HTTP/1.1 kept connections). */
+  keepalive: boolean;
+  /** Seconds per keep-alive run (wrk -d), and wrk's connections (-c). */
+  keepaliveSeconds: number;
+  keepaliveConnections: number;
   /** Each load generator's own cost, against the C server. */
   loadgens: boolean;
   /** The database round trip (bench/db.ts). */
@@ -99,6 +114,9 @@ function parseConfig(argv: string[]): Config {
       'skip-pingpong': { type: 'boolean', default: false },
       'skip-servers': { type: 'boolean', default: false },
       'skip-db': { type: 'boolean', default: false },
+      'skip-keepalive': { type: 'boolean', default: false },
+      'keepalive-seconds': { type: 'string' },
+      'keepalive-connections': { type: 'string' },
       only: { type: 'string' },
       clock: { type: 'string', default: 'sched' },
       extra: { type: 'string' },
@@ -109,7 +127,8 @@ function parseConfig(argv: string[]): Config {
     process.stdout.write(
       'usage: npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]\n' +
         '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]\n' +
-        '                     [--only micro,pingpong,hello,loadgens,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]\n',
+        '                     [--only micro,pingpong,hello,keepalive,loadgens,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]\n' +
+        '                     [--skip-keepalive] [--keepalive-seconds S] [--keepalive-connections C]\n',
     );
     process.exit(0);
   }
@@ -133,6 +152,9 @@ function parseConfig(argv: string[]): Config {
     micro: wanted('micro', values['skip-micro']),
     pingpong: wanted('pingpong', values['skip-pingpong']),
     hello: wanted('hello', values['skip-servers']),
+    keepalive: wanted('keepalive', values['skip-servers'] || values['skip-keepalive']),
+    keepaliveSeconds: int('keepalive-seconds', values['keepalive-seconds'], quick ? 1 : 3),
+    keepaliveConnections: int('keepalive-connections', values['keepalive-connections'], 50),
     loadgens: wanted('loadgens', values['skip-servers']),
     db: wanted('db', values['skip-db']),
     only,
@@ -178,6 +200,9 @@ interface RunRecord {
   serverUtilization: number;
   clientUtilization: number;
   clientCpuUsPerRequest: number;
+  /** Keep-alive runs: replies per connection, and connections the server closed. */
+  requestsPerConnection?: number;
+  closedByServer?: number;
   complete: number;
   failed: number;
   non200: number;
@@ -203,6 +228,8 @@ interface ServerSummary {
   failed: number;
   non200: number;
   limitedBy: 'load generator' | 'server' | 'neither';
+  /** Keep-alive runs: median replies per connection over the valid runs. */
+  requestsPerConnection?: number;
 }
 
 function loadOptions(cfg: Config, url: string, requests: number): LoadOptions {
@@ -221,6 +248,7 @@ function record(sample: Sample): RunRecord {
   const { load } = sample;
   const serverUs = sample.cpuUs[0]!;
   const done = load.complete + load.failed;
+  const kept = load.connections === undefined ? {} : { requestsPerConnection: load.complete / load.connections, closedByServer: load.closedByServer ?? 0 };
   return {
     run: sample.run,
     requestsPerSecond: load.requestsPerSecond,
@@ -232,6 +260,7 @@ function record(sample: Sample): RunRecord {
     failed: load.failed,
     non200: load.non200,
     unfinished: load.unfinished,
+    ...kept,
     valid: sample.valid,
   };
 }
@@ -242,17 +271,25 @@ interface Running {
   result: ServerResult;
 }
 
-async function startAll(specs: HelloServer[], cfg: Config, skipped: string[]): Promise<Running[]> {
+async function startAll(specs: HelloServer[], cfg: Config, skipped: string[], options: CommandOptions = {}): Promise<Running[]> {
   const running: Running[] = [];
+  const label = (spec: HelloServer) => (options.keepAlive ? `${spec.name} --keep-alive` : spec.name);
   for (const spec of specs) {
     try {
-      const [cmd, args] = await spec.command();
+      const [cmd, args] = await spec.command(options);
       const server = await startServer(cmd, args, { cpu: cfg.serverCpu });
+      // A keep-alive server that closes the connection anyway would turn the
+      // table into a connection-per-request one: check before it counts.
+      const notKept = options.keepAlive ? await probeKeepAlive(server.url) : undefined;
+      if (notKept !== undefined) {
+        await server.stop();
+        throw new Error(`does not keep the connection: ${notKept}`);
+      }
       running.push({ spec, server, result: { name: spec.name, kind: spec.kind, runs: [] } });
-      progress(`started ${spec.name} (pid ${server.pid}) at ${server.url}`);
+      progress(`started ${label(spec)} (pid ${server.pid}) at ${server.url}`);
     } catch (err) {
-      skipped.push(`${spec.name}: did not start: ${(err as Error).message.split('\n')[0]}`);
-      progress(`skipped ${spec.name}: ${(err as Error).message.split('\n')[0]}`);
+      skipped.push(`${label(spec)}: did not start: ${(err as Error).message.split('\n')[0]}`);
+      progress(`skipped ${label(spec)}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
   return running;
@@ -301,6 +338,64 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
   }
 }
 
+// ---- 3. the keep-alive table ----
+
+/** wrk's options for one keep-alive run against `url`. */
+function keepAliveLoad(cfg: Config, url: string): LoadOptions {
+  return {
+    url,
+    requests: 0,
+    concurrency: cfg.keepaliveConnections,
+    durationS: cfg.keepaliveSeconds,
+    cpu: cfg.clientCpu,
+    timeoutS: cfg.keepaliveSeconds + 30,
+    keepAlive: true,
+  };
+}
+
+/** The keep-alive servers, loaded in turn by wrk: one warm-up run each, then
+ * cfg.runs counted runs rotating the order. The CPU clock is always the
+ * scheduler's (ticks are too coarse for a few µs per request). */
+async function runKeepAlive(cfg: Config, skipped: string[]): Promise<ServerResult[]> {
+  const found = discoverHelloServers();
+  const byName = new Map(found.servers.map((s) => [s.name, s]));
+  const specs: HelloServer[] = [];
+  for (const name of KEEPALIVE_SERVERS) {
+    if (name !== C_SERVER && cfg.servers !== undefined && !cfg.servers.includes(name)) continue;
+    const spec = byName.get(name);
+    if (spec) specs.push(spec);
+    else skipped.push(`keep-alive ${name}: ${found.skipped.find((line) => line.startsWith(`${name}:`))?.slice(name.length + 2) ?? 'not found'}`);
+  }
+  const running = await startAll(specs, cfg, skipped, { keepAlive: true });
+  try {
+    const subjects = running.map((r) => ({
+      ...r,
+      name: `${r.spec.name} (keep-alive)`,
+      pids: [r.server.pid],
+      load: () => runLoad('wrk', keepAliveLoad(cfg, r.server.url)),
+    }));
+    await measureRounds(subjects, {
+      runs: cfg.runs,
+      requests: 0,
+      warmup: 0,
+      clock: CLOCKS.sched.read,
+      log: (line) => progress(line.replace(/: 0 requests$/, `: one ${cfg.keepaliveSeconds} s run`)),
+      onSample: ({ spec, result }, sample) => {
+        const r = record(sample);
+        result.runs.push(r);
+        progress(
+          `keep-alive ${spec.name} run ${r.run}/${cfg.runs}: ${fmt(r.requestsPerSecond)} req/s, server ${fmt(r.serverCpuUsPerRequest)} µs/req` +
+            ` (${pct(r.serverUtilization)} of a core), wrk ${pct(r.clientUtilization)}, ${fmt(r.requestsPerConnection ?? NaN)} req/connection` +
+            (r.valid ? '' : `, INVALID: ${r.failed} failed, ${r.non200} non-200, ${r.closedByServer ?? 0} connections closed by the server`),
+        );
+      },
+    });
+    return running.map((r) => r.result);
+  } finally {
+    await Promise.all(running.map(({ server }) => server.stop()));
+  }
+}
+
 function summarizeServer(result: ServerResult): ServerSummary {
   const valid = result.runs.filter((r) => r.valid);
   const clientUtilization = summarize(valid.map((r) => r.clientUtilization)).median;
@@ -317,6 +412,9 @@ function summarizeServer(result: ServerResult): ServerSummary {
     failed: result.runs.reduce((n, r) => n + r.failed, 0),
     non200: result.runs.reduce((n, r) => n + r.non200, 0),
     limitedBy: clientUtilization >= SATURATED ? 'load generator' : serverUtilization >= SATURATED ? 'server' : 'neither',
+    ...(valid.some((r) => r.requestsPerConnection !== undefined)
+      ? { requestsPerConnection: summarize(valid.map((r) => r.requestsPerConnection ?? NaN)).median }
+      : {}),
   };
 }
 
@@ -398,6 +496,33 @@ function serverTable(cfg: Config, summaries: ServerSummary[]): string {
       'the headline, because other load on the machine changes it far less than requests/s (compare ratios within one run). "server CPU" and "load gen. CPU" are the share of one core each used during a run; ' +
       `"limited by" names whichever was above ${Math.round(SATURATED * 100)}% (the load generator, then requests/s says more about the client than the server), ` +
       'or "neither" when both waited on each other through loopback TCP and scheduling latency.',
+  );
+  return lines.join('\n');
+}
+
+function keepAliveTable(cfg: Config, summaries: ServerSummary[]): string {
+  const ref = summaries.find((s) => s.name === C_SERVER);
+  const lines = [
+    `Every server started with \`--keep-alive\` (HTTP/1.1: each connection kept, every request on it answered), loaded by ` +
+      `\`wrk -t1 -c${cfg.keepaliveConnections} -d${cfg.keepaliveSeconds}s\` (${cfg.keepaliveConnections} kept connections, one request in flight on each); ` +
+      `server pinned to CPU ${cfg.serverCpu ?? '(any)'}, wrk to CPU ${cfg.clientCpu ?? '(any)'}; one warm-up run per server, then ${cfg.runs} counted runs interleaved across servers; medians over valid runs.`,
+    '',
+    '| server | kind | CPU µs/request | min–max | × C | requests/s | min–max | × C | requests/connection | server CPU | wrk CPU | limited by | valid runs | failed | non-200 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+  ];
+  const sorted = [...summaries].sort((a, b) => (a.cpuUsPerRequest.median || Infinity) - (b.cpuUsPerRequest.median || Infinity));
+  for (const s of sorted) {
+    lines.push(
+      `| ${s.name} | ${s.kind} | ${fmt(s.cpuUsPerRequest.median)} | ${range(s.cpuUsPerRequest)} | ${ratio(s.cpuUsPerRequest.median, ref?.cpuUsPerRequest.median ?? NaN)} ` +
+        `| ${fmt(s.requestsPerSecond.median)} | ${range(s.requestsPerSecond)} | ${ratio(s.requestsPerSecond.median, ref?.requestsPerSecond.median ?? NaN)} ` +
+        `| ${fmt(s.requestsPerConnection ?? NaN)} | ${pct(s.serverUtilization)} | ${pct(s.clientUtilization)} | ${s.limitedBy} | ${s.validRuns}/${s.validRuns + s.invalidRuns} | ${s.failed} | ${s.non200} |`,
+    );
+  }
+  lines.push(
+    '',
+    `CPU µs/request is the server process's own CPU time (${CLOCKS.sched.source}) divided by the replies wrk counted; × C is the ratio to the C epoll keep-alive server of the same run. ` +
+      '"requests/connection" is the replies of a run over the connections it used (wrk reopens one for every reply that closes it; a run in which the server closed any is invalid). ' +
+      `"limited by" names whichever process was above ${Math.round(SATURATED * 100)}% of its core.`,
   );
   return lines.join('\n');
 }
@@ -502,6 +627,8 @@ interface Report {
   config: Config;
   servers: ServerSummary[];
   runs: ServerResult[];
+  /** The keep-alive table, when it ran. */
+  keepalive?: { servers: ServerSummary[]; runs: ServerResult[] };
   loadgens: LoadgenComparison[];
   micro?: MicroResult;
   pingpong?: PingPongReport;
@@ -512,6 +639,7 @@ interface Report {
 
 interface Charts {
   server?: string;
+  keepalive?: string;
   curve?: string;
   db?: string;
 }
@@ -528,6 +656,10 @@ function markdown(report: Report, charts: Charts): string {
   if (cfg.hello) {
     parts.push('', '## Hello-world servers', '', serverTable(cfg, report.servers));
     if (charts.server) parts.push('', `![server CPU µs per request](${charts.server})`);
+  }
+  if (report.keepalive) {
+    parts.push('', '## Hello-world servers, keep-alive', '', keepAliveTable(cfg, report.keepalive.servers));
+    if (charts.keepalive) parts.push('', `![keep-alive: server CPU µs per request](${charts.keepalive})`);
   }
   if (report.loadgens.length) parts.push('', '## Load generators', '', loadgenTable(cfg, report.loadgens));
   if (report.db && report.db.rows.length) {
@@ -548,6 +680,38 @@ function markdown(report: Report, charts: Charts): string {
     for (const s of report.skipped) parts.push(`- ${s}`);
   }
   return `${parts.join('\n')}\n`;
+}
+
+// The keep-alive goals: each reactor style's CPU µs/request as a ratio to the
+// C keep-alive server's.
+const KEEPALIVE_GOALS: Array<[string, number]> = [
+  ['reactor callbacks', 1.25],
+  ['reactor generators', 1.4],
+  ['reactor async', 1.5],
+];
+
+/** The keep-alive targets, against this run's keep-alive figures. */
+function keepAliveChecks(summaries: ServerSummary[]): Check[] {
+  const out: Check[] = [];
+  const cpu = (name: string) => summaries.find((s) => s.name === name && s.validRuns > 0)?.cpuUsPerRequest.median;
+  const c = cpu(C_SERVER);
+  const net = cpu('node:net');
+  if (c !== undefined) {
+    for (const [name, goal] of KEEPALIVE_GOALS) {
+      const mine = cpu(name);
+      if (mine === undefined) continue;
+      out.push({ ok: mine / c <= goal, text: `keep-alive ${name} ≤ ${goal}× the C keep-alive server in CPU µs/request: ${ratio(mine, c)}` });
+    }
+  }
+  if (net !== undefined) {
+    for (const s of summaries.filter((s) => s.kind === 'reactor' && s.validRuns > 0)) {
+      out.push({
+        ok: s.cpuUsPerRequest.median < net,
+        text: `keep-alive ${s.name} below node:net in CPU µs/request: ${fmt(s.cpuUsPerRequest.median)} vs ${fmt(net)} (${ratio(s.cpuUsPerRequest.median, net)})`,
+      });
+    }
+  }
+  return out;
 }
 
 /** The database target: the reactor with ReactorSocket below node:net + mysql2. */
@@ -602,10 +766,23 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  const skipped: string[] = [];
+  if (cfg.keepalive) {
+    const missing = missingLoadgen('wrk');
+    if (missing !== undefined) {
+      // Asked for alone, it is an error; in the full run, the other sections go on.
+      if (cfg.only !== undefined) {
+        process.stderr.write(`keepalive: ${missing}\n`);
+        process.exit(1);
+      }
+      skipped.push(`the keep-alive table: ${missing}`);
+      progress(`skipping the keep-alive table: ${missing}`);
+      cfg.keepalive = false;
+    }
+  }
   const machine = machineInfo();
   const started = Date.now();
   progress(machineLine(machine));
-  const skipped: string[] = [];
   if (cfg.serverCpu === undefined) skipped.push('pinning: this machine has one core, so server and load generator share it');
 
   const micro = cfg.micro ? await runMicroPinned(cfg) : undefined;
@@ -614,6 +791,8 @@ async function main(): Promise<void> {
     : undefined;
   const { results, loadgens } = cfg.hello || cfg.loadgens ? await runServers(cfg, skipped) : { results: [], loadgens: [] };
   const summaries = results.map(summarizeServer);
+  const keepaliveRuns = cfg.keepalive ? await runKeepAlive(cfg, skipped) : undefined;
+  const keepalive = keepaliveRuns ? { servers: keepaliveRuns.map(summarizeServer), runs: keepaliveRuns } : undefined;
   // Node servers are warmed with at least 20,000 requests here: with a
   // database round trip per request, the JIT is still settling before that.
   const db = cfg.db
@@ -640,6 +819,10 @@ async function main(): Promise<void> {
     skipped,
   };
   if (micro) report.micro = micro;
+  if (keepalive) {
+    report.keepalive = keepalive;
+    report.checks.push(...keepAliveChecks(keepalive.servers));
+  }
   if (pingpong) {
     report.pingpong = pingpong;
     report.checks.push(...pingPongChecks(pingpong));
@@ -665,6 +848,17 @@ async function main(): Promise<void> {
       join(dir, charts.server),
     );
   }
+  const keepaliveData = keepalive?.servers.filter((s) => s.validRuns > 0) ?? [];
+  if (keepaliveData.length) {
+    charts.keepalive = `${base}-keepalive-cpu.png`;
+    await renderPng(
+      serverCpuChart(
+        keepaliveData.map((s) => ({ server: s.name, kind: s.kind, cpuUsPerRequest: s.cpuUsPerRequest.median, min: s.cpuUsPerRequest.min, max: s.cpuUsPerRequest.max })),
+        `Keep-alive hello-world server CPU per request (wrk -t1 -c${cfg.keepaliveConnections}, HTTP/1.1 kept connections)`,
+      ),
+      join(dir, charts.keepalive),
+    );
+  }
   const dbRows = db?.rows.filter((r) => r.cpuUsPerRequest.length > 0) ?? [];
   if (dbRows.length) {
     charts.db = `${base}-db-cpu.png`;
@@ -687,7 +881,7 @@ async function main(): Promise<void> {
   await writeFile(join(dir, `${base}.md`), md);
   await writeFile(join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${md}`);
-  progress(`done in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results/${base}.md, ${base}.json${charts.server || charts.curve || charts.db ? ' and charts' : ''}`);
+  progress(`done in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results/${base}.md, ${base}.json${charts.server || charts.keepalive || charts.curve || charts.db ? ' and charts' : ''}`);
 }
 
 main().catch((err) => {

@@ -9,8 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAb, parseWrk, runLoad } from '../bench/lib/load.js';
-import { alive, childPids, cpuTimeUs, descendantPids, reapPids, statCpuUs } from '../support/proc.js';
+import { parseAb, parseWrk, parseWrkKeepAlive, probeKeepAlive, runLoad } from '../bench/lib/load.js';
+import { alive, childPids, cpuTimeUs, descendantPids, onPath, reapPids, statCpuUs } from '../support/proc.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -181,5 +181,43 @@ describe('the embedded load generator', () => {
     await new Promise((resolve) => servers.pop()!.close(resolve));
     const r = await load(url, 50);
     expect(r).toMatchObject({ complete: 0, failed: 50, non200: 0, unfinished: 0 });
+  });
+});
+
+describe('the keep-alive load', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  /** node:http answering hello world; `close` makes every reply end its connection. */
+  async function serve(close: boolean): Promise<string> {
+    const server = createServer((_req, res) => {
+      if (close) res.setHeader('Connection', 'close');
+      res.end('hello world');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  }
+
+  it("reads the keep-alive line of wrk's Lua script", () => {
+    expect(parseWrkKeepAlive('Requests/sec: 1.0\nkeep-alive: 1234 responses, 5 closed by the server\n')).toEqual({ responses: 1234, closedByServer: 5 });
+    expect(() => parseWrkKeepAlive('Requests/sec: 1.0\n')).toThrow(/keep-alive line/);
+  });
+
+  it('finds that a server keeps its connections, or says why not', async () => {
+    expect(await probeKeepAlive(await serve(false))).toBeUndefined();
+    expect(await probeKeepAlive(await serve(true))).toMatch(/Connection: close/);
+  });
+
+  it.skipIf(!onPath('wrk'))('counts replies per connection, and connections the server closed', async () => {
+    const opts = { requests: 0, concurrency: 4, durationS: 1, timeoutS: 30, keepAlive: true };
+    const kept = await runLoad('wrk', { ...opts, url: await serve(false) });
+    expect(kept.complete).toBeGreaterThan(100);
+    expect(kept).toMatchObject({ failed: 0, non200: 0, connections: 4, closedByServer: 0 });
+    const closed = await runLoad('wrk', { ...opts, url: await serve(true) });
+    expect(closed.closedByServer).toBeGreaterThan(0);
+    expect(closed.connections).toBe(4 + closed.closedByServer!);
   });
 });

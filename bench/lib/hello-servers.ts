@@ -4,7 +4,9 @@
 // reactor's hello in each coroutine style, the C epoll reference, node:net
 // and node:http. Run `tsc` first: the Node ones start from dist/. A server
 // whose program is not there (not built, or not written yet) is listed as
-// skipped with the reason, so a harness runs whatever exists.
+// skipped with the reason, so a harness runs whatever exists. The same
+// command lines with --keep-alive start the servers of the keep-alive table
+// (KEEPALIVE_SERVERS): HTTP/1.1, every request of a kept connection answered.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableBackends, DefaultSelector } from '../../lib/index.js';
@@ -12,11 +14,17 @@ import { compileC, packageRoot } from '../build-c.js';
 
 export type ServerKind = 'C' | 'hand-written loop' | 'reactor' | 'Node';
 
+export interface CommandOptions {
+  /** Start it with --keep-alive: it keeps each connection and answers every
+   * request on it (pipelined ones in order) instead of closing after one. */
+  keepAlive?: boolean;
+}
+
 export interface HelloServer {
   name: string;
   kind: ServerKind;
   /** The command line that starts it (compiling the C server on first use). */
-  command: () => Promise<[string, string[]]>;
+  command: (options?: CommandOptions) => Promise<[string, string[]]>;
 }
 
 export interface HelloServerList {
@@ -28,6 +36,21 @@ export interface HelloServerList {
 /** The name of the C reference server, to which every figure is compared. */
 export const C_SERVER = 'c-epoll';
 
+/** The servers of the keep-alive table, by name, the C one first: the
+ * hand-written epoll loop, the reactor's styles and Node's own servers. */
+export const KEEPALIVE_SERVERS: readonly string[] = [
+  C_SERVER,
+  'epoll',
+  'reactor callbacks',
+  'reactor generators',
+  'reactor async',
+  'node:net',
+  'node:http',
+];
+
+/** The flag that turns a hello server's keep-alive on. */
+const keepAliveArgs = (options?: CommandOptions): string[] => (options?.keepAlive ? ['--keep-alive'] : []);
+
 /** The reactor's coroutine styles, each a server of its own. */
 export const REACTOR_STYLES = ['callbacks', 'generators', 'async'] as const;
 
@@ -35,9 +58,9 @@ export function discoverHelloServers(): HelloServerList {
   const root = packageRoot();
   const servers: HelloServer[] = [];
   const skipped: string[] = [];
-  const node = (script: string, ...args: string[]) => async (): Promise<[string, string[]]> => [
+  const node = (script: string, ...args: string[]) => async (options?: CommandOptions): Promise<[string, string[]]> => [
     process.execPath,
-    [join(root, 'dist', script), ...args, '--port', '0'],
+    [join(root, 'dist', script), ...args, ...keepAliveArgs(options), '--port', '0'],
   ];
   const add = (name: string, kind: ServerKind, script: string, ...args: string[]) => {
     if (existsSync(join(root, 'dist', script))) servers.push({ name, kind, command: node(script, ...args) });
@@ -47,7 +70,7 @@ export function discoverHelloServers(): HelloServerList {
   servers.push({
     name: C_SERVER,
     kind: 'C',
-    command: async () => [await compileC('hello_epoll'), ['--port', '0']],
+    command: async (options) => [await compileC('hello_epoll'), [...keepAliveArgs(options), '--port', '0']],
   });
   for (const backend of availableBackends()) add(backend, 'hand-written loop', 'examples/hello.js', '--backend', backend);
   // The same loops edge-triggered, where the backend has it.

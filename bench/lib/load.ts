@@ -2,9 +2,14 @@
 // embedded one (bench/c/loadgen.c, compiled on first use), Apache Bench and
 // wrk. All run the classic workload, a new connection per request with
 // `concurrency` in flight, and report their own CPU time, so that a run can
-// say whether the client rather than the server limited requests/s.
+// say whether the client rather than the server limited requests/s. wrk also
+// runs the keep-alive workload (`keepAlive`): HTTP/1.1 over `concurrency`
+// kept connections for `durationS`, counting the replies and the connections
+// the server closed (a Lua script), so that requests per connection show that
+// the connections were kept; probeKeepAlive checks a server keeps them at all.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +32,9 @@ export interface LoadOptions {
   cpu?: CpuSet;
   /** wrk's threads (-t), 1 unless given. */
   threads?: number;
+  /** wrk only: keep the connections (HTTP/1.1 keep-alive) instead of sending
+   * `Connection: close`, and count replies and server-closed connections. */
+  keepAlive?: boolean;
   /** Give up after this long (s). */
   timeoutS: number;
 }
@@ -45,6 +53,11 @@ export interface LoadResult {
   requestsPerSecond: number;
   /** The generator's own CPU time (user + system), µs. */
   cpuUs: number;
+  /** Keep-alive runs: the connections used (the `concurrency` opened at the
+   * start and one more for each the server closed) and how many of them the
+   * server closed (replies with `Connection: close`). */
+  connections?: number;
+  closedByServer?: number;
 }
 
 const DEBIAN_PACKAGE: Record<Exclude<LoadgenName, 'embedded'>, string> = { ab: 'apache2-utils', wrk: 'wrk' };
@@ -116,11 +129,37 @@ export function parseWrk(stdout: string): WrkReport {
   };
 }
 
-/** Runs `argv` under bench/c/cputime and returns its stdout and CPU µs. */
-async function withCpuTime(argv: string[], opts: LoadOptions): Promise<{ stdout: string; cpuUs: number }> {
+/** The Lua script of wrk's keep-alive runs: each thread counts its replies and
+ * those that close the connection, and done() prints the totals. */
+export const WRK_KEEPALIVE_LUA = `local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) responses = 0; closes = 0 end
+function response(status, headers, body)
+  responses = responses + 1
+  local c = headers["Connection"] or headers["connection"]
+  if c ~= nil and string.lower(c) == "close" then closes = closes + 1 end
+end
+function done(summary, latency, requests)
+  local r, c = 0, 0
+  for _, t in ipairs(threads) do r = r + t:get("responses"); c = c + t:get("closes") end
+  io.write(string.format("keep-alive: %d responses, %d closed by the server\\n", r, c))
+end
+`;
+
+/** Reads the line WRK_KEEPALIVE_LUA prints. */
+export function parseWrkKeepAlive(stdout: string): { responses: number; closedByServer: number } {
+  const m = /^keep-alive: (\d+) responses, (\d+) closed by the server$/m.exec(stdout);
+  if (m === null) throw new Error("wrk's report has no keep-alive line (was the Lua script run?)");
+  return { responses: Number(m[1]), closedByServer: Number(m[2]) };
+}
+
+/** Runs `argv` (made with a fresh temporary directory, for any file it needs)
+ * under bench/c/cputime and returns its stdout and CPU µs. */
+async function withCpuTime(argv: string[] | ((dir: string) => Promise<string[]>), opts: LoadOptions): Promise<{ stdout: string; cpuUs: number }> {
   const cputime = await compileC('cputime');
   const dir = await mkdtemp(join(tmpdir(), 'node-selectors-bench-'));
   try {
+    if (typeof argv === 'function') argv = await argv(dir);
     const file = join(dir, 'cpu.json');
     const stdout = await exec(opts.cpu, [cputime, file, ...argv], opts.timeoutS);
     const cpu = JSON.parse(await readFile(file, 'utf8')) as { userUs: number; sysUs: number };
@@ -167,9 +206,33 @@ export async function runLoad(generator: LoadgenName, opts: LoadOptions): Promis
       };
     }
     case 'wrk': {
+      const common = ['wrk', `-t${opts.threads ?? 1}`, `-c${concurrency}`, `-d${opts.durationS}s`];
+      if (opts.keepAlive) {
+        // HTTP/1.1 as wrk sends it: every connection kept, one request in
+        // flight on each.
+        const { stdout, cpuUs } = await withCpuTime(async (dir) => {
+          const script = join(dir, 'keepalive.lua');
+          await writeFile(script, WRK_KEEPALIVE_LUA);
+          return [...common, '-s', script, url];
+        }, opts);
+        const r = parseWrk(stdout);
+        const k = parseWrkKeepAlive(stdout);
+        return {
+          generator,
+          complete: r.requests,
+          failed: r.socketErrors,
+          non200: r.non2xx,
+          unfinished: 0,
+          elapsedS: r.durationS,
+          requestsPerSecond: r.requestsPerSecond,
+          cpuUs,
+          connections: concurrency + k.closedByServer,
+          closedByServer: k.closedByServer,
+        };
+      }
       // Connection: close makes wrk open a new connection per request, the
       // workload of ab and of the embedded generator.
-      const argv = ['wrk', `-t${opts.threads ?? 1}`, `-c${concurrency}`, `-d${opts.durationS}s`, '-H', 'Connection: close', url];
+      const argv = [...common, '-H', 'Connection: close', url];
       const { stdout, cpuUs } = await withCpuTime(argv, opts);
       const r = parseWrk(stdout);
       return {
@@ -184,4 +247,48 @@ export async function runLoad(generator: LoadgenName, opts: LoadOptions): Promis
       };
     }
   }
+}
+
+const PROBE_REQUEST = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
+
+/** Whether the server at `url` keeps a connection: two pipelined HTTP/1.1
+ * requests, then a third once both replies came, all on one connection, each
+ * answered 200 in order. Resolves to why not, or undefined when it did. */
+export function probeKeepAlive(url: string, timeoutMs = 5000): Promise<string | undefined> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port) });
+    let buffered = Buffer.alloc(0);
+    let replies = 0;
+    let settled = false;
+    const finish = (reason: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reason);
+    };
+    const timer = setTimeout(() => finish(`${replies} of 3 replies within ${timeoutMs} ms on one connection`), timeoutMs);
+    socket.on('connect', () => socket.write(PROBE_REQUEST + PROBE_REQUEST));
+    socket.on('error', (err) => finish(`${err.message} after ${replies} of 3 replies`));
+    socket.on('close', () => finish(`the server closed the connection after ${replies} of 3 replies`));
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buffered.subarray(0, end).toString('latin1');
+        const length = /^content-length:\s*(\d+)\s*$/im.exec(head);
+        if (length === null) return finish(`reply ${replies + 1} has no Content-Length`);
+        const total = end + 4 + Number(length[1]);
+        if (buffered.length < total) return;
+        buffered = buffered.subarray(total);
+        if (!/^HTTP\/1\.1 200 /.test(head)) return finish(`reply ${replies + 1} is ${JSON.stringify(head.split('\r\n')[0])}, not HTTP/1.1 200`);
+        if (/^connection:\s*close\s*$/im.test(head)) return finish(`reply ${replies + 1} says Connection: close`);
+        replies++;
+        if (replies === 2) socket.write(PROBE_REQUEST);
+        if (replies === 3) return finish(undefined);
+      }
+    });
+  });
 }

@@ -26,8 +26,9 @@ export interface Sample {
   cpuUs: number[];
   /** cpuUs per complete reply (NaN when none came). */
   cpuUsPerRequest: number[];
-  /** No request failed, was answered other than 200 or left unfinished, and
-   * at least one was answered: only such runs count in the medians. */
+  /** No request failed, was answered other than 200 or left unfinished, no
+   * kept connection was closed by the server (keep-alive runs), and at least
+   * one was answered: only such runs count in the medians. */
   valid: boolean;
 }
 
@@ -66,7 +67,7 @@ export async function measureRounds<T extends Subject>(subjects: readonly T[], o
         load,
         cpuUs,
         cpuUsPerRequest: cpuUs.map((us) => (load.complete > 0 ? us / load.complete : NaN)),
-        valid: load.failed === 0 && load.non200 === 0 && load.unfinished === 0 && load.complete > 0,
+        valid: load.failed === 0 && load.non200 === 0 && load.unfinished === 0 && (load.closedByServer ?? 0) === 0 && load.complete > 0,
       });
     }
   }
