@@ -10,11 +10,17 @@ import type { Server } from 'node:net';
 import { parseArgs } from 'node:util';
 import { portNumber } from './options.js';
 
-export function serverOptions(): { host: string; port: number } {
+/** --host, --port and --keep-alive (answer every request of a kept
+ * connection instead of one request per connection). */
+export function serverOptions(): { host: string; port: number; keepAlive: boolean } {
   const { values } = parseArgs({
-    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8000' } },
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8000' },
+      'keep-alive': { type: 'boolean', default: false },
+    },
   });
-  return { host: values.host, port: portNumber('port', values.port) };
+  return { host: values.host, port: portNumber('port', values.port), keepAlive: values['keep-alive'] };
 }
 
 export function announce(server: Server): void {
@@ -22,7 +28,8 @@ export function announce(server: Server): void {
   if (address === null || typeof address === 'string') throw new Error('not an IP server');
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   console.log(`listening on ${host}:${address.port}`);
-  // Connections last one request each: exiting drops none that matter.
+  // Connections last one request each, or are kept by a load generator
+  // that is done by now: exiting drops none that matter.
   const stop = () => {
     server.close();
     process.exit(0);

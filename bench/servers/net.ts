@@ -1,14 +1,57 @@
 // The hello-world server on node:net, for comparison with the hand-written
 // ones: read once, answer, close. Prints `listening on HOST:PORT`.
 //   node dist/bench/servers/net.js --port 0
-import { createServer } from 'node:net';
+//
+// With --keep-alive it answers every request of a kept connection instead,
+// by the rules of support/http1.ts (the same as bench/c/hello_epoll.c): the
+// replies to the requests one read completes go out in one write, in order;
+// the bytes of a request not complete yet wait for the next read; it closes
+// after the reply to a request asking to (`Connection: close`, HTTP/1.0
+// without keep-alive), and answers 431 and closes when a request exceeds
+// 8 KiB.
+import { createServer, type Socket } from 'node:net';
+import { REPLY_LENGTH, RequestScan, replyBuffer, scanRequests, TOO_LARGE_REPLY } from '../../support/http1.js';
 import { serverOptions, announce } from '../../support/servers.js';
 
 const REPLY = Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
-const { host, port } = serverOptions();
+const { host, port, keepAlive } = serverOptions();
+const scan = new RequestScan();
 
-const server = createServer((socket) => {
+function serveOnce(socket: Socket): void {
   socket.once('data', () => socket.end(REPLY));
   socket.on('error', () => socket.destroy());
-});
+}
+
+function serveKeptConnection(socket: Socket): void {
+  /** The start of a request not complete yet, from earlier reads. */
+  let leftover: Buffer | undefined;
+  let done = false;
+  socket.on('data', (chunk: Buffer) => {
+    if (done) return; // closing: what follows a last request is dropped
+    let buf = chunk;
+    let scanned = 0;
+    if (leftover !== undefined) {
+      scanned = leftover.length;
+      buf = Buffer.concat([leftover, chunk]);
+      leftover = undefined;
+    }
+    scanRequests(buf, buf.length, scan, scanned);
+    const n = scan.requests;
+    if (n > 0) socket.write(replyBuffer(n).subarray(0, n * REPLY_LENGTH));
+    if (scan.close) {
+      done = true;
+      socket.end();
+    } else if (scan.tooLarge) {
+      done = true;
+      socket.end(TOO_LARGE_REPLY);
+    } else if (scan.consumed < buf.length) {
+      // A copy: the chunk may be a slice of a larger pooled buffer.
+      // (Shorter than HEADER_LIMIT, or scanRequests says tooLarge.)
+      leftover = Buffer.from(buf.subarray(scan.consumed));
+    }
+  });
+  socket.on('error', () => socket.destroy());
+}
+
+const server = createServer(keepAlive ? serveKeptConnection : serveOnce);
 server.listen(port, host, () => announce(server));
