@@ -7,23 +7,47 @@
 //
 //   npm run hello:reactor -- --style generators --port 8000 --workers 2
 //   node dist/examples/hello-reactor.js --style async --port 0 --idle-timeout 5000
+//   node dist/examples/hello-reactor.js --style callbacks --keep-alive --backend poll
 //
 // A connection that sends no request within --idle-timeout ms (default
 // 30000; 0: never) is closed, so idle clients cannot hold every fd.
 // Each connection is read once and answered with a fixed HTTP/1.0 reply,
-// then closed. It prints `listening on 127.0.0.1:PORT` once every worker
+// then closed. With --keep-alive every request of a kept connection is
+// answered instead (HTTP/1.1, the rules of support/http1.ts, as
+// bench/c/hello_epoll.c --keep-alive), in every style: callbacks read until
+// -1 into a per-fd buffer and send the replies to the requests each read
+// completes with one send (replies the kernel does not take wait for
+// writability, reading stops meanwhile), and the idle timer restarts with
+// each request; generators and async loop reading the FdStream, writing
+// the replies to what each read completes, until end of stream. A
+// connection is closed after the reply to a request asking to close
+// (`Connection: close`, HTTP/1.0 without keep-alive), and after a 431 to a
+// request over 8 KiB. --backend NAME (select, poll, epoll, kqueue,
+// io_uring; default: DefaultSelector) picks the reactor's selector. It prints `listening on 127.0.0.1:PORT` once every worker
 // accepts connections. With --workers N, N processes bind the same port
 // through SO_REUSEPORT and the kernel spreads the connections among them.
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { EVENT_READ, type FdStream, type Handle, Reactor, sys } from '../lib/index.js';
+import { HEADER_LIMIT, REPLY_LENGTH, replyBuffer, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
+import {
+  availableBackends,
+  type BackendName,
+  DefaultSelector,
+  EVENT_READ,
+  EVENT_WRITE,
+  type FdStream,
+  type Handle,
+  Reactor,
+  selectorClass,
+  sys,
+} from '../lib/index.js';
 
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
 const STYLES = ['callbacks', 'generators', 'async'] as const;
 type Style = (typeof STYLES)[number];
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: hello-reactor [--style callbacks|generators|async] [--host 127.0.0.1] [--port 8000] [--workers N] [--idle-timeout MS]\n`);
+  process.stderr.write(`${message}\nusage: hello-reactor [--style callbacks|generators|async] [--keep-alive] [--backend default|${availableBackends().join('|')}] [--host 127.0.0.1] [--port 8000] [--workers N] [--idle-timeout MS]\n`);
   process.exit(2);
 }
 
@@ -34,6 +58,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8000' },
     workers: { type: 'string', default: '1' },
     'idle-timeout': { type: 'string', default: '30000' },
+    'keep-alive': { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'default' },
     // Set by the parent in the worker processes it forks.
     worker: { type: 'boolean', default: false },
   },
@@ -47,9 +73,39 @@ if (!Number.isInteger(workers) || workers < 1) usage(`bad --workers: ${values.wo
 const idleTimeout = Number(values['idle-timeout']);
 if (!Number.isInteger(idleTimeout) || idleTimeout < 0) usage(`bad --idle-timeout: ${values['idle-timeout']}`);
 const host = values.host;
+const keepAlive = values['keep-alive'];
+const backend = values.backend;
+if (backend !== 'default' && !availableBackends().includes(backend as BackendName)) {
+  usage(`backend '${backend}' is not available here (available: ${availableBackends().join(', ')}, default)`);
+}
+const newSelector = () => (backend === 'default' ? new DefaultSelector() : new (selectorClass(backend as BackendName))());
+
+/** a followed by b, in a new array. */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  return both;
+}
+
+/** The keep-alive loop of the generator and async styles, one step per
+ * read: takes the bytes kept from earlier reads and the new chunk, writes
+ * the replies to what they complete, and returns what to keep, or null
+ * when the connection is to close (after the replies). */
+function answerChunk(stream: FdStream, head: Uint8Array | undefined, chunk: Uint8Array, scan: RequestScan): Uint8Array | null | undefined {
+  const buf = head === undefined ? chunk : concat(head, chunk);
+  scanRequests(buf, buf.length, scan, head === undefined ? 0 : head.length);
+  const n = scan.requests;
+  // (write() queues what the kernel does not take now; the closing stream
+  // flushes it.)
+  if (n > 0) stream.write(replyBuffer(n).subarray(0, n * REPLY_LENGTH));
+  if (scan.tooLarge) stream.write(TOO_LARGE_REPLY);
+  if (scan.close || scan.tooLarge) return null;
+  return scan.consumed < buf.length ? buf.subarray(scan.consumed) : undefined;
+}
 
 function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; address: string } {
-  const reactor = new Reactor();
+  const reactor = new Reactor({ selector: newSelector() });
   const request = new Uint8Array(4096);
   const options = { host, port: listenPort, reusePort, idleTimeout };
   let server;
@@ -73,9 +129,121 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
       }
       drop(fd);
     };
+    // --keep-alive: per fd, the start of a request not complete yet, the
+    // replies the kernel has not taken (offset and length into
+    // replyBuffer(), whose every version starts with the same bytes) and
+    // whether to close after them, and when the last request came.
+    const input = new Uint8Array(HEADER_LIMIT);
+    const scan = new RequestScan();
+    const kept: Array<Uint8Array | undefined> = [];
+    const pendingAt: number[] = [];
+    const pendingLength: number[] = [];
+    const closeAfter: boolean[] = [];
+    const lastRequest: number[] = [];
+    const dropKept = (fd: number): void => {
+      kept[fd] = undefined;
+      pendingLength[fd] = 0;
+      drop(fd);
+    };
+    /** Sends replies [at, at + length); false when some are left. */
+    const sendReplies = (fd: number, at: number, length: number, closing: boolean): boolean => {
+      const sent = sys.send(fd, replyBuffer((at + length) / REPLY_LENGTH), at, length);
+      const n = sent === -1 ? 0 : sent;
+      if (n === length) return true;
+      pendingAt[fd] = at + n;
+      pendingLength[fd] = length - n;
+      closeAfter[fd] = closing;
+      return false;
+    };
+    const readRequests = (fd: number): void => {
+      for (;;) {
+        const head = kept[fd];
+        const start = head === undefined ? 0 : head.length;
+        if (head !== undefined) input.set(head);
+        const n = sys.recv(fd, input, start, HEADER_LIMIT - start);
+        if (n === -1) return; // drained: wait again (the head stays kept)
+        if (n === 0) return dropKept(fd);
+        const length = start + n;
+        scanRequests(input, length, scan, start);
+        const closing = scan.close || scan.tooLarge;
+        kept[fd] = !closing && scan.consumed < length ? input.slice(scan.consumed, length) : undefined;
+        // A request restarts the idle timer (read lazily by its callback).
+        if (scan.requests > 0 && idleTimeout > 0) lastRequest[fd] = performance.now();
+        const bytes = scan.requests * REPLY_LENGTH;
+        if (scan.tooLarge) {
+          if (bytes > 0) sys.send(fd, replyBuffer(scan.requests), 0, bytes);
+          sys.send(fd, TOO_LARGE_REPLY);
+          return dropKept(fd);
+        }
+        if (bytes > 0 && !sendReplies(fd, 0, bytes, closing)) {
+          reactor.updateHandler(fd, EVENT_WRITE); // read no more until they are out
+          return;
+        }
+        if (closing) return dropKept(fd);
+      }
+    };
+    const writePending = (fd: number): void => {
+      const length = pendingLength[fd] ?? 0;
+      if (length > 0 && !sendReplies(fd, pendingAt[fd]!, length, closeAfter[fd]!)) return;
+      pendingLength[fd] = 0;
+      if (closeAfter[fd]) return dropKept(fd);
+      reactor.updateHandler(fd, EVENT_READ);
+    };
+    const answerKept = (fd: number, events: number): void => {
+      try {
+        if (events & EVENT_READ) readRequests(fd);
+        else if (events & EVENT_WRITE) writePending(fd);
+      } catch {
+        // The client went away (ECONNRESET, EPIPE): nothing to answer.
+        dropKept(fd);
+      }
+    };
+    // Fires idleTimeout ms after the connection opened, then again as long
+    // after its last request, until that is longer ago than idleTimeout.
+    const idleCheck = (fd: number): void => {
+      const left = idleTimeout - (performance.now() - lastRequest[fd]!);
+      if (left > 0) idle[fd] = reactor.callLater(left, () => idleCheck(fd));
+      else dropKept(fd);
+    };
     server = reactor.listen(options, (fd: number) => {
+      if (keepAlive) {
+        reactor.addHandler(fd, answerKept, EVENT_READ);
+        if (idleTimeout > 0) {
+          lastRequest[fd] = performance.now();
+          idle[fd] = reactor.callLater(idleTimeout, () => idleCheck(fd));
+        }
+        return;
+      }
       reactor.addHandler(fd, answer, EVENT_READ);
       if (idleTimeout > 0) idle[fd] = reactor.callLater(idleTimeout, () => drop(fd));
+    });
+  } else if (style === 'generators' && keepAlive) {
+    const scan = new RequestScan();
+    server = reactor.listen(options, function* (stream: FdStream) {
+      let head: Uint8Array | undefined;
+      for (;;) {
+        const chunk = yield* stream.read(HEADER_LIMIT);
+        if (chunk.length === 0) return; // end of stream
+        const next = answerChunk(stream, head, chunk, scan);
+        if (next === null) return;
+        head = next;
+        // Back-pressure: read no more while the client does not read.
+        if (stream.writeQueueSize > stream.highWaterMark) yield* stream.drain();
+      }
+    });
+  } else if (style === 'async' && keepAlive) {
+    const scan = new RequestScan();
+    server = reactor.listen(options, async (stream: FdStream) => {
+      let head: Uint8Array | undefined;
+      for (;;) {
+        const chunk = await stream.read(HEADER_LIMIT);
+        if (chunk.length === 0) return; // end of stream
+        const next = answerChunk(stream, head, chunk, scan);
+        if (next === null) return;
+        head = next;
+        // Back-pressure: read no more while the client does not read.
+        if (stream.writeQueueSize > stream.highWaterMark) await stream.drain();
+      }
     });
   } else if (style === 'generators') {
     server = reactor.listen(options, function* (stream: FdStream) {
@@ -132,7 +300,8 @@ if (values.worker) {
   const children: ChildProcess[] = [];
   let ready = 0;
   for (let i = 0; i < workers; i++) {
-    const args = ['--style', style, '--host', host, '--port', String(chosen), '--idle-timeout', String(idleTimeout), '--worker'];
+    const args = ['--style', style, '--host', host, '--port', String(chosen), '--idle-timeout', String(idleTimeout), '--backend', backend, '--worker'];
+    if (keepAlive) args.push('--keep-alive');
     const child = fork(process.argv[1]!, args);
     children.push(child);
     child.on('message', (m: { listening?: string }) => {
