@@ -196,6 +196,12 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     const n = this.selectRaw(timeoutMs);
     const ready = this.readyEvents;
     const keys = this.#keys;
+    if (n === 1) {
+      // One ready fd, the common case of a busy loop: the result as one
+      // literal, allocated at its final size.
+      const key = keys.get(ready[0]!);
+      return key === undefined ? [] : [[key, ready[1]!]];
+    }
     const result: Array<[SelectorKey<T>, number]> = [];
     for (let i = 0; i < n; i++) {
       const key = keys.get(ready[2 * i]!);
