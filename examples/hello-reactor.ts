@@ -29,6 +29,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { HEADER_LIMIT, REPLY_LENGTH, replyBuffer, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
+import { KeptConnections } from './kept-connections.js';
 import {
   availableBackends,
   type BackendName,
@@ -129,81 +130,23 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
       }
       drop(fd);
     };
-    // --keep-alive: per fd, the start of a request not complete yet, the
-    // replies the kernel has not taken (offset and length into
-    // replyBuffer(), whose every version starts with the same bytes) and
-    // whether to close after them, and when the last request came.
-    const input = new Uint8Array(HEADER_LIMIT);
-    const scan = new RequestScan();
-    const kept: Array<Uint8Array | undefined> = [];
-    const pendingAt: number[] = [];
-    const pendingLength: number[] = [];
-    const closeAfter: boolean[] = [];
+    // --keep-alive: the connections are kept by examples/kept-connections.ts;
+    // each request restarts the idle timer (read lazily by its callback).
     const lastRequest: number[] = [];
-    const dropKept = (fd: number): void => {
-      kept[fd] = undefined;
-      pendingLength[fd] = 0;
-      drop(fd);
-    };
-    /** Sends replies [at, at + length); false when some are left. */
-    const sendReplies = (fd: number, at: number, length: number, closing: boolean): boolean => {
-      const sent = sys.send(fd, replyBuffer((at + length) / REPLY_LENGTH), at, length);
-      const n = sent === -1 ? 0 : sent;
-      if (n === length) return true;
-      pendingAt[fd] = at + n;
-      pendingLength[fd] = length - n;
-      closeAfter[fd] = closing;
-      return false;
-    };
-    const readRequests = (fd: number): void => {
-      for (;;) {
-        const head = kept[fd];
-        const start = head === undefined ? 0 : head.length;
-        if (head !== undefined) input.set(head);
-        const n = sys.recv(fd, input, start, HEADER_LIMIT - start);
-        if (n === -1) return; // drained: wait again (the head stays kept)
-        if (n === 0) return dropKept(fd);
-        const length = start + n;
-        scanRequests(input, length, scan, start);
-        const closing = scan.close || scan.tooLarge;
-        kept[fd] = !closing && scan.consumed < length ? input.slice(scan.consumed, length) : undefined;
-        // A request restarts the idle timer (read lazily by its callback).
-        if (scan.requests > 0 && idleTimeout > 0) lastRequest[fd] = performance.now();
-        const bytes = scan.requests * REPLY_LENGTH;
-        if (scan.tooLarge) {
-          if (bytes > 0) sys.send(fd, replyBuffer(scan.requests), 0, bytes);
-          sys.send(fd, TOO_LARGE_REPLY);
-          return dropKept(fd);
-        }
-        if (bytes > 0 && !sendReplies(fd, 0, bytes, closing)) {
-          reactor.updateHandler(fd, EVENT_WRITE); // read no more until they are out
-          return;
-        }
-        if (closing) return dropKept(fd);
-      }
-    };
-    const writePending = (fd: number): void => {
-      const length = pendingLength[fd] ?? 0;
-      if (length > 0 && !sendReplies(fd, pendingAt[fd]!, length, closeAfter[fd]!)) return;
-      pendingLength[fd] = 0;
-      if (closeAfter[fd]) return dropKept(fd);
-      reactor.updateHandler(fd, EVENT_READ);
-    };
-    const answerKept = (fd: number, events: number): void => {
-      try {
-        if (events & EVENT_READ) readRequests(fd);
-        else if (events & EVENT_WRITE) writePending(fd);
-      } catch {
-        // The client went away (ECONNRESET, EPIPE): nothing to answer.
-        dropKept(fd);
-      }
-    };
+    const kept = new KeptConnections({
+      watch: (fd, events) => reactor.updateHandler(fd, events),
+      drop,
+      requested: (fd) => {
+        if (idleTimeout > 0) lastRequest[fd] = performance.now();
+      },
+    });
+    const answerKept = (fd: number, events: number): void => kept.serve(fd, events);
     // Fires idleTimeout ms after the connection opened, then again as long
     // after its last request, until that is longer ago than idleTimeout.
     const idleCheck = (fd: number): void => {
       const left = idleTimeout - (performance.now() - lastRequest[fd]!);
       if (left > 0) idle[fd] = reactor.callLater(left, () => idleCheck(fd));
-      else dropKept(fd);
+      else kept.close(fd);
     };
     server = reactor.listen(options, (fd: number) => {
       if (keepAlive) {

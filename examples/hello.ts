@@ -8,7 +8,7 @@
 //
 // With --keep-alive it answers every request of a kept connection instead
 // (HTTP/1.1, the rules of support/http1.ts, as bench/c/hello_epoll.c
-// --keep-alive): on readability it reads until -1, and after each read sends
+// --keep-alive; examples/kept-connections.ts): on readability it reads until -1, and after each read sends
 // the replies to every request that read completed with one send, in order;
 // the start of a request not complete yet is kept for the next read. What
 // the kernel does not take waits for writability (reading stops meanwhile).
@@ -27,8 +27,8 @@
 // buffer and the reply is one preallocated Uint8Array. (The selector itself
 // keeps one SelectorKey per registration, as its API promises.)
 import { parseArgs } from 'node:util';
-import { HEADER_LIMIT, REPLY_LENGTH, replyBuffer, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
 import { availableBackends, DefaultSelector, EVENT_READ, EVENT_WRITE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
+import { KeptConnections } from './kept-connections.js';
 
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
 /** How long one wait may block; an idle server returns to Node's event loop this often. */
@@ -135,81 +135,9 @@ function serve(fd: number, events: number): void {
   }
 }
 
-// ---- --keep-alive
-
-const input = new Uint8Array(HEADER_LIMIT);
-const scan = new RequestScan();
-/** Per fd: the start of a request not complete yet, copied out of `input`. */
-const kept: Array<Uint8Array | undefined> = [];
-/** Per fd: replies not yet taken by the kernel, as an offset and a length
- * into replyBuffer() (any buffer it returns starts with the same bytes), and
- * whether to close once they are out. */
-const pendingAt: number[] = [];
-const pendingLength: number[] = [];
-const closeAfter: boolean[] = [];
-
-function dropKept(fd: number): void {
-  kept[fd] = undefined;
-  pendingLength[fd] = 0;
-  drop(fd);
-}
-
-/** Sends `length` bytes of the replies from `at`; false when some are left
- * (the connection then waits for writability). */
-function sendReplies(fd: number, at: number, length: number, closing: boolean): boolean {
-  // at + length: the end of the replies of one read, a whole number of them.
-  const sent = sys.send(fd, replyBuffer((at + length) / REPLY_LENGTH), at, length);
-  const n = sent === -1 ? 0 : sent;
-  if (n === length) return true;
-  pendingAt[fd] = at + n;
-  pendingLength[fd] = length - n;
-  closeAfter[fd] = closing;
-  return false;
-}
-
-function readRequests(fd: number): void {
-  for (;;) {
-    const head = kept[fd];
-    const start = head === undefined ? 0 : head.length;
-    if (head !== undefined) input.set(head);
-    const n = sys.recv(fd, input, start, HEADER_LIMIT - start);
-    if (n === -1) return; // drained: wait again (the head stays kept)
-    if (n === 0) return dropKept(fd);
-    const length = start + n;
-    scanRequests(input, length, scan, start);
-    const closing = scan.close || scan.tooLarge;
-    kept[fd] = !closing && scan.consumed < length ? input.slice(scan.consumed, length) : undefined;
-    const bytes = scan.requests * REPLY_LENGTH;
-    if (scan.tooLarge) {
-      if (bytes > 0) sys.send(fd, replyBuffer(scan.requests), 0, bytes);
-      sys.send(fd, TOO_LARGE_REPLY);
-      return dropKept(fd);
-    }
-    if (bytes > 0 && !sendReplies(fd, 0, bytes, closing)) {
-      sel.modify(fd, EVENT_WRITE); // read no more until the replies are out
-      return;
-    }
-    if (closing) return dropKept(fd);
-  }
-}
-
-function writePending(fd: number): void {
-  const length = pendingLength[fd] ?? 0;
-  if (length > 0 && !sendReplies(fd, pendingAt[fd]!, length, closeAfter[fd]!)) return;
-  pendingLength[fd] = 0;
-  if (closeAfter[fd]) return dropKept(fd);
-  sel.modify(fd, EVENT_READ);
-}
-
-function serveKept(fd: number, events: number): void {
-  try {
-    if (events & EVENT_READ) readRequests(fd);
-    else if (events & EVENT_WRITE) writePending(fd);
-  } catch {
-    // The client went away (ECONNRESET, EPIPE): nothing to answer.
-    dropKept(fd);
-  }
-}
+// --keep-alive: the connections are kept by examples/kept-connections.ts.
+const kept = new KeptConnections({ watch: (fd, events) => sel.modify(fd, events), drop });
+const serveKept = (fd: number, events: number): void => kept.serve(fd, events);
 
 const serveReady = values['keep-alive'] ? serveKept : serve;
 
