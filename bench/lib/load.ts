@@ -207,35 +207,20 @@ export async function runLoad(generator: LoadgenName, opts: LoadOptions): Promis
     }
     case 'wrk': {
       const common = ['wrk', `-t${opts.threads ?? 1}`, `-c${concurrency}`, `-d${opts.durationS}s`];
-      if (opts.keepAlive) {
-        // HTTP/1.1 as wrk sends it: every connection kept, one request in
-        // flight on each.
-        const { stdout, cpuUs } = await withCpuTime(async (dir) => {
-          const script = join(dir, 'keepalive.lua');
-          await writeFile(script, WRK_KEEPALIVE_LUA);
-          return [...common, '-s', script, url];
-        }, opts);
-        const r = parseWrk(stdout);
-        const k = parseWrkKeepAlive(stdout);
-        return {
-          generator,
-          complete: r.requests,
-          failed: r.socketErrors,
-          non200: r.non2xx,
-          unfinished: 0,
-          elapsedS: r.durationS,
-          requestsPerSecond: r.requestsPerSecond,
-          cpuUs,
-          connections: concurrency + k.closedByServer,
-          closedByServer: k.closedByServer,
-        };
-      }
-      // Connection: close makes wrk open a new connection per request, the
-      // workload of ab and of the embedded generator.
-      const argv = [...common, '-H', 'Connection: close', url];
-      const { stdout, cpuUs } = await withCpuTime(argv, opts);
+      // Keep-alive: HTTP/1.1 as wrk sends it, every connection kept, one
+      // request in flight on each, and a script counting the connections the
+      // server closed. Otherwise Connection: close makes wrk open a new
+      // connection per request, the workload of ab and of the embedded
+      // generator.
+      const { stdout, cpuUs } = opts.keepAlive
+        ? await withCpuTime(async (dir) => {
+            const script = join(dir, 'keepalive.lua');
+            await writeFile(script, WRK_KEEPALIVE_LUA);
+            return [...common, '-s', script, url];
+          }, opts)
+        : await withCpuTime([...common, '-H', 'Connection: close', url], opts);
       const r = parseWrk(stdout);
-      return {
+      const result: LoadResult = {
         generator,
         complete: r.requests,
         failed: r.socketErrors,
@@ -245,6 +230,9 @@ export async function runLoad(generator: LoadgenName, opts: LoadOptions): Promis
         requestsPerSecond: r.requestsPerSecond,
         cpuUs,
       };
+      if (!opts.keepAlive) return result;
+      const { closedByServer } = parseWrkKeepAlive(stdout);
+      return { ...result, connections: concurrency + closedByServer, closedByServer };
     }
   }
 }
