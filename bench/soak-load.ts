@@ -38,7 +38,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageExit } from '../support/options.js';
 import { clientMix, KINDS, THINK_MS, type ClientKind, type LoadCounters } from './lib/soak-clients.js';
 
 const HOST = '127.0.0.1';
@@ -74,32 +74,22 @@ interface Config {
 const USAGE = 'usage: node dist/bench/soak-load.js --target hello|echo --port PORT [--clients 5000] [--seconds 60] [--ramp 3]';
 
 function fail(message: string): never {
-  process.stderr.write(`soak-load: ${message}\n${USAGE}\n`);
-  process.exit(2);
+  return usageExit('soak-load', USAGE, message);
 }
 
 function parseConfig(argv: string[]): Config {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        target: { type: 'string' },
-        port: { type: 'string' },
-        clients: { type: 'string', default: '5000' },
-        seconds: { type: 'string', default: '60' },
-        ramp: { type: 'string', default: '3' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    fail((err as Error).message.split('.')[0]!);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
+  const values = parseCommandLine('soak-load', USAGE, {
+    args: argv,
+    strict: true,
+    options: {
+      target: { type: 'string' },
+      port: { type: 'string' },
+      clients: { type: 'string', default: '5000' },
+      seconds: { type: 'string', default: '60' },
+      ramp: { type: 'string', default: '3' },
+      help: { type: 'boolean', default: false },
+    },
+  });
   const target = values.target;
   if (target !== 'hello' && target !== 'echo') fail(`--target must be hello or echo, got ${target}`);
   const num = (name: string, value: string | undefined, min: number): number => {

@@ -41,12 +41,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import type { TopLevelSpec } from 'vega-lite';
 import { packageRoot } from './build-c.js';
 import { renderPng } from './lib/charts.js';
 import { REACTOR_STYLES } from './lib/hello-servers.js';
 import { loadAverage1, machineCpuUs, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
+import { parseCommandLine, usageExit } from '../support/options.js';
 import { cpuTimeUs, pinned, startServer, type ServerProcess } from '../support/proc.js';
 import { fmt, median, pct, summarize, type Summary } from './lib/stats.js';
 import { clientMix, MIX, THINK_MS, type ClientKind, type LoadCounters } from './lib/soak-clients.js';
@@ -97,8 +97,7 @@ interface Config {
 }
 
 function usageError(message: string): never {
-  process.stderr.write(`soak: ${message}\n${USAGE}`);
-  process.exit(2);
+  return usageExit('soak', USAGE, message);
 }
 
 function integer(name: string, value: string, min: number): number {
@@ -114,28 +113,17 @@ function hardFdLimit(): number {
 }
 
 function parseConfig(argv: string[]): Config {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        seconds: { type: 'string', default: '60' },
-        clients: { type: 'string', default: '5000' },
-        server: { type: 'string', default: 'both' },
-        style: { type: 'string', default: 'callbacks' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    const unknown = /^Unknown option '([^']+)'/.exec(e.message);
-    usageError(unknown ? `unknown option ${unknown[1]}` : e.message.split('. ')[0]!);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+  const values = parseCommandLine('soak', USAGE, {
+    args: argv,
+    strict: true,
+    options: {
+      seconds: { type: 'string', default: '60' },
+      clients: { type: 'string', default: '5000' },
+      server: { type: 'string', default: 'both' },
+      style: { type: 'string', default: 'callbacks' },
+      help: { type: 'boolean', default: false },
+    },
+  });
   const seconds = integer('seconds', values.seconds, MIN_SECONDS);
   const clients = integer('clients', values.clients, 10);
   const server = values.server;
