@@ -468,8 +468,34 @@ async function compareLoadgens(cfg: Config, server: ServerProcess): Promise<Load
 
 // ---- output ----
 
-function serverTable(cfg: Config, summaries: ServerSummary[]): string {
+/** A server table's rows, cheapest first, each ratio to the C server of the
+ * same run; `extra` gives the cells that follow requests/s. */
+function serverRows(summaries: ServerSummary[], extra: (s: ServerSummary) => string[] = () => []): string[] {
   const ref = summaries.find((s) => s.name === C_SERVER);
+  const sorted = [...summaries].sort((a, b) => (a.cpuUsPerRequest.median || Infinity) - (b.cpuUsPerRequest.median || Infinity));
+  return sorted.map((s) => {
+    const cells = [
+      s.name,
+      s.kind,
+      fmt(s.cpuUsPerRequest.median),
+      range(s.cpuUsPerRequest),
+      ratio(s.cpuUsPerRequest.median, ref?.cpuUsPerRequest.median ?? NaN),
+      fmt(s.requestsPerSecond.median),
+      range(s.requestsPerSecond),
+      ratio(s.requestsPerSecond.median, ref?.requestsPerSecond.median ?? NaN),
+      ...extra(s),
+      pct(s.serverUtilization),
+      pct(s.clientUtilization),
+      s.limitedBy,
+      `${s.validRuns}/${s.validRuns + s.invalidRuns}`,
+      String(s.failed),
+      String(s.non200),
+    ];
+    return `| ${cells.join(' | ')} |`;
+  });
+}
+
+function serverTable(cfg: Config, summaries: ServerSummary[]): string {
   const size =
     cfg.loadgen === 'wrk'
       ? `${loadOptions(cfg, '', 0).durationS} s per run with \`wrk -t1 -c${cfg.concurrency} -H 'Connection: close'\``
@@ -482,14 +508,7 @@ function serverTable(cfg: Config, summaries: ServerSummary[]): string {
     '| server | kind | CPU µs/request | min–max | × C | requests/s | min–max | × C | server CPU | load gen. CPU | limited by | valid runs | failed | non-200 |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
   ];
-  const sorted = [...summaries].sort((a, b) => (a.cpuUsPerRequest.median || Infinity) - (b.cpuUsPerRequest.median || Infinity));
-  for (const s of sorted) {
-    lines.push(
-      `| ${s.name} | ${s.kind} | ${fmt(s.cpuUsPerRequest.median)} | ${range(s.cpuUsPerRequest)} | ${ratio(s.cpuUsPerRequest.median, ref?.cpuUsPerRequest.median ?? NaN)} ` +
-        `| ${fmt(s.requestsPerSecond.median)} | ${range(s.requestsPerSecond)} | ${ratio(s.requestsPerSecond.median, ref?.requestsPerSecond.median ?? NaN)} ` +
-        `| ${pct(s.serverUtilization)} | ${pct(s.clientUtilization)} | ${s.limitedBy} | ${s.validRuns}/${s.validRuns + s.invalidRuns} | ${s.failed} | ${s.non200} |`,
-    );
-  }
+  lines.push(...serverRows(summaries));
   lines.push(
     '',
     `CPU µs/request is the server process's own CPU time (${CLOCKS[cfg.clock].source}) divided by the replies it sent: ` +
@@ -501,7 +520,6 @@ function serverTable(cfg: Config, summaries: ServerSummary[]): string {
 }
 
 function keepAliveTable(cfg: Config, summaries: ServerSummary[]): string {
-  const ref = summaries.find((s) => s.name === C_SERVER);
   const lines = [
     `Every server started with \`--keep-alive\` (HTTP/1.1: each connection kept, every request on it answered), loaded by ` +
       `\`wrk -t1 -c${cfg.keepaliveConnections} -d${cfg.keepaliveSeconds}s\` (${cfg.keepaliveConnections} kept connections, one request in flight on each); ` +
@@ -510,14 +528,7 @@ function keepAliveTable(cfg: Config, summaries: ServerSummary[]): string {
     '| server | kind | CPU µs/request | min–max | × C | requests/s | min–max | × C | requests/connection | server CPU | wrk CPU | limited by | valid runs | failed | non-200 |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
   ];
-  const sorted = [...summaries].sort((a, b) => (a.cpuUsPerRequest.median || Infinity) - (b.cpuUsPerRequest.median || Infinity));
-  for (const s of sorted) {
-    lines.push(
-      `| ${s.name} | ${s.kind} | ${fmt(s.cpuUsPerRequest.median)} | ${range(s.cpuUsPerRequest)} | ${ratio(s.cpuUsPerRequest.median, ref?.cpuUsPerRequest.median ?? NaN)} ` +
-        `| ${fmt(s.requestsPerSecond.median)} | ${range(s.requestsPerSecond)} | ${ratio(s.requestsPerSecond.median, ref?.requestsPerSecond.median ?? NaN)} ` +
-        `| ${fmt(s.requestsPerConnection ?? NaN)} | ${pct(s.serverUtilization)} | ${pct(s.clientUtilization)} | ${s.limitedBy} | ${s.validRuns}/${s.validRuns + s.invalidRuns} | ${s.failed} | ${s.non200} |`,
-    );
-  }
+  lines.push(...serverRows(summaries, (s) => [fmt(s.requestsPerConnection ?? NaN)]));
   lines.push(
     '',
     `CPU µs/request is the server process's own CPU time (${CLOCKS.sched.source}) divided by the replies wrk counted; × C is the ratio to the C epoll keep-alive server of the same run. ` +
