@@ -78,12 +78,12 @@ export function openFdsOnceBackTo(expected: number[], ms = 3000): Promise<number
   return settled(openFds, (now) => now.join() === expected.join(), ms);
 }
 
-/** The fds opened since `before` that are still open once none is, or after
- * `ms` milliseconds ([] when none is left). Fds in `before` that closed
- * meanwhile do not count. */
-export async function fdsOpenedSince(before: number[], ms = 3000): Promise<number[]> {
+/** The fds opened since `before` that are still open once at most `left`
+ * are (none by default), or after `ms` milliseconds. Fds in `before` that
+ * closed meanwhile do not count. */
+export async function fdsOpenedSince(before: number[], ms = 3000, left = 0): Promise<number[]> {
   const opened = () => openFds().filter((fd) => !before.includes(fd));
-  return settled(opened, (fds) => fds.length === 0, ms);
+  return settled(opened, (fds) => fds.length <= left, ms);
 }
 
 /** Whether `fd` is open in this process. */

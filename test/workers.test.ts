@@ -5,6 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { availableBackends, sys, wakeupSelector } from '../lib/index.js';
 import { DIST_INDEX, fdsChangedSince, openFds } from './helpers.js';
+import { fdsOpenedSince } from './fds.js';
 import { nextMessage, worker } from './worker-helpers.js';
 
 const exited = (w: Worker) => new Promise<number>((resolve) => w.once('exit', resolve));
@@ -76,9 +77,11 @@ describe('worker_threads', () => {
     setTimeout(() => wakeupSelector(handle), 50);
     await gone;
     // The selectors' finalizers ran at the worker's teardown: the epoll,
-    // io_uring and wakeup fds are closed. (The socketpair is the worker's
-    // own raw fds: two remain open, as any fd a thread opens and never closes.)
-    const leftover = openFds().filter((fd) => !before.includes(fd));
+    // io_uring and wakeup fds are closed (libkqueue's a moment later, from
+    // its monitor thread: R5, hence the wait). The socketpair is the
+    // worker's own raw fds: two remain open, as any fd a thread opens and
+    // never closes.
+    const leftover = await fdsOpenedSince(before, 3000, 2);
     expect(leftover.length).toBe(2);
     for (const fd of leftover) sys.close(Number(fd));
     expect(wakeupSelector(handle)).toBe(false);
