@@ -1,7 +1,7 @@
-// README's error table, generated from ERROR_CODES (lib/errors.ts), the one
-// list of the package's error codes. `node scripts/error-table.mjs` (after
-// a build) rewrites the table between its markers; test/error-codes.test.ts
-// fails when README's copy differs.
+// The error table of docs/errors.md, generated from ERROR_CODES
+// (lib/errors.ts), the one list of the package's error codes.
+// `node scripts/error-table.mjs` (after a build) rewrites the table between
+// its markers; test/error-codes.test.ts fails when the page's copy differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -18,18 +18,19 @@ export function renderErrorTable(codes) {
   return [BEGIN, '| code | error | when |', '| --- | --- | --- |', ...rows, END].join('\n');
 }
 
-/** The table as README has it now (markers included), or undefined. */
-export function currentErrorTable(readme) {
-  const from = readme.indexOf(BEGIN);
-  const to = readme.indexOf(END);
-  return from < 0 || to < from ? undefined : readme.slice(from, to + END.length);
+/** The table as `page` (the text of docs/errors.md) has it now, markers
+ * included, or undefined. */
+export function currentErrorTable(page) {
+  const from = page.indexOf(BEGIN);
+  const to = page.indexOf(END);
+  return from < 0 || to < from ? undefined : page.slice(from, to + END.length);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { ERROR_CODES } = await import('../dist/lib/errors.js');
-  const path = new URL('../README.md', import.meta.url);
-  const readme = readFileSync(path, 'utf8');
-  const current = currentErrorTable(readme);
-  if (current === undefined) throw new Error(`README.md has no ${BEGIN} ... ${END} markers`);
-  writeFileSync(path, readme.replace(current, renderErrorTable(ERROR_CODES)));
+  const path = new URL('../docs/errors.md', import.meta.url);
+  const page = readFileSync(path, 'utf8');
+  const current = currentErrorTable(page);
+  if (current === undefined) throw new Error(`docs/errors.md has no ${BEGIN} ... ${END} markers`);
+  writeFileSync(path, page.replace(current, renderErrorTable(ERROR_CODES)));
 }

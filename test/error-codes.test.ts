@@ -1,6 +1,6 @@
 // One error vocabulary: every code thrown anywhere in lib/ or native/ is in
-// ERROR_CODES, every code there is thrown somewhere, and README's table is
-// the one generated from it.
+// ERROR_CODES, every code there is thrown somewhere, and the table of
+// docs/errors.md is the one generated from it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,9 +45,9 @@ describe('error codes', () => {
     expect([...known].filter((code) => !used.has(code))).toEqual([]);
   });
 
-  it("README's error table is the one generated from ERROR_CODES (node scripts/error-table.mjs regenerates it)", () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    expect(currentErrorTable(readme)).toBe(renderErrorTable(ERROR_CODES));
+  it("docs/errors.md's table is the one generated from ERROR_CODES (node scripts/error-table.mjs regenerates it)", () => {
+    const page = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
+    expect(currentErrorTable(page)).toBe(renderErrorTable(ERROR_CODES));
   });
 
   it('each entry names the error class its code comes as', () => {
