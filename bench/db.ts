@@ -63,10 +63,10 @@ function mariadbConfig(): { flags: string[]; libs: string[] } {
 
 function dbServers(): DbServer[] {
   const root = packageRoot();
-  const dbArgs = (db: MariaDb) => ['--host', db.host, '--port', String(db.port), '--user', db.user, '--password', db.password, '--database', db.database];
+  const dbArgs = (db: MariaDb) => ['--db-host', db.host, '--db-port', String(db.port), '--user', db.user, '--password', db.password, '--database', db.database];
   const node = (script: string) => async (db: MariaDb): Promise<[string, string[]]> => [
     process.execPath,
-    [join(root, 'dist', script), '--listen-port', '0', ...dbArgs(db)],
+    [join(root, 'dist', script), '--port', '0', ...dbArgs(db)],
   ];
   return [
     {
@@ -79,7 +79,7 @@ function dbServers(): DbServer[] {
         } catch {
           throw new Error('mariadb_config is missing (Debian: apt-get install libmariadb-dev)');
         }
-        return [await compileC('hello_db', config), ['--listen-port', '0', ...dbArgs(db)]];
+        return [await compileC('hello_db', config), ['--port', '0', ...dbArgs(db)]];
       },
     },
     { name: 'reactor + mysql2 (ReactorSocket)', kind: 'reactor', command: node('examples/hello-db.js') },
