@@ -54,7 +54,17 @@ export function parseCommandLine<const C extends ParseArgsConfig & { options: { 
   } catch (err) {
     const message = (err as Error).message;
     const unknown = /^Unknown option '([^']+)'/.exec(message);
-    usageExit(program, usage, unknown ? `unknown option ${unknown[1]}` : message.split('. ')[0]!);
+    // `--port -1`: parseArgs will not take a value that looks like an option.
+    const ambiguous = /^Option '(--[^' ]+)' argument is ambiguous/.exec(message);
+    usageExit(
+      program,
+      usage,
+      unknown
+        ? `unknown option ${unknown[1]}`
+        : ambiguous
+          ? `${ambiguous[1]} needs a value (one starting with a dash is written ${ambiguous[1]}=-VALUE)`
+          : message.split('\n')[0]!.split('. ')[0]!,
+    );
   }
   if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(`${usage.trimEnd()}\n`);
