@@ -197,7 +197,7 @@ async function main(): Promise<void> {
     cpu: { type: 'string', default: '1', arg: 'CPU', help: 'the CPU every program is pinned to' },
     backend: { type: 'string', arg: 'NAME', help: `the reactor's selector: ${availableBackends().join(', ')} (default: DefaultSelector)` },
     transport: { type: 'string', arg: 'A,B', help: `what the two ends talk over: ${TRANSPORTS.join(', ')} (default: both)` },
-    child: { type: 'string', arg: 'MODE', help: 'measure one reactor mode, run or attach, and print the result as JSON (how the rounds run each)' },
+    child: { type: 'string', arg: 'MODE', help: 'measure one reactor mode alone, run or attach, and print the result as JSON (default: the whole comparison)' },
   });
   const { values } = cli;
   const roundTrips = cli.check(() => positiveInt('round-trips', values['round-trips']));

@@ -116,7 +116,7 @@ const OPTIONS = {
   'keepalive-connections': { type: 'string', arg: 'C', help: "wrk's kept connections (default: 50)" },
   only: { type: 'string', arg: 'A,B', help: `run only these sections: ${SECTIONS.join(', ')} (default: all)` },
   clock: { type: 'string', default: 'sched', arg: 'CLOCK', help: "how a server's CPU time is read: sched (schedstat, ns) or stat (utime + stime, clock ticks)" },
-  extra: { type: 'string', arg: 'NAME=SCRIPT,...', help: 'more hello servers to compare: Node programs that take --port' },
+  extra: { type: 'string', arg: 'NAME=SCRIPT,...', help: 'more hello servers to compare: Node programs that take --port (default: none)' },
 } as const satisfies OptionSpecs;
 
 function parseConfig(argv: string[]): Config {

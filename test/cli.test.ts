@@ -110,6 +110,8 @@ describe.each(PROGRAMS)('$file', ({ file, options, bad }) => {
     const lines = optionLines(out.stdout);
     expect([...lines.keys()].sort()).toEqual([...options, 'help'].sort());
     for (const [name, text] of lines) expect(text.length, `--${name}`).toBeGreaterThan(10);
+    // An option that takes a value says what it is when not given.
+    for (const m of out.stdout.matchAll(/^ {2}--([a-z-]+) [A-Z].*$/gm)) expect(m[0], `--${m[1]}`).toMatch(/\((default: .+|required)\)$/);
   });
 
   it('an unknown option: one line naming it, the usage, exit 2', () => {
@@ -162,8 +164,8 @@ describe('the table', () => {
 
   it('holds every program package.json scripts run', () => {
     const scripts = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
-    const run = Object.values(scripts).flatMap((s) => [...s.matchAll(/\bnode dist\/(\S+\.js)/g)].map((m) => m[1]!));
-    expect(run.length).toBeGreaterThanOrEqual(9);
-    for (const program of run) expect(listed, program).toContain(program);
+    const started = Object.values(scripts).flatMap((s) => [...s.matchAll(/\bnode dist\/(\S+\.js)/g)].map((m) => m[1]!));
+    expect(started.length).toBeGreaterThanOrEqual(9);
+    for (const program of started) expect(listed, program).toContain(program);
   });
 });
