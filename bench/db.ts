@@ -22,11 +22,10 @@ import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { compileC, packageRoot } from './build-c.js';
 import { runLoad, type LoadgenName } from './lib/load.js';
 import { mariaDbMissing, startMariaDb, type MariaDb } from '../support/mariadb.js';
-import { positiveInt as int } from '../support/options.js';
+import { commandLine, oneOf, positiveInt as int } from '../support/options.js';
 import { startServer, type ServerProcess } from '../support/proc.js';
 import { measureRounds } from './lib/rounds.js';
 import { fmt, ratio, summarize } from './lib/stats.js';
@@ -63,10 +62,10 @@ function mariadbConfig(): { flags: string[]; libs: string[] } {
 
 function dbServers(): DbServer[] {
   const root = packageRoot();
-  const dbArgs = (db: MariaDb) => ['--host', db.host, '--port', String(db.port), '--user', db.user, '--password', db.password, '--database', db.database];
+  const dbArgs = (db: MariaDb) => ['--db-host', db.host, '--db-port', String(db.port), '--user', db.user, '--password', db.password, '--database', db.database];
   const node = (script: string) => async (db: MariaDb): Promise<[string, string[]]> => [
     process.execPath,
-    [join(root, 'dist', script), '--listen-port', '0', ...dbArgs(db)],
+    [join(root, 'dist', script), '--port', '0', ...dbArgs(db)],
   ];
   return [
     {
@@ -79,7 +78,7 @@ function dbServers(): DbServer[] {
         } catch {
           throw new Error('mariadb_config is missing (Debian: apt-get install libmariadb-dev)');
         }
-        return [await compileC('hello_db', config), ['--listen-port', '0', ...dbArgs(db)]];
+        return [await compileC('hello_db', config), ['--port', '0', ...dbArgs(db)]];
       },
     },
     { name: 'reactor + mysql2 (ReactorSocket)', kind: 'reactor', command: node('examples/hello-db.js') },
@@ -184,25 +183,24 @@ function table(rows: DbRow[], options: DbBenchOptions, skipped: string[]): strin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      requests: { type: 'string', default: '20000' },
-      runs: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '20000' },
-      concurrency: { type: 'string', default: '10' },
-      loadgen: { type: 'string', default: 'embedded' },
-      servers: { type: 'string' },
-    },
+  const cli = commandLine('db', 'npm run bench:db [-- options]\n       node dist/bench/db.js [options]', {
+    requests: { type: 'string', default: '20000', arg: 'N', help: 'requests per counted run' },
+    runs: { type: 'string', default: '5', arg: 'R', help: 'counted runs per server' },
+    warmup: { type: 'string', default: '20000', arg: 'N', help: 'warm-up requests per server' },
+    concurrency: { type: 'string', default: '10', arg: 'C', help: 'requests in flight' },
+    loadgen: { type: 'string', default: 'embedded', arg: 'NAME', help: 'the load generator: embedded or ab' },
+    servers: { type: 'string', arg: 'A,B', help: 'only the servers whose names start so: reactor, node:net, node:http, c-epoll (default: all)' },
   });
-  if (values.loadgen !== 'embedded' && values.loadgen !== 'ab') throw new RangeError(`--loadgen must be embedded or ab, got ${values.loadgen}`);
-  const report = await runDbBench({
+  const { values } = cli;
+  const options = cli.check(() => ({
     requests: int('requests', values.requests),
     runs: int('runs', values.runs),
     warmup: int('warmup', values.warmup),
     concurrency: int('concurrency', values.concurrency),
-    loadgen: values.loadgen,
+    loadgen: oneOf('loadgen', values.loadgen, ['embedded', 'ab']),
     servers: values.servers?.split(','),
-  });
+  }));
+  const report = await runDbBench(options);
   console.log(`\n${report.markdown}`);
 }
 

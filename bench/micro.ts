@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { availableBackends, BACKEND_NAMES, EVENT_READ, EVENT_WRITE, FD_SETSIZE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
 import { compileC } from './build-c.js';
+import { commandLine } from '../support/options.js';
 import { fmt, ratio, summarize, type Summary } from './lib/stats.js';
 
 export type MicroOp = 'select' | 'selectRaw' | 'register' | 'modify';
@@ -286,11 +287,19 @@ export function microTables(result: MicroResult): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const quick = argv.includes('--quick');
-  const json = argv.includes('--json');
-  const opts = defaultMicroOptions(quick);
-  const only = argv.find((a) => a.startsWith('--backends='));
-  if (only) opts.backends = only.slice('--backends='.length).split(',');
+  const { values } = commandLine(
+    'micro',
+    'node dist/bench/micro.js [options]',
+    {
+      quick: { type: 'boolean', default: false, help: 'a short run: fewer and shorter repetitions, fewer fd counts' },
+      json: { type: 'boolean', default: false, help: 'print the results as JSON instead of tables' },
+      backends: { type: 'string', arg: 'A,B', help: `only these backends (default: the ones available here, ${availableBackends().join(',')})` },
+    },
+    argv,
+  );
+  const opts = defaultMicroOptions(values.quick);
+  if (values.backends !== undefined) opts.backends = values.backends.split(',');
+  const json = values.json;
   opts.progress = (line) => process.stderr.write(`${line}\n`);
   const result = await runMicro(opts);
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${microTables(result)}\n`);

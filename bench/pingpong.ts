@@ -17,11 +17,11 @@
 import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
-import { EVENT_READ, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
+import { promisify } from 'node:util';
+import { availableBackends, EVENT_READ, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
 import { compileC } from './build-c.js';
 import { pinned } from '../support/proc.js';
-import { oneOf } from '../support/options.js';
+import { commandLine, nonNegativeInt, oneOf, positiveInt } from '../support/options.js';
 import { median } from './lib/stats.js';
 
 const run = promisify(execFile);
@@ -191,18 +191,21 @@ export async function runPingPong(options: PingPongOptions): Promise<PingPongRep
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'round-trips': { type: 'string', default: '100000' },
-      rounds: { type: 'string', default: '5' },
-      cpu: { type: 'string', default: '1' },
-      backend: { type: 'string' },
-      transport: { type: 'string' },
-      child: { type: 'string' },
-    },
+  const cli = commandLine('pingpong', 'node dist/bench/pingpong.js [options]', {
+    'round-trips': { type: 'string', default: '100000', arg: 'N', help: 'round trips per measurement' },
+    rounds: { type: 'string', default: '5', arg: 'R', help: 'rounds, each measuring every program' },
+    cpu: { type: 'string', default: '1', arg: 'CPU', help: 'the CPU every program is pinned to' },
+    backend: { type: 'string', arg: 'NAME', help: `the reactor's selector: ${availableBackends().join(', ')} (default: DefaultSelector)` },
+    transport: { type: 'string', arg: 'A,B', help: `what the two ends talk over: ${TRANSPORTS.join(', ')} (default: both)` },
+    child: { type: 'string', arg: 'MODE', help: 'measure one reactor mode alone, run or attach, and print the result as JSON (default: the whole comparison)' },
   });
-  const roundTrips = Number(values['round-trips']);
-  const transports = (values.transport?.split(',') ?? TRANSPORTS).map((t) => oneOf('transport', t.trim(), TRANSPORTS));
+  const { values } = cli;
+  const roundTrips = cli.check(() => positiveInt('round-trips', values['round-trips']));
+  const rounds = cli.check(() => positiveInt('rounds', values.rounds));
+  const cpu = cli.check(() => nonNegativeInt('cpu', values.cpu));
+  if (values.backend !== undefined) cli.check(() => oneOf('backend', values.backend!, availableBackends()));
+  if (values.child !== undefined) cli.check(() => oneOf('child', values.child!, ['run', 'attach']));
+  const transports = cli.check(() => (values.transport?.split(',') ?? TRANSPORTS).map((t) => oneOf('transport', t.trim(), TRANSPORTS)));
   if (values.child === 'run' || values.child === 'attach') {
     const transport = transports[0]!;
     // Warm the JIT on a tenth of the work, then measure.
@@ -212,8 +215,8 @@ async function main(): Promise<void> {
   }
   const report = await runPingPong({
     roundTrips,
-    rounds: Number(values.rounds),
-    cpu: Number(values.cpu),
+    rounds,
+    cpu,
     transports,
     ...(values.backend === undefined ? {} : { backend: values.backend }),
   });

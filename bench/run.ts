@@ -39,7 +39,6 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { packageRoot } from './build-c.js';
 import { renderPng, selectCurveChart, serverCpuChart, type CurvePoint } from './lib/charts.js';
 import { C_SERVER, discoverHelloServers, KEEPALIVE_SERVERS, type CommandOptions, type HelloServer, type ServerKind } from './lib/hello-servers.js';
@@ -47,7 +46,7 @@ import { LOADGENS, missingLoadgen, probeKeepAlive, runLoad, type LoadgenName, ty
 import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
 import { cpuTimeUs, pinned, startServer, statCpuUs, type ServerProcess } from '../support/proc.js';
 import { measureRounds, type Sample } from './lib/rounds.js';
-import { oneOf, positiveInt as int } from '../support/options.js';
+import { commandLine, oneOf, positiveInt as int, type CommandLine, type OptionSpecs } from '../support/options.js';
 import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
 import { microTables, type MicroResult, type MicroRow } from './micro.js';
 import { runDbBench, type DbReport } from './db.js';
@@ -99,39 +98,34 @@ interface Config {
   command: string;
 }
 
+/** The command line of `npm run bench`. */
+const OPTIONS = {
+  quick: { type: 'boolean', default: false, help: 'a short run: fewer requests, runs and warm-up, 1 s keep-alive runs' },
+  loadgen: { type: 'string', default: 'embedded', arg: 'NAME', help: `the load generator of the hello table: ${LOADGENS.join(', ')}` },
+  servers: { type: 'string', arg: 'A,B', help: 'only these hello servers, by name (default: all)' },
+  requests: { type: 'string', arg: 'N', help: 'requests per counted run (default: 20000; 3000 with --quick)' },
+  runs: { type: 'string', arg: 'R', help: 'counted runs per server (default: 5; 3 with --quick)' },
+  concurrency: { type: 'string', default: '10', arg: 'C', help: 'requests in flight' },
+  warmup: { type: 'string', arg: 'N', help: 'warm-up requests per server (default: 5000; 1000 with --quick)' },
+  'skip-micro': { type: 'boolean', default: false, help: 'leave out the selector micro-benchmarks' },
+  'skip-pingpong': { type: 'boolean', default: false, help: 'leave out the reactor ping-pong' },
+  'skip-servers': { type: 'boolean', default: false, help: 'leave out the hello, keep-alive and load generator tables' },
+  'skip-db': { type: 'boolean', default: false, help: 'leave out the database round trip' },
+  'skip-keepalive': { type: 'boolean', default: false, help: 'leave out the keep-alive table' },
+  'keepalive-seconds': { type: 'string', arg: 'S', help: 'seconds per keep-alive run (default: 3; 1 with --quick)' },
+  'keepalive-connections': { type: 'string', arg: 'C', help: "wrk's kept connections (default: 50)" },
+  only: { type: 'string', arg: 'A,B', help: `run only these sections: ${SECTIONS.join(', ')} (default: all)` },
+  clock: { type: 'string', default: 'sched', arg: 'CLOCK', help: "how a server's CPU time is read: sched (schedstat, ns) or stat (utime + stime, clock ticks)" },
+  extra: { type: 'string', arg: 'NAME=SCRIPT,...', help: 'more hello servers to compare: Node programs that take --port (default: none)' },
+} as const satisfies OptionSpecs;
+
 function parseConfig(argv: string[]): Config {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      loadgen: { type: 'string', default: 'embedded' },
-      servers: { type: 'string' },
-      requests: { type: 'string' },
-      runs: { type: 'string' },
-      concurrency: { type: 'string', default: '10' },
-      warmup: { type: 'string' },
-      'skip-micro': { type: 'boolean', default: false },
-      'skip-pingpong': { type: 'boolean', default: false },
-      'skip-servers': { type: 'boolean', default: false },
-      'skip-db': { type: 'boolean', default: false },
-      'skip-keepalive': { type: 'boolean', default: false },
-      'keepalive-seconds': { type: 'string' },
-      'keepalive-connections': { type: 'string' },
-      only: { type: 'string' },
-      clock: { type: 'string', default: 'sched' },
-      extra: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(
-      'usage: npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]\n' +
-        '                     [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]\n' +
-        '                     [--only micro,pingpong,hello,keepalive,loadgens,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]\n' +
-        '                     [--skip-keepalive] [--keepalive-seconds S] [--keepalive-connections C]\n',
-    );
-    process.exit(0);
-  }
+  const cli = commandLine('bench', 'npm run bench [-- options]\n       node dist/bench/run.js [options]', OPTIONS, argv);
+  return cli.check(() => configOf(cli.values, argv));
+}
+
+/** The Config the options say; a RangeError names a bad value. */
+function configOf(values: CommandLine<typeof OPTIONS>['values'], argv: string[]): Config {
   const quick = values.quick;
   const cores = availableParallelism();
   const only = values.only?.split(',').map((s) => oneOf('only', s.trim(), SECTIONS));

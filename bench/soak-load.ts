@@ -34,11 +34,11 @@
 // are closed, and what is still running after the drain (15 s) is destroyed
 // and counted as unfinished.
 //
-//   node dist/bench/soak-load.js --target hello|echo --port PORT [--clients 5000] [--seconds 60] [--ramp 3]
+//   node dist/bench/soak-load.js --target hello|echo --target-port PORT [--clients 5000] [--seconds 60] [--ramp 3]
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { parseCommandLine, usageExit } from '../support/options.js';
+import { commandLine } from '../support/options.js';
 import { clientMix, KINDS, THINK_MS, type ClientKind, type LoadCounters } from './lib/soak-clients.js';
 
 const HOST = '127.0.0.1';
@@ -71,25 +71,23 @@ interface Config {
   rampS: number;
 }
 
-const USAGE = 'usage: node dist/bench/soak-load.js --target hello|echo --port PORT [--clients 5000] [--seconds 60] [--ramp 3]';
-
-function fail(message: string): never {
-  return usageExit('soak-load', USAGE, message);
-}
-
 function parseConfig(argv: string[]): Config {
-  const values = parseCommandLine('soak-load', USAGE, {
-    args: argv,
-    strict: true,
-    options: {
-      target: { type: 'string' },
-      port: { type: 'string' },
-      clients: { type: 'string', default: '5000' },
-      seconds: { type: 'string', default: '60' },
-      ramp: { type: 'string', default: '3' },
-      help: { type: 'boolean', default: false },
+  const cli = commandLine(
+    'soak-load',
+    'node dist/bench/soak-load.js --target hello|echo --target-port PORT [options]',
+    {
+      target: { type: 'string', arg: 'NAME', help: 'the server under load: hello or echo (required)' },
+      'target-port': { type: 'string', arg: 'PORT', help: "the server's port on 127.0.0.1 (required)" },
+      clients: { type: 'string', default: '5000', arg: 'N', help: 'concurrent clients' },
+      seconds: { type: 'string', default: '60', arg: 'S', help: 'seconds of load, before the drain' },
+      ramp: { type: 'string', default: '3', arg: 'S', help: 'seconds over which the clients start' },
     },
-  });
+    argv,
+  );
+  const { values } = cli;
+  function fail(message: string): never {
+    return cli.fail(message);
+  }
   const target = values.target;
   if (target !== 'hello' && target !== 'echo') fail(`--target must be hello or echo, got ${target}`);
   const num = (name: string, value: string | undefined, min: number): number => {
@@ -97,9 +95,9 @@ function parseConfig(argv: string[]): Config {
     if (value === undefined || !Number.isFinite(n) || n < min) fail(`--${name} must be a number >= ${min}, got ${value}`);
     return n;
   };
-  const port = num('port', values.port, 1);
+  const port = num('target-port', values['target-port'], 1);
   const clients = num('clients', values.clients, 1);
-  if (!Number.isInteger(port) || port > 65535 || !Number.isInteger(clients)) fail('--port and --clients are integers');
+  if (!Number.isInteger(port) || port > 65535 || !Number.isInteger(clients)) fail('--target-port and --clients are integers');
   return { target, port, clients, seconds: num('seconds', values.seconds, 1), rampS: num('ramp', values.ramp, 0) };
 }
 

@@ -46,7 +46,7 @@ import { packageRoot } from './build-c.js';
 import { renderPng } from './lib/charts.js';
 import { REACTOR_STYLES } from './lib/hello-servers.js';
 import { loadAverage1, machineCpuUs, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
-import { parseCommandLine, usageExit } from '../support/options.js';
+import { commandLine, oneOf, type OptionSpecs } from '../support/options.js';
 import { cpuTimeUs, pinned, startServer, type ServerProcess } from '../support/proc.js';
 import { fmt, median, pct, summarize, type Summary } from './lib/stats.js';
 import { clientMix, MIX, THINK_MS, type ClientKind, type LoadCounters } from './lib/soak-clients.js';
@@ -74,13 +74,13 @@ const MIN_SECONDS = 10;
 /** fds per process beyond one per client: the server's and Node's own. */
 const FD_HEADROOM = 1000;
 
-const USAGE =
-  'usage: npm run bench:soak [-- --seconds N] [--clients N] [--server hello|echo|both] [--style callbacks|generators|async]\n' +
-  `  --seconds N   load per server, seconds (default 60, at least ${MIN_SECONDS})\n` +
-  '  --clients N   concurrent clients (default 5000)\n' +
-  '  --server S    which servers to soak (default both)\n' +
-  "  --style S     the hello server's style (default callbacks)\n" +
-  '  --help        print this and exit\n';
+/** The command line of `npm run bench:soak`. */
+const OPTIONS = {
+  seconds: { type: 'string', default: '60', arg: 'N', help: `load per server, seconds, at least ${MIN_SECONDS}` },
+  clients: { type: 'string', default: '5000', arg: 'N', help: 'concurrent clients, at least 10' },
+  server: { type: 'string', default: 'both', arg: 'NAME', help: 'which servers to soak: hello, echo or both' },
+  style: { type: 'string', default: 'callbacks', arg: 'STYLE', help: `the hello server's style: ${REACTOR_STYLES.join(', ')}` },
+} as const satisfies OptionSpecs;
 
 interface Config {
   seconds: number;
@@ -96,13 +96,9 @@ interface Config {
   command: string;
 }
 
-function usageError(message: string): never {
-  return usageExit('soak', USAGE, message);
-}
-
 function integer(name: string, value: string, min: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) usageError(`--${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min}, got ${value}`);
   return n;
 }
 
@@ -113,23 +109,12 @@ function hardFdLimit(): number {
 }
 
 function parseConfig(argv: string[]): Config {
-  const values = parseCommandLine('soak', USAGE, {
-    args: argv,
-    strict: true,
-    options: {
-      seconds: { type: 'string', default: '60' },
-      clients: { type: 'string', default: '5000' },
-      server: { type: 'string', default: 'both' },
-      style: { type: 'string', default: 'callbacks' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  const seconds = integer('seconds', values.seconds, MIN_SECONDS);
-  const clients = integer('clients', values.clients, 10);
-  const server = values.server;
-  if (server !== 'both' && !(SERVERS as readonly string[]).includes(server)) usageError(`--server must be hello, echo or both, got ${server}`);
-  const style = values.style as Style;
-  if (!REACTOR_STYLES.includes(style)) usageError(`--style must be one of ${REACTOR_STYLES.join(', ')}, got ${values.style}`);
+  const cli = commandLine('soak', 'npm run bench:soak [-- options]\n       node dist/bench/soak.js [options]', OPTIONS, argv);
+  const { values } = cli;
+  const seconds = cli.check(() => integer('seconds', values.seconds, MIN_SECONDS));
+  const clients = cli.check(() => integer('clients', values.clients, 10));
+  const server = cli.check(() => oneOf('server', values.server, [...SERVERS, 'both']));
+  const style = cli.check(() => oneOf('style', values.style, REACTOR_STYLES));
   const hard = hardFdLimit();
   const need = clients + FD_HEADROOM;
   if (hard < need) {
@@ -280,7 +265,7 @@ async function soakOne(cfg: Config, name: ServerName): Promise<ServerReport> {
 
     // The load generator.
     const loadScript = join(packageRoot(), 'dist', 'bench', 'soak-load.js');
-    const loadArgs = [loadScript, '--target', name, '--port', String(server.port), '--clients', String(cfg.clients), '--seconds', String(cfg.seconds)];
+    const loadArgs = [loadScript, '--target', name, '--target-port', String(server.port), '--clients', String(cfg.clients), '--seconds', String(cfg.seconds)];
     const [cmd, cmdArgs] = pinned(cfg.loadCpu, process.execPath, loadArgs);
     const [lbash, lbashArgs] = withFdLimit(cfg.nofile, cmd, cmdArgs);
     const t0 = performance.now();

@@ -25,11 +25,10 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { packageRoot } from './build-c.js';
 import { REACTOR_STYLES } from './lib/hello-servers.js';
 import { missingLoadgen, runLoad } from './lib/load.js';
-import { oneOf, positiveInt } from '../support/options.js';
+import { commandLine, oneOf, positiveInt } from '../support/options.js';
 import { loadAverage1, machineCpuUs, machineInfo, machineLine } from './lib/machine.js';
 import { childPids, cpuTimeUs, descendantPids, reapPids, startServer, type CpuSet, type ServerProcess } from '../support/proc.js';
 import { fmt, median, pct, range, ratio, summarize } from './lib/stats.js';
@@ -53,25 +52,24 @@ interface Config {
 }
 
 function parseConfig(argv: string[]): Config {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rounds: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      concurrency: { type: 'string', default: '20' },
-      style: { type: 'string', default: 'callbacks' },
-      quick: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+  const cli = commandLine(
+    'workers',
+    'node dist/bench/workers.js [options]',
+    {
+      rounds: { type: 'string', arg: 'R', help: 'counted rounds, each running both configurations (default: 5; 2 with --quick)' },
+      duration: { type: 'string', arg: 'S', help: 'seconds per wrk run (default: 5; 2 with --quick)' },
+      warmup: { type: 'string', arg: 'S', help: 'seconds of the warm-up run of each configuration (default: 2; 1 with --quick)' },
+      concurrency: { type: 'string', default: '20', arg: 'C', help: "wrk's connections" },
+      style: { type: 'string', default: 'callbacks', arg: 'STYLE', help: `the hello server's style: ${REACTOR_STYLES.join(', ')}` },
+      quick: { type: 'boolean', default: false, help: 'a short run: fewer and shorter rounds' },
     },
-  });
-  if (values.help) {
-    process.stdout.write(
-      'usage: node dist/bench/workers.js [--rounds 5] [--duration 5] [--concurrency 20] [--warmup 2]\n' +
-        '                                  [--style callbacks|generators|async] [--quick]\n',
-    );
-    process.exit(0);
-  }
+    argv,
+  );
+  const { values } = cli;
+  return cli.check(() => configOf(values, argv));
+}
+
+function configOf(values: { rounds?: string; duration?: string; warmup?: string; concurrency: string; style: string; quick: boolean }, argv: string[]): Config {
   const quick = values.quick;
   return {
     rounds: positiveInt('rounds', values.rounds, quick ? 2 : 5),

@@ -11,28 +11,19 @@
 //
 // Prints `listening on 127.0.0.1:PORT`. Lines are limited to 4 KiB: a longer
 // one ends that client's session with a message, instead of buffering it.
-import { parseArgs } from 'node:util';
 import { type FdStream, LimitExceededError, Reactor } from '../lib/index.js';
+import { commandLine, nonNegativeInt, portNumber } from '../support/options.js';
 
 const MAX_LINE = 4096;
 
-const { values } = parseArgs({
-  options: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '7001' },
-    'idle-timeout': { type: 'string', default: '30000' },
-  },
+const cli = commandLine('chat-reactor', 'npm run chat:reactor -- [options]\n       node dist/examples/chat-reactor.js [options]', {
+  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
+  port: { type: 'string', default: '7001', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  'idle-timeout': { type: 'string', default: '30000', arg: 'MS', help: 'disconnect a client silent this long, ms; 0: never' },
 });
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`bad --port: ${values.port}\nusage: chat-reactor [--host 127.0.0.1] [--port 7001] [--idle-timeout MS]\n`);
-  process.exit(2);
-}
-const idleTimeout = Number(values['idle-timeout']);
-if (!Number.isInteger(idleTimeout) || idleTimeout < 0) {
-  process.stderr.write(`bad --idle-timeout: ${values['idle-timeout']}\nusage: chat-reactor [--host 127.0.0.1] [--port 7001] [--idle-timeout MS]\n`);
-  process.exit(2);
-}
+const { values } = cli;
+const port = cli.check(() => portNumber('port', values.port));
+const idleTimeout = cli.check(() => nonNegativeInt('idle-timeout', values['idle-timeout']));
 
 const reactor = new Reactor();
 reactor.on('error', (err: { code?: string }) => {

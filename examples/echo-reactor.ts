@@ -9,26 +9,17 @@
 //
 // Prints `listening on 127.0.0.1:PORT`. The stream's write() waits when a
 // client sends faster than it reads, so a slow client costs bounded memory.
-import { parseArgs } from 'node:util';
 import { type FdStream, Reactor } from '../lib/index.js';
+import { commandLine, nonNegativeInt, portNumber } from '../support/options.js';
 
-const { values } = parseArgs({
-  options: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '7000' },
-    'idle-timeout': { type: 'string', default: '30000' },
-  },
+const cli = commandLine('echo-reactor', 'npm run echo:reactor -- [options]\n       node dist/examples/echo-reactor.js [options]', {
+  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
+  port: { type: 'string', default: '7000', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  'idle-timeout': { type: 'string', default: '30000', arg: 'MS', help: 'disconnect a client silent this long, ms; 0: never' },
 });
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`bad --port: ${values.port}\nusage: echo-reactor [--host 127.0.0.1] [--port 7000] [--idle-timeout MS]\n`);
-  process.exit(2);
-}
-const idleTimeout = Number(values['idle-timeout']);
-if (!Number.isInteger(idleTimeout) || idleTimeout < 0) {
-  process.stderr.write(`bad --idle-timeout: ${values['idle-timeout']}\nusage: echo-reactor [--host 127.0.0.1] [--port 7000] [--idle-timeout MS]\n`);
-  process.exit(2);
-}
+const { values } = cli;
+const port = cli.check(() => portNumber('port', values.port));
+const idleTimeout = cli.check(() => nonNegativeInt('idle-timeout', values['idle-timeout']));
 
 const reactor = new Reactor();
 reactor.on('error', (err: { code?: string }) => {

@@ -5,63 +5,47 @@
 // fd the same reactor watches, so every socket of the process — listener,
 // clients and database connections — sits in one selector.
 //
-//   npm run hello-db -- --host 127.0.0.1 --port 3306 --user root --password secret
-//   node dist/examples/hello-db.js --listen-port 0 --host 127.0.0.1 --port 3306 ...
+//   npm run hello:db -- --db-host 127.0.0.1 --db-port 3306 --user root --password secret
+//   node dist/examples/hello-db.js --port 0 --db-port 3306 ...
 //
-// --host/--port/--user/--password/--database name the database server;
-// the HTTP server listens on --listen-host (127.0.0.1) and --listen-port
-// (8000; 0 for any free port) and prints `listening on 127.0.0.1:PORT` once
-// all --pool (10) connections are up. Each request is answered
+// --db-host/--db-port/--user/--password/--database name the database
+// server; the HTTP server listens on --host (127.0.0.1) and --port (8000; 0
+// for any free port) and prints `listening on 127.0.0.1:PORT` once all
+// --pool (10) connections are up. Each request is answered
 // `HTTP/1.0 200 OK` with the value as its body, or `502 Bad Gateway` when the
 // query fails (the database went away), and the connection is closed. It
 // exits cleanly (status 0) on SIGINT or SIGTERM.
 import mysql from 'mysql2';
-import { parseArgs } from 'node:util';
-import { portNumber } from '../support/options.js';
-import { DB_OPTIONS, warmPool } from '../support/servers.js';
-import { BACKEND_NAMES, createConnection, DefaultSelector, EVENT_READ, EVENT_WRITE, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
+import { commandLine } from '../support/options.js';
+import { DB_OPTIONS, dbSettings, warmPool } from '../support/servers.js';
+import { availableBackends, createConnection, DefaultSelector, EVENT_READ, EVENT_WRITE, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
 
 const BAD_GATEWAY = new TextEncoder().encode('HTTP/1.0 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
 
-function usage(message: string): never {
-  process.stderr.write(
-    `${message}\nusage: hello-db [--host 127.0.0.1] [--port 3306] [--user root] [--password ''] [--database '']\n` +
-      `                [--listen-host 127.0.0.1] [--listen-port 8000] [--pool 10] [--backend epoll|poll|select|io_uring|default]\n`,
-  );
-  process.exit(2);
-}
-
-function port(name: string, value: string): number {
-  try {
-    return portNumber(name, value);
-  } catch (err) {
-    usage((err as Error).message);
-  }
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: { ...DB_OPTIONS, backend: { type: 'string', default: 'default' } },
-    });
-  } catch (err) {
-    usage((err as Error).message);
-  }
-})();
-const poolSize = Number(values.pool);
-if (!Number.isInteger(poolSize) || poolSize < 1) usage(`bad --pool: ${values.pool}`);
-const Selector = values.backend === 'default' ? DefaultSelector : (BACKEND_NAMES as readonly string[]).includes(values.backend) ? selectorClass(values.backend as BackendName) : usage(`unknown backend: ${values.backend}`);
+const cli = commandLine('hello-db', 'npm run hello:db -- [options]\n       node dist/examples/hello-db.js [options]', {
+  ...DB_OPTIONS,
+  backend: { type: 'string', default: 'default', arg: 'NAME', help: "the reactor's selector: default (DefaultSelector, the best one here), select, poll, epoll, kqueue or io_uring" },
+});
+const { values } = cli;
+const settings = dbSettings(values, cli.check);
+const poolSize = settings.pool.connectionLimit!;
+const Selector =
+  values.backend === 'default'
+    ? DefaultSelector
+    : availableBackends().includes(values.backend as BackendName)
+      ? selectorClass(values.backend as BackendName)
+      : cli.fail(`backend '${values.backend}' is not available here (available: ${availableBackends().join(', ')}, default)`);
 
 const reactor = new Reactor({ selector: new Selector() });
 // Handlers fire from Node's own loop, beside mysql2's timers and Promises.
 reactor.attach();
 reactor.on('error', (err) => console.error('hello-db:', err));
 
-const db = { host: values.host, port: port('port', values.port) };
+const db = { host: settings.pool.host!, port: settings.pool.port! };
 const pool = mysql.createPool({
-  user: values.user,
-  password: values.password,
-  database: values.database || undefined,
+  user: settings.pool.user,
+  password: settings.pool.password,
+  database: settings.pool.database,
   connectionLimit: poolSize,
   rowsAsArray: true,
   // Each pool connection is a ReactorSocket; mysql2 sees a Duplex and
@@ -152,17 +136,17 @@ async function main(): Promise<void> {
   // measure queries rather than logins.
   await warmPool(pool, poolSize);
 
-  const host = values['listen-host'];
+  const host = settings.listenHost;
   listener = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
   sys.setsockopt(listener, sys.SOL_SOCKET, sys.SO_REUSEADDR, true);
-  sys.bind(listener, host, port('listen-port', values['listen-port']));
+  sys.bind(listener, host, settings.listenPort);
   sys.listen(listener, sys.SOMAXCONN);
   reactor.addHandler(listener, acceptAll, EVENT_READ);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const bound = sys.getsockname(listener);
   if (!('port' in bound)) throw new Error('the listener has no IP address');
-  // Harnesses start the server with --listen-port 0 and read the port here.
+  // Harnesses start the server with --port 0 and read the port here.
   console.log(`listening on ${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`);
 }
 

@@ -27,7 +27,6 @@
 // accepts connections. With --workers N, N processes bind the same port
 // through SO_REUSEPORT and the kernel spreads the connections among them.
 import { fork, type ChildProcess } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { HEADER_LIMIT, REPLY_LENGTH, replyBuffer, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
 import { KeptConnections } from './kept-connections.js';
 import {
@@ -42,42 +41,33 @@ import {
   selectorClass,
   sys,
 } from '../lib/index.js';
+import { commandLine, nonNegativeInt, oneOf, portNumber, positiveInt } from '../support/options.js';
 
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
 const STYLES = ['callbacks', 'generators', 'async'] as const;
 type Style = (typeof STYLES)[number];
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: hello-reactor [--style callbacks|generators|async] [--keep-alive] [--backend default|${availableBackends().join('|')}] [--host 127.0.0.1] [--port 8000] [--workers N] [--idle-timeout MS]\n`);
-  process.exit(2);
-}
-
-const { values } = parseArgs({
-  options: {
-    style: { type: 'string', default: 'callbacks' },
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '8000' },
-    workers: { type: 'string', default: '1' },
-    'idle-timeout': { type: 'string', default: '30000' },
-    'keep-alive': { type: 'boolean', default: false },
-    backend: { type: 'string', default: 'default' },
-    // Set by the parent in the worker processes it forks.
-    worker: { type: 'boolean', default: false },
-  },
+const cli = commandLine('hello-reactor', 'npm run hello:reactor -- [options]\n       node dist/examples/hello-reactor.js [options]', {
+  style: { type: 'string', default: 'callbacks', arg: 'STYLE', help: 'how connections are served: callbacks, generators or async' },
+  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
+  port: { type: 'string', default: '8000', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  workers: { type: 'string', default: '1', arg: 'N', help: 'processes sharing the port through SO_REUSEPORT' },
+  'idle-timeout': { type: 'string', default: '30000', arg: 'MS', help: 'close a connection that sends no request this long, ms; 0: never' },
+  'keep-alive': { type: 'boolean', default: false, help: 'answer every request of a kept connection (HTTP/1.1) instead of one per connection' },
+  backend: { type: 'string', default: 'default', arg: 'NAME', help: "the reactor's selector: default (DefaultSelector, the best one here), select, poll, epoll, kqueue or io_uring" },
+  // Set by the parent in the worker processes it forks.
+  worker: { type: 'boolean', default: false, help: 'run as one of the processes --workers forks (set by the parent)' },
 });
-const style = values.style as Style;
-if (!STYLES.includes(style)) usage(`bad --style: ${values.style}`);
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port: ${values.port}`);
-const workers = Number(values.workers);
-if (!Number.isInteger(workers) || workers < 1) usage(`bad --workers: ${values.workers}`);
-const idleTimeout = Number(values['idle-timeout']);
-if (!Number.isInteger(idleTimeout) || idleTimeout < 0) usage(`bad --idle-timeout: ${values['idle-timeout']}`);
+const { values } = cli;
+const style: Style = cli.check(() => oneOf('style', values.style, STYLES));
+const port = cli.check(() => portNumber('port', values.port));
+const workers = cli.check(() => positiveInt('workers', values.workers));
+const idleTimeout = cli.check(() => nonNegativeInt('idle-timeout', values['idle-timeout']));
 const host = values.host;
 const keepAlive = values['keep-alive'];
 const backend = values.backend;
 if (backend !== 'default' && !availableBackends().includes(backend as BackendName)) {
-  usage(`backend '${backend}' is not available here (available: ${availableBackends().join(', ')}, default)`);
+  cli.fail(`backend '${backend}' is not available here (available: ${availableBackends().join(', ')}, default)`);
 }
 const newSelector = () => (backend === 'default' ? new DefaultSelector() : new (selectorClass(backend as BackendName))());
 

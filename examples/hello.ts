@@ -26,8 +26,8 @@
 // Int32Array of (fd, events) pairs, the request is read into one shared
 // buffer and the reply is one preallocated Uint8Array. (The selector itself
 // keeps one SelectorKey per registration, as its API promises.)
-import { parseArgs } from 'node:util';
 import { availableBackends, DefaultSelector, EVENT_READ, EVENT_WRITE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
+import { commandLine, oneOf, portNumber } from '../support/options.js';
 import { KeptConnections } from './kept-connections.js';
 
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
@@ -37,36 +37,28 @@ const IDLE_WAIT_MS = 100;
  * handlers only run in that loop, so this bounds how late SIGINT is seen. */
 const PASSES_PER_TURN = 64;
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: hello [--backend select|poll|epoll|io_uring|default] [--trigger level|edge] [--keep-alive] [--host 127.0.0.1] [--port 8000]\n`);
-  process.exit(2);
-}
+const cli = commandLine('hello', 'npm run hello -- [options]\n       node dist/examples/hello.js [options]', {
+  backend: { type: 'string', default: 'default', arg: 'NAME', help: 'the selector: default (DefaultSelector, the best one here), select, poll, epoll, kqueue or io_uring' },
+  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
+  port: { type: 'string', default: '8000', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  // Edge-triggered works unchanged here: every connection is read once and
+  // answered once, and the listener is drained until accept() says -1.
+  trigger: { type: 'string', default: 'level', arg: 'MODE', help: 'level- or edge-triggered registrations: level or edge' },
+  // Edge-triggered works with keep-alive too: it reads until -1.
+  'keep-alive': { type: 'boolean', help: 'answer every request of a kept connection (HTTP/1.1) instead of one per connection' },
+});
+const { values } = cli;
+const port = cli.check(() => portNumber('port', values.port));
+const host = values.host;
+const options = { trigger: cli.check(() => oneOf('trigger', values.trigger, ['level', 'edge'])) } as const;
 
 function createSelector(name: string): BaseSelector {
   if (name === 'default') return new DefaultSelector();
   if (!availableBackends().includes(name as BackendName)) {
-    usage(`backend '${name}' is not available here (available: ${availableBackends().join(', ')}, default)`);
+    cli.fail(`backend '${name}' is not available here (available: ${availableBackends().join(', ')}, default)`);
   }
   return new (selectorClass(name as BackendName))();
 }
-
-const { values } = parseArgs({
-  options: {
-    backend: { type: 'string', default: 'default' },
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '8000' },
-    // Edge-triggered works unchanged here: every connection is read once and
-    // answered once, and the listener is drained until accept() says -1.
-    trigger: { type: 'string', default: 'level' },
-    // Edge-triggered works with keep-alive too: it reads until -1.
-    'keep-alive': { type: 'boolean', default: false },
-  },
-});
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port: ${values.port}`);
-const host = values.host;
-if (values.trigger !== 'level' && values.trigger !== 'edge') usage(`bad --trigger: ${values.trigger}`);
-const options = { trigger: values.trigger } as const;
 
 const sel = createSelector(values.backend);
 const listener = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);

@@ -1,26 +1,39 @@
 // What the hello servers share, examples/hello-db.ts and the comparison
-// servers of bench/servers/: --host/--port, or for the database ones the
-// options of examples/hello-db.ts; the `listening on` line harnesses wait
-// for, and a clean exit on SIGINT/SIGTERM; the database servers' mysql2 pool
-// (the same settings, the transport aside), its warm-up before listening,
-// and their replies. mysql2 is imported for its types only, so that the
-// servers without a database do not load it.
+// servers of bench/servers/: their command-line options (--host/--port, the
+// address they listen on, and for the database ones --db-host/--db-port and
+// the rest of the options of examples/hello-db.ts), read as a command-line
+// tool reads them (support/options.ts: --help, exit 2 on a bad option); the
+// `listening on` line harnesses wait for, and a clean exit on SIGINT/SIGTERM;
+// the database servers' mysql2 pool (the same settings, the transport
+// aside), its warm-up before listening, and their replies. mysql2 is
+// imported for its types only, so that the servers without a database do
+// not load it.
 import type { Pool, PoolOptions } from 'mysql2';
 import type { Server } from 'node:net';
-import { parseArgs } from 'node:util';
-import { portNumber } from './options.js';
+import { basename } from 'node:path';
+import { commandLine, portNumber, positiveInt, type OptionSpecs } from './options.js';
+
+/** The options of every hello server: the address it listens on. */
+export const LISTEN_OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
+  port: { type: 'string', default: '8000', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+} as const satisfies OptionSpecs;
+
+/** The command line of `node dist/SCRIPT [options]`, named after SCRIPT. */
+function scriptCommandLine<const O extends OptionSpecs>(script: string, options: O) {
+  return commandLine(basename(script, '.js'), `node dist/${script} [options]`, options);
+}
 
 /** --host, --port and --keep-alive (answer every request of a kept
- * connection instead of one request per connection). */
-export function serverOptions(): { host: string; port: number; keepAlive: boolean } {
-  const { values } = parseArgs({
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '8000' },
-      'keep-alive': { type: 'boolean', default: false },
-    },
+ * connection instead of one request per connection), the options of the
+ * program `node dist/SCRIPT`. */
+export function serverOptions(script: string): { host: string; port: number; keepAlive: boolean } {
+  const cli = scriptCommandLine(script, {
+    ...LISTEN_OPTIONS,
+    'keep-alive': { type: 'boolean', default: false, help: 'answer every request of a kept connection (HTTP/1.1) instead of one per connection' },
   });
-  return { host: values.host, port: portNumber('port', values.port), keepAlive: values['keep-alive'] };
+  const { values } = cli;
+  return { host: values.host, port: cli.check(() => portNumber('port', values.port)), keepAlive: values['keep-alive'] };
 }
 
 export function announce(server: Server): void {
@@ -38,20 +51,18 @@ export function announce(server: Server): void {
   process.once('SIGTERM', stop);
 }
 
-/** The command-line options every database hello server shares:
- * --host/--port/--user/--password/--database name the database; the HTTP
- * server listens on --listen-host and --listen-port; --pool connections are
- * opened. */
+/** The command-line options every database hello server shares: the HTTP
+ * server listens on --host and --port; --db-host/--db-port/--user/
+ * --password/--database name the database; --pool connections are opened. */
 export const DB_OPTIONS = {
-  host: { type: 'string', default: '127.0.0.1' },
-  port: { type: 'string', default: '3306' },
-  user: { type: 'string', default: 'root' },
-  password: { type: 'string', default: '' },
-  database: { type: 'string', default: '' },
-  'listen-host': { type: 'string', default: '127.0.0.1' },
-  'listen-port': { type: 'string', default: '8000' },
-  pool: { type: 'string', default: '10' },
-} as const;
+  ...LISTEN_OPTIONS,
+  'db-host': { type: 'string', default: '127.0.0.1', arg: 'HOST', help: "the database server's address" },
+  'db-port': { type: 'string', default: '3306', arg: 'PORT', help: "the database server's port" },
+  user: { type: 'string', default: 'root', arg: 'USER', help: 'the database user' },
+  password: { type: 'string', default: '', arg: 'PASSWORD', help: "the database user's password" },
+  database: { type: 'string', default: '', arg: 'NAME', help: 'the database to use' },
+  pool: { type: 'string', default: '10', arg: 'N', help: 'database connections, all opened before listening' },
+} as const satisfies OptionSpecs;
 
 export interface DbServerOptions {
   listenHost: string;
@@ -59,23 +70,31 @@ export interface DbServerOptions {
   pool: PoolOptions;
 }
 
-export function dbServerOptions(): DbServerOptions {
-  const { values } = parseArgs({
-    options: DB_OPTIONS,
-  });
-  return {
-    listenHost: values['listen-host'],
-    listenPort: portNumber('listen-port', values['listen-port']),
+/** The values of DB_OPTIONS, checked: what a database server listens on
+ * and its pool's settings; `check` refuses a bad one (CommandLine.check). */
+export function dbSettings(
+  values: { host: string; port: string; 'db-host': string; 'db-port': string; user: string; password: string; database: string; pool: string },
+  check: <T>(fn: () => T) => T,
+): DbServerOptions {
+  return check(() => ({
+    listenHost: values.host,
+    listenPort: portNumber('port', values.port),
     pool: {
-      host: values.host,
-      port: portNumber('port', values.port),
+      host: values['db-host'],
+      port: portNumber('db-port', values['db-port']),
       user: values.user,
       password: values.password,
       database: values.database || undefined,
-      connectionLimit: Number(values.pool),
+      connectionLimit: positiveInt('pool', values.pool),
       rowsAsArray: true,
     },
-  };
+  }));
+}
+
+/** DB_OPTIONS, the options of the database server `node dist/SCRIPT`. */
+export function dbServerOptions(script: string): DbServerOptions {
+  const cli = scriptCommandLine(script, DB_OPTIONS);
+  return dbSettings(cli.values, cli.check);
 }
 
 /** Opens every connection of the pool, so that measuring starts with queries, not logins. */

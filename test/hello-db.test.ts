@@ -1,5 +1,5 @@
 // The database hello server (examples/hello-db.ts, from dist/ as
-// `npm run hello-db` runs it) against a real MariaDB: every request answered
+// `npm run hello:db` runs it) against a real MariaDB: every request answered
 // with the value of SELECT 1; the database killed under load: requests in
 // flight and after are answered 502 (or closed), none hangs, the dead pool
 // connections' fds are closed; a clean exit on SIGTERM.
@@ -45,7 +45,7 @@ async function start(): Promise<{ db: MariaDb; server: ServerProcess }> {
   db = await startMariaDb();
   server = await startServer(
     process.execPath,
-    [HELLO_DB, '--listen-port', '0', '--host', db.host, '--port', String(db.port), '--user', db.user, '--password', db.password],
+    [HELLO_DB, '--port', '0', '--db-host', db.host, '--db-port', String(db.port), '--user', db.user, '--password', db.password],
     { timeoutMs: 30_000 },
   );
   return { db, server };

@@ -11,11 +11,12 @@
  * A request that finds every connection busy waits in a FIFO until one is
  * free. A query that fails (the database went away) is answered 502.
  *
- *   hello_db [--host 127.0.0.1] [--port 3306] [--user root] [--password '']
- *            [--database ''] [--listen-host 127.0.0.1] [--listen-port 8000]
+ *   hello_db [--host 127.0.0.1] [--port 8000] [--db-host 127.0.0.1]
+ *            [--db-port 3306] [--user root] [--password ''] [--database '']
  *            [--pool 10]
  *
- * (the options of examples/hello-db.ts: --host and --port name the database)
+ * (the options of examples/hello-db.ts: --host and --port are the address
+ * it listens on, --db-host and --db-port the database's)
  *
  * Prints "listening on HOST:PORT" once the pool is connected and it accepts
  * connections; exits with status 0 on SIGINT or SIGTERM. Built on first use
@@ -209,19 +210,19 @@ static const char *arg(int argc, char **argv, const char *name, const char *fall
 }
 
 int main(int argc, char **argv) {
-  static const char *const known[] = {"--host", "--port", "--user", "--password", "--database", "--listen-host", "--listen-port", "--pool"};
+  static const char *const known[] = {"--host", "--port", "--db-host", "--db-port", "--user", "--password", "--database", "--pool"};
   for (int i = 1; i < argc; i += 2) {
     int ok = 0;
     for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) ok |= strcmp(argv[i], known[k]) == 0;
     if (!ok || i + 1 >= argc) {
-      fprintf(stderr, "usage: hello_db [--host 127.0.0.1] [--port 3306] [--user root] [--password ''] [--database ''] [--listen-host 127.0.0.1] [--listen-port 8000] [--pool 10]\n");
+      fprintf(stderr, "usage: hello_db [--host 127.0.0.1] [--port 8000] [--db-host 127.0.0.1] [--db-port 3306] [--user root] [--password ''] [--database ''] [--pool 10]\n");
       return 2;
     }
   }
-  const char *host = arg(argc, argv, "--listen-host", "127.0.0.1");
-  int port = atoi(arg(argc, argv, "--listen-port", "8000"));
-  const char *db_host = arg(argc, argv, "--host", "127.0.0.1");
-  unsigned db_port = (unsigned)atoi(arg(argc, argv, "--port", "3306"));
+  const char *host = arg(argc, argv, "--host", "127.0.0.1");
+  int port = atoi(arg(argc, argv, "--port", "8000"));
+  const char *db_host = arg(argc, argv, "--db-host", "127.0.0.1");
+  unsigned db_port = (unsigned)atoi(arg(argc, argv, "--db-port", "3306"));
   const char *user = arg(argc, argv, "--user", "root");
   const char *password = arg(argc, argv, "--password", "");
   const char *database = arg(argc, argv, "--database", "");

@@ -1,12 +1,12 @@
 // The database hello server on node:http and mysql2's own node:net
 // connections, for comparison with examples/hello-db.ts: query `SELECT 1`
 // through a pool of 10, answer the value, close (ab speaks HTTP/1.0).
-//   node dist/bench/servers/http-db.js --listen-port 0 --port 3306 --user ... --password ...
+//   node dist/bench/servers/http-db.js --port 0 --db-port 3306 --user ... --password ...
 import mysql from 'mysql2';
 import { createServer } from 'node:http';
 import { announce, dbServerOptions, warmPool } from '../../support/servers.js';
 
-const options = dbServerOptions();
+const options = dbServerOptions('bench/servers/http-db.js');
 const pool = mysql.createPool(options.pool);
 await warmPool(pool, options.pool.connectionLimit!);
 

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { serverOptions, announce } from '../../support/servers.js';
 
 const BODY = Buffer.from('hello world');
-const { host, port, keepAlive } = serverOptions();
+const { host, port, keepAlive } = serverOptions('bench/servers/http.js');
 
 const server = createServer((_req, res) => {
   res.writeHead(200, { 'Content-Length': BODY.length });

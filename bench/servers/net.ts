@@ -14,7 +14,7 @@ import { REPLY_LENGTH, RequestScan, replyBuffer, scanRequests, TOO_LARGE_REPLY }
 import { serverOptions, announce } from '../../support/servers.js';
 
 const REPLY = Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
-const { host, port, keepAlive } = serverOptions();
+const { host, port, keepAlive } = serverOptions('bench/servers/net.js');
 const scan = new RequestScan();
 
 function serveOnce(socket: Socket): void {
