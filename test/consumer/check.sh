@@ -7,8 +7,8 @@
 # nothing is compiled or downloaded at install time, then runs a user's ES module program, a CommonJS one and a
 # TypeScript one (strict, module nodenext, compiled by this repository's
 # typescript against the installed declarations and @types/node) against it.
-# A second install, with install scripts, checks that node-gyp-build takes
-# the prebuild instead of compiling.
+# A second install runs the install script (node-gyp-build) with no compiler
+# on PATH, and checks that it takes the prebuild instead of compiling.
 # Prints the tarball's contents and size. Exits non-zero on any failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -78,11 +78,20 @@ offline node cjs.cjs || fail "the CommonJS program failed"
 node "$repo/node_modules/typescript/bin/tsc" -p . || fail "the TypeScript program does not compile"
 offline node out/main.mjs || fail "the compiled TypeScript program failed"
 
-echo "install of $tarball with its install script, $where"
+# The install script, run (npm 11 runs a dependency's only when allowed) with
+# a PATH holding node, npm and sh alone: no compiler, make or python.
+echo "install of $tarball running its install script with no compiler on PATH, $where"
+bare="$tmp/bare-bin"
+mkdir -p "$bare"
+ln -s "$(command -v node)" "$bare/node"
+ln -s "$(readlink -f "$(command -v npm)")" "$bare/npm"
+ln -s "$(command -v sh)" "$bare/sh"
 app2="$tmp/app-scripts"
 new_project "$app2"
-(cd "$app2" && offline npm install "${npm_quiet[@]}" --offline "$tmp/$tarball") ||
-  fail "npm install --offline (with install scripts) failed"
+(cd "$app2" && offline env -u CC -u CXX PATH="$bare" npm install "${npm_quiet[@]}" --offline \
+  --foreground-scripts --dangerously-allow-all-scripts "$tmp/$tarball" >"$tmp/scripted.log" 2>&1) ||
+  { cat "$tmp/scripted.log" >&2; fail "npm install --offline (running the install script) failed"; }
+grep -q '^> node-selectors@.* install$' "$tmp/scripted.log" || { cat "$tmp/scripted.log" >&2; fail "the install script did not run"; }
 test ! -e "$app2/node_modules/node-selectors/build" || fail "the install script compiled instead of taking the prebuild"
 (cd "$app2" && offline node esm.mjs) || fail "the ES module program failed after the scripted install"
 echo "consumer check: passed"
