@@ -7,6 +7,7 @@
 export interface Handle {
   /** Stops the callback from running; harmless once it ran or was cancelled. */
   cancel(): void;
+  /** Whether cancel() was called (or the reactor closed before it ran). */
   readonly cancelled: boolean;
 }
 
