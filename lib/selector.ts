@@ -586,10 +586,16 @@ function toNativeTimeout(timeoutMs: number | null | undefined): number {
  *
  * @example
  * ```ts
- * // main thread
- * const worker = new Worker(url, { workerData: { handle: selector.wakeupHandle() } });
- * // in the worker
- * wakeupSelector(workerData.handle);
+ * import { isMainThread, Worker, workerData } from 'node:worker_threads';
+ *
+ * if (isMainThread) {
+ *   const selector = new DefaultSelector();
+ *   new Worker(new URL(import.meta.url), { workerData: { handle: selector.wakeupHandle() } });
+ *   selector.select(); // returns once the worker wakes it
+ *   selector.close();
+ * } else {
+ *   wakeupSelector((workerData as { handle: number }).handle);
+ * }
  * ```
  */
 export function wakeupSelector(handle: number): boolean {

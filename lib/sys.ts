@@ -323,11 +323,17 @@ export function accept(fd: number): number {
  *
  * @example
  * ```ts
- * const fd = sys.socket(sys.AF_INET);
- * if (sys.connect(fd, '127.0.0.1', 8000) === -1) {
- *   yield reactor.writable(fd); // in a coroutine
- *   const errno = sys.getsockoptError(fd);
- *   if (errno !== 0) throw new Error(`connect failed: errno ${errno}`);
+ * function* connectTo(host: string, port: number): Coroutine<number> {
+ *   const fd = sys.socket(sys.AF_INET);
+ *   if (sys.connect(fd, host, port) === -1) {
+ *     yield reactor.writable(fd); // writable once the connect has ended
+ *     const errno = sys.getsockoptError(fd);
+ *     if (errno !== 0) {
+ *       sys.close(fd);
+ *       throw new Error(`connect to ${host}:${port} failed: errno ${errno}`);
+ *     }
+ *   }
+ *   return fd;
  * }
  * ```
  */

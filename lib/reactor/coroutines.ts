@@ -420,13 +420,13 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   }
 
   // FdWaiter: the fd this task waits on is ready, or was closed.
-  /** {@link FdWaiter}: the fd it waits on is ready; the coroutine goes on with `events`. Called by the reactor, not by user code. */
+  /** Part of `FdWaiter`: the fd it waits on is ready; the coroutine goes on with `events`. Called by the reactor, not by user code. */
   resume(events: number): void {
     this.#waitKind = WaitKind.None;
     this.#step(events, false);
   }
 
-  /** {@link FdWaiter}: its fd wait failed; the coroutine gets `err` thrown where it waits. Called by the reactor, not by user code. */
+  /** Part of `FdWaiter`: its fd wait failed; the coroutine gets `err` thrown where it waits. Called by the reactor, not by user code. */
   fail(err: unknown): void {
     this.#waitKind = WaitKind.None;
     this.#step(err, true);

@@ -119,7 +119,7 @@ export class Reactor extends ReactorCore {
    *
    * @example
    * ```ts
-   * const server = reactor.listen({ port: 8000 }, function* (stream) {
+   * const server = reactor.listen({ port: 8000 }, function* (stream: FdStream) {
    *   yield* stream.readUntil('\r\n\r\n');
    *   yield* stream.write('HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nhello world\n');
    *   yield* stream.drain();

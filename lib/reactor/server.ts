@@ -94,12 +94,13 @@ const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as
  *
  * @example
  * ```ts
- * import { listen, Reactor } from 'node-selectors';
+ * import { type FdStream, listen, Reactor } from 'node-selectors';
  *
  * const reactor = new Reactor();
  * reactor.attach();
- * const server = listen(reactor, { port: 0, idleTimeout: 30_000 }, async (stream) => {
- *   const request = await stream.readUntil('\r\n\r\n');
+ * // A handler's parameter needs its type: the handler's kind says what it gets.
+ * const server = listen(reactor, { port: 0, idleTimeout: 30_000 }, async (stream: FdStream) => {
+ *   await stream.readUntil('\r\n\r\n');
  *   await stream.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
  * });
  * console.log(server.address); // '127.0.0.1:40123'
@@ -263,7 +264,7 @@ export class TcpServer extends EventEmitter {
  *
  * @example
  * ```ts
- * const server = listen(reactor, { port: 8000, reusePort: true }, function* (stream) {
+ * listen(reactor, { port: 8000, reusePort: true }, function* (stream: FdStream) {
  *   const request: Uint8Array = yield* stream.readUntil('\r\n\r\n');
  *   yield* stream.write(`HTTP/1.0 200 OK\r\n\r\n${request.length} bytes\n`);
  * });

@@ -404,7 +404,7 @@ export class FdStream implements FdWaiter {
   }
 
   // FdWaiter: the fd is writable; write what the kernel takes.
-  /** {@link FdWaiter}: the fd is writable; writes what the kernel takes of the queue. Called by the reactor, not by user code. */
+  /** Part of `FdWaiter`: the fd is writable; writes what the kernel takes of the queue. Called by the reactor, not by user code. */
   resume(): void {
     this.#flushing = false;
     try {
@@ -430,7 +430,7 @@ export class FdStream implements FdWaiter {
   }
 
   // FdWaiter: writing failed (EPIPE, ECONNRESET) or the fd was dropped.
-  /** {@link FdWaiter}: writing failed or the fd was dropped; drops the queue, and later writes throw `err`. Called by the reactor, not by user code. */
+  /** Part of `FdWaiter`: writing failed or the fd was dropped; drops the queue, and later writes throw `err`. Called by the reactor, not by user code. */
   fail(err: unknown): void {
     this.#flushing = false;
     this.#writeError ??= err;
