@@ -319,7 +319,7 @@ export function accept(fd: number): number {
  * backlog is full throws EAGAIN (Unix sockets never connect in the background).
  * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
  * @throws `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_IP_ADDRESS`, `ERR_SOCKET_BAD_PORT`, `ERR_INVALID_ARG_VALUE`: as {@link bind}.
- * @throws {@link SystemError} when the kernel refuses at once (`ECONNREFUSED` on a Unix socket, `ENETUNREACH`, ...).
+ * @throws {@link SystemError} when the kernel refuses at once (`ENOENT`/`ECONNREFUSED` for a Unix path with no listener, `ENETUNREACH`, ...).
  *
  * @example
  * ```ts
@@ -359,7 +359,7 @@ export function getsockoptError(fd: number): number {
  * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `level`, `option` or `value` is not a number (or boolean value).
  * @throws `ERR_INVALID_ARG_VALUE` (RangeError) for an option not listed here.
  * @throws `ERR_OUT_OF_RANGE` (RangeError) when `value` is not a 32-bit integer.
- * @throws {@link SystemError} when the kernel refuses (`ENOPROTOOPT` on a Unix socket, ...). */
+ * @throws {@link SystemError} when the kernel refuses (`EOPNOTSUPP`/`ENOPROTOOPT` for a TCP option on a Unix socket, ...). */
 export function setsockopt(fd: number, level: number, option: number, value: number | boolean): void {
   checkFd(fd);
   checkOption(level, option);

@@ -76,7 +76,7 @@ export class Reactor extends ReactorCore {
    * either gives the ready events. One reader per fd at a time.
    * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
    * The wait itself fails with `ERR_ALREADY_WAITING` (another reader waits on `fd`),
-   * `ERR_REACTOR_CLOSED`, or, awaited, `ERR_REACTOR_NOT_RUNNING` (the reactor is not attached).
+   * `ERR_REACTOR_CLOSED`, or, awaited, `ERR_REACTOR_NOT_RUNNING` (the reactor is neither attached nor running).
    */
   readable(fd: number): FdWait {
     return readable(this, fd);
@@ -95,7 +95,7 @@ export class Reactor extends ReactorCore {
   /**
    * Waits `ms` milliseconds: `yield` it in a coroutine or `await` it.
    * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `ms` is not a number, or NaN.
-   * Awaited, it fails with `ERR_REACTOR_NOT_RUNNING` when the reactor is not attached.
+   * Awaited, it fails with `ERR_REACTOR_NOT_RUNNING` when the reactor is neither attached nor running.
    */
   sleep(ms: number): SleepWait {
     return sleep(this, ms);
