@@ -68,7 +68,7 @@ export function availableBackends(): BackendName[] {
   return [...available];
 }
 
-/** The class DefaultSelector stands for. NODE_SELECTORS_BACKEND=poll (say)
+/** @internal The class DefaultSelector stands for. NODE_SELECTORS_BACKEND=poll (say)
  * forces a backend, so a whole test suite can run on each one. */
 export function defaultSelectorClass(): SelectorClass {
   const forced = process.env['NODE_SELECTORS_BACKEND'];

@@ -160,17 +160,17 @@ function make<C extends ErrorCode, E extends Error>(err: E, code: C): CodedError
   return err as CodedError<C, E>;
 }
 
-/** An Error with `code`. */
+/** @internal An Error with `code`. */
 export function codedError<C extends ErrorCode>(code: C, message: string): CodedError<C> {
   return make(new Error(message), code);
 }
 
-/** A TypeError with `code`. */
+/** @internal A TypeError with `code`. */
 export function codedTypeError<C extends ErrorCode>(code: C, message: string): CodedError<C, TypeError> {
   return make(new TypeError(message), code);
 }
 
-/** A RangeError with `code`. */
+/** @internal A RangeError with `code`. */
 export function codedRangeError<C extends ErrorCode>(code: C, message: string): CodedError<C, RangeError> {
   return make(new RangeError(message), code);
 }
@@ -178,7 +178,7 @@ export function codedRangeError<C extends ErrorCode>(code: C, message: string): 
 // Node's errno table (negative errno -> [name, description]), read once.
 let errnoNames: Map<number, [string, string]> | undefined;
 
-/** A Node-style system error from a positive errno, as net.Socket builds one:
+/** @internal A Node-style system error from a positive errno, as net.Socket builds one:
  * `connect ECONNREFUSED 127.0.0.1:3306` with code, errno (negative), syscall,
  * and address and port when given. */
 export function systemError(errno: number, syscall: string, address?: string, port?: number): SystemError {
@@ -243,7 +243,7 @@ export class LimitExceededError extends Error {
   }
 }
 
-/** Checks that `fd` is a non-negative 32-bit integer. */
+/** @internal Checks that `fd` is a non-negative 32-bit integer. */
 export function checkFd(fd: unknown, what = 'fd'): asserts fd is number {
   // The common case in a few instructions, so that it inlines into the
   // syscall wrappers; the rest only runs for a bad fd.
@@ -261,12 +261,12 @@ function badFd(fd: unknown, what: string): never {
   throw new Error(`unreachable: ${fd} is a valid fd`);
 }
 
-/** Checks that `fn` is a function (ERR_INVALID_ARG_TYPE names it `what`). */
+/** @internal Checks that `fn` is a function (ERR_INVALID_ARG_TYPE names it `what`). */
 export function checkCallback(fn: unknown, what: string): asserts fn is (...args: never[]) => unknown {
   if (typeof fn !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a function, got ${describe(fn)}`);
 }
 
-/** A short description of a bad argument, for error messages. */
+/** @internal A short description of a bad argument, for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';

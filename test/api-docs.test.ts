@@ -25,7 +25,10 @@ class CollectingLogger extends Logger {
 
 async function typedocProject(): Promise<{ project: ProjectReflection; warnings: string[] }> {
   // typedoc.json and lib/tsconfig.json, not the command line (vitest's).
-  const app = await Application.bootstrapWithPlugins({ emit: 'none' }, [new TypeDocReader(), new TSConfigReader()]);
+  const app = await Application.bootstrapWithPlugins({ emit: 'none', options: join(root, 'typedoc.json') }, [
+    new TypeDocReader(),
+    new TSConfigReader(),
+  ]);
   const logger = new CollectingLogger();
   app.logger = logger;
   const project = await app.convert();

@@ -11,6 +11,7 @@ export interface Handle {
   readonly cancelled: boolean;
 }
 
+/** @internal */
 export class Timer implements Handle {
   /** The slot in the heap; -1 once it left the heap (fired or cancelled). */
   index = -1;
@@ -34,6 +35,7 @@ function before(a: Timer, b: Timer): boolean {
   return a.when < b.when || (a.when === b.when && a.seq < b.seq);
 }
 
+/** @internal */
 export class TimerHeap {
   readonly #items: Timer[] = [];
   #seq = 0;
