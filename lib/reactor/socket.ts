@@ -467,8 +467,8 @@ export class ReactorSocket extends Duplex {
   }
 
   /** SO_KEEPALIVE. (The initial delay needs TCP_KEEPIDLE, which sys does not
-   * set: the system's default applies.) Applied once connected; ignored on
-   * a Unix socket. Returns the socket. */
+   * set: the system's default applies.) Applied once connected. Returns
+   * the socket. */
   setKeepAlive(enable = false, _initialDelayMs?: number): this {
     this.#whenConnected(() => this.#setTcpOption(sys.SOL_SOCKET, sys.SO_KEEPALIVE, enable));
     return this;
