@@ -10,6 +10,10 @@ import { KqueueSelector } from './selectors/kqueue.js';
 import { PollSelector } from './selectors/poll.js';
 import { SelectSelector } from './selectors/select.js';
 
+/**
+ * A selector class: `new SelectorClass<T>()` opens a selector of its
+ * backend. What {@link DefaultSelector} and {@link selectorClass} are.
+ */
 export type SelectorClass = new <T = unknown>() => BaseSelector<T>;
 
 const SELECTOR_CLASSES: Record<BackendName, SelectorClass> = {
@@ -23,10 +27,20 @@ const SELECTOR_CLASSES: Record<BackendName, SelectorClass> = {
 /** Every backend name this package knows, whether or not this machine has it. */
 export const BACKEND_NAMES = Object.keys(SELECTOR_CLASSES) as readonly BackendName[];
 
-/** The selector class of backend `name` (`selectorClass('poll')` is
+/**
+ * The selector class of backend `name` (`selectorClass('poll')` is
  * PollSelector). Known names always give a class; constructing one this
  * machine lacks throws ERR_BACKEND_UNAVAILABLE (see availableBackends()).
- * An unknown name is a TypeError with code ERR_INVALID_ARG_VALUE. */
+ * @throws `ERR_INVALID_ARG_VALUE` (TypeError) when `name` is not one of {@link BACKEND_NAMES}.
+ *
+ * @example
+ * ```ts
+ * for (const name of availableBackends()) {
+ *   using selector = new (selectorClass(name))();
+ *   console.log(name, selector.timeoutResolution, 'ms');
+ * }
+ * ```
+ */
 export function selectorClass(name: BackendName): SelectorClass {
   if (typeof name !== 'string' || !Object.hasOwn(SELECTOR_CLASSES, name)) {
     throw codedTypeError('ERR_INVALID_ARG_VALUE', `backend must be one of ${BACKEND_NAMES.join(', ')}, got ${describe(name)}`);
@@ -37,7 +51,9 @@ export function selectorClass(name: BackendName): SelectorClass {
 let available: BackendName[] | undefined;
 
 /** The backends usable on this machine, best first: compiled in, and
- * accepted by the kernel (io_uring may be disabled or filtered). */
+ * accepted by the kernel (io_uring may be disabled or filtered). The first
+ * call opens and closes one selector of each to find out; a new array each
+ * call. */
 export function availableBackends(): BackendName[] {
   available ??= (binding.backends as BackendName[]).filter((name) => {
     if (!Object.hasOwn(SELECTOR_CLASSES, name)) return false;
@@ -52,7 +68,7 @@ export function availableBackends(): BackendName[] {
   return [...available];
 }
 
-/** The class DefaultSelector stands for. NODE_SELECTORS_BACKEND=poll (say)
+/** @internal The class DefaultSelector stands for. NODE_SELECTORS_BACKEND=poll (say)
  * forces a backend, so a whole test suite can run on each one. */
 export function defaultSelectorClass(): SelectorClass {
   const forced = process.env['NODE_SELECTORS_BACKEND'];

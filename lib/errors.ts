@@ -8,52 +8,96 @@
 // throw is listed here.
 import { getSystemErrorMap } from 'node:util';
 
-/** Every code the package gives its errors, with the error class it comes
+/**
+ * Every code the package gives its errors, with the error class it comes
  * as and when. Kernel errors (`EBADF`, ...) are not listed: their code is
- * the errno name. */
+ * the errno name (see {@link SystemError}).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   selector.unregister(fd);
+ * } catch (err) {
+ *   if ((err as CodedError).code !== 'ERR_NOT_REGISTERED') throw err;
+ * }
+ * ```
+ */
 export const ERROR_CODES = {
   // Selectors
+  /** TypeError/RangeError: an fd (or fileobj) that is not a non-negative integer, or whose fileno() returns none. */
   ERR_INVALID_FD: 'TypeError/RangeError: an fd (or fileobj) that is not a non-negative integer, or whose fileno() returns none',
+  /** RangeError: events 0, not an integer, or bits other than READ/WRITE/PRIORITY. */
   ERR_INVALID_EVENTS: 'RangeError: events 0, not an integer, or bits other than READ/WRITE/PRIORITY',
+  /** Error: register of an fd already registered (selector), addHandler of an fd with a handler (reactor). */
   ERR_ALREADY_REGISTERED: 'Error: register of an fd already registered (selector), addHandler of an fd with a handler (reactor)',
+  /** Error: unregister/modify/getKey of an fd not registered; updateHandler of an fd without a handler. */
   ERR_NOT_REGISTERED: 'Error: unregister/modify/getKey of an fd not registered; updateHandler of an fd without a handler',
+  /** Error: any call but close on a closed selector. */
   ERR_SELECTOR_CLOSED: 'Error: any call but close on a closed selector',
+  /** RangeError: SelectSelector given an fd >= FD_SETSIZE. */
   ERR_FD_OUT_OF_RANGE: 'RangeError: SelectSelector given an fd >= FD_SETSIZE',
+  /** Error: a backend this build or kernel lacks, or NODE_SELECTORS_BACKEND naming one. */
   ERR_BACKEND_UNAVAILABLE: 'Error: a backend this build or kernel lacks, or NODE_SELECTORS_BACKEND naming one',
+  /** Error: a trigger mode the backend cannot honour. */
   ERR_UNSUPPORTED_TRIGGER: 'Error: a trigger mode the backend cannot honour',
+  /** Error: EVENT_PRIORITY where the backend cannot watch it. */
   ERR_UNSUPPORTED_EVENTS: 'Error: EVENT_PRIORITY where the backend cannot watch it',
+  /** Error: the addon used out of order (a wait before its buffer is set, a watcher on a thread without an event loop). */
   ERR_INVALID_STATE: 'Error: the addon used out of order (a wait before its buffer is set, a watcher on a thread without an event loop)',
   // Arguments, everywhere
+  /** TypeError: an argument of the wrong type (a timeout that is not a number, a callback that is not a function, ...). */
   ERR_INVALID_ARG_TYPE: 'TypeError: an argument of the wrong type (a timeout that is not a number, a callback that is not a function, ...)',
+  /** TypeError/RangeError: an argument of the right type but a bad value (NaN, an unknown family, option or backend name, ...). */
   ERR_INVALID_ARG_VALUE: 'TypeError/RangeError: an argument of the right type but a bad value (NaN, an unknown family, option or backend name, ...)',
+  /** RangeError: a number outside its range (offset/length outside the buffer, a negative count or timeout). */
   ERR_OUT_OF_RANGE: 'RangeError: a number outside its range (offset/length outside the buffer, a negative count or timeout)',
   // sys and sockets
+  /** TypeError: a host that is not an IP address. */
   ERR_INVALID_IP_ADDRESS: 'TypeError: a host that is not an IP address',
+  /** RangeError: a port outside 0..65535. */
   ERR_SOCKET_BAD_PORT: 'RangeError: a port outside 0..65535',
+  /** Error: connect() on a ReactorSocket already connected or connecting. */
   ERR_SOCKET_CONNECTING: 'Error: connect() on a ReactorSocket already connected or connecting',
+  /** Error: connect() on a destroyed ReactorSocket. */
   ERR_SOCKET_CLOSED: 'Error: connect() on a destroyed ReactorSocket',
+  /** Error: a ReactorSocket write still pending when the socket was destroyed. */
   ERR_STREAM_DESTROYED: 'Error: a ReactorSocket write still pending when the socket was destroyed',
   // Reactor
+  /** Error: a call that adds work to a closed reactor (addHandler, callSoon, callLater, run, attach, spawn, stream, listen, a wait). */
   ERR_REACTOR_CLOSED: 'Error: a call that adds work to a closed reactor (addHandler, callSoon, callLater, run, attach, spawn, stream, listen, a wait)',
+  /** Error: run() or attach() while run() is running. */
   ERR_REACTOR_RUNNING: 'Error: run() or attach() while run() is running',
+  /** Error: run() on an attached reactor. */
   ERR_REACTOR_ATTACHED: 'Error: run() on an attached reactor',
+  /** Error: an await on a wait (readable, writable, sleep, a stream operation) of a reactor that is not attached, which would never end. */
   ERR_REACTOR_NOT_RUNNING: 'Error: an await on a wait (readable, writable, sleep, a stream operation) of a reactor that is not attached, which would never end',
   // Coroutines
+  /** Error: a second reader (or writer) waiting on the same fd. */
   ERR_ALREADY_WAITING: 'Error: a second reader (or writer) waiting on the same fd',
+  /** CancelledError: thrown into a cancelled task where it waits, and by its result. */
   ERR_TASK_CANCELLED: 'CancelledError: thrown into a cancelled task where it waits, and by its result',
+  /** Error: result() of a future that is not done. */
   ERR_TASK_PENDING: 'Error: result() of a future that is not done',
+  /** Error: a coroutine yielded something it cannot wait for (or a task itself). */
   ERR_INVALID_YIELD: 'Error: a coroutine yielded something it cannot wait for (or a task itself)',
   // Streams
+  /** Error: an FdStream operation after close(), and readers waiting when it closed. */
   ERR_STREAM_CLOSED: 'Error: an FdStream operation after close(), and readers waiting when it closed',
+  /** IncompleteReadError: readExactly/readUntil met end of stream first. */
   ERR_STREAM_EOF: 'IncompleteReadError: readExactly/readUntil met end of stream first',
+  /** LimitExceededError: readUntil found no delimiter within maxBytes. */
   ERR_STREAM_LIMIT: 'LimitExceededError: readUntil found no delimiter within maxBytes',
+  /** Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations. */
   ERR_STREAM_TIMEOUT: 'Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations',
 } as const;
 
 /** Every code the package gives its errors (see ERROR_CODES). */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** An Error, TypeError or RangeError with one of the package's codes. */
+/**
+ * An Error, TypeError or RangeError with one of the package's codes.
+ * @property code - One of {@link ERROR_CODES}.
+ */
 export type CodedError<C extends ErrorCode = ErrorCode, E extends Error = Error> = E & { code: C };
 
 /** @deprecated Use ErrorCode: the selector's codes are part of it. */
@@ -93,13 +137,21 @@ export type ReactorErrorCode = Extract<
 /** @deprecated Use CodedError. */
 export type ReactorError = CodedError<ReactorErrorCode>;
 
-/** An error from the kernel, as Node reports system errors. */
+/**
+ * An error from the kernel, as Node reports system errors: message
+ * `EBADF: bad file descriptor, epoll_ctl` (or, for a connect,
+ * `connect ECONNREFUSED 127.0.0.1:3306`).
+ */
 export interface SystemError extends Error {
+  /** The errno name: `'EBADF'`, `'ECONNREFUSED'`, ... */
   code: string;
+  /** The errno as Node gives it: negative (`-9` for EBADF on Linux). */
   errno: number;
+  /** The call that failed: `'epoll_ctl'`, `'connect'`, ... */
   syscall: string;
   /** The remote address of a failed connect, as net.Socket's errors have. */
   address?: string;
+  /** The remote port of a failed connect. */
   port?: number;
 }
 
@@ -108,17 +160,17 @@ function make<C extends ErrorCode, E extends Error>(err: E, code: C): CodedError
   return err as CodedError<C, E>;
 }
 
-/** An Error with `code`. */
+/** @internal An Error with `code`. */
 export function codedError<C extends ErrorCode>(code: C, message: string): CodedError<C> {
   return make(new Error(message), code);
 }
 
-/** A TypeError with `code`. */
+/** @internal A TypeError with `code`. */
 export function codedTypeError<C extends ErrorCode>(code: C, message: string): CodedError<C, TypeError> {
   return make(new TypeError(message), code);
 }
 
-/** A RangeError with `code`. */
+/** @internal A RangeError with `code`. */
 export function codedRangeError<C extends ErrorCode>(code: C, message: string): CodedError<C, RangeError> {
   return make(new RangeError(message), code);
 }
@@ -126,7 +178,7 @@ export function codedRangeError<C extends ErrorCode>(code: C, message: string): 
 // Node's errno table (negative errno -> [name, description]), read once.
 let errnoNames: Map<number, [string, string]> | undefined;
 
-/** A Node-style system error from a positive errno, as net.Socket builds one:
+/** @internal A Node-style system error from a positive errno, as net.Socket builds one:
  * `connect ECONNREFUSED 127.0.0.1:3306` with code, errno (negative), syscall,
  * and address and port when given. */
 export function systemError(errno: number, syscall: string, address?: string, port?: number): SystemError {
@@ -145,7 +197,12 @@ export function systemError(errno: number, syscall: string, address?: string, po
 /** Thrown into a task at the point where it waits when the task is cancelled,
  * and by the task's result afterwards. */
 export class CancelledError extends Error {
+  /** Always `'ERR_TASK_CANCELLED'`. */
   readonly code = 'ERR_TASK_CANCELLED' as const;
+  /**
+   * A cancellation, with `message`.
+   * @param message - What {@link Task.cancel} was given, or a default.
+   */
   constructor(message = 'the task was cancelled') {
     super(message);
     this.name = 'CancelledError';
@@ -155,7 +212,13 @@ export class CancelledError extends Error {
 /** readExactly() or readUntil() met end of stream first; `partial` holds
  * what did arrive; `expected` is the byte count asked for (-1: a delimiter). */
 export class IncompleteReadError extends Error {
+  /** Always `'ERR_STREAM_EOF'`. */
   readonly code = 'ERR_STREAM_EOF' as const;
+  /**
+   * An end of stream met after `partial.length` of `expected` bytes.
+   * @param partial - The bytes that did arrive before end of stream.
+   * @param expected - The byte count asked for, or -1 when a delimiter was.
+   */
   constructor(readonly partial: Uint8Array, readonly expected: number) {
     super(
       expected < 0
@@ -168,14 +231,19 @@ export class IncompleteReadError extends Error {
 
 /** readUntil() found no delimiter within its byte limit. */
 export class LimitExceededError extends Error {
+  /** Always `'ERR_STREAM_LIMIT'`. */
   readonly code = 'ERR_STREAM_LIMIT' as const;
+  /**
+   * No delimiter within `limit` bytes.
+   * @param limit - The `maxBytes` given to readUntil: bytes buffered without a delimiter.
+   */
   constructor(readonly limit: number) {
     super(`no delimiter within the first ${limit} bytes`);
     this.name = 'LimitExceededError';
   }
 }
 
-/** Checks that `fd` is a non-negative 32-bit integer. */
+/** @internal Checks that `fd` is a non-negative 32-bit integer. */
 export function checkFd(fd: unknown, what = 'fd'): asserts fd is number {
   // The common case in a few instructions, so that it inlines into the
   // syscall wrappers; the rest only runs for a bad fd.
@@ -193,12 +261,12 @@ function badFd(fd: unknown, what: string): never {
   throw new Error(`unreachable: ${fd} is a valid fd`);
 }
 
-/** Checks that `fn` is a function (ERR_INVALID_ARG_TYPE names it `what`). */
+/** @internal Checks that `fn` is a function (ERR_INVALID_ARG_TYPE names it `what`). */
 export function checkCallback(fn: unknown, what: string): asserts fn is (...args: never[]) => unknown {
   if (typeof fn !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a function, got ${describe(fn)}`);
 }
 
-/** A short description of a bad argument, for error messages. */
+/** @internal A short description of a bad argument, for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';

@@ -15,6 +15,7 @@
 /** fds below this live in the array: 8 MB of slots at most. */
 const DENSE_LIMIT = 1 << 20;
 
+/** @internal */
 export class FdMap<V extends object> {
   // undefined marks a free slot; pushing undefined (never leaving holes)
   // keeps V8's fast, packed element storage.

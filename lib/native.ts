@@ -5,14 +5,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Trigger modes as the addon numbers them. */
+/** @internal Trigger modes as the addon numbers them. */
 export const enum NativeTrigger {
   Level = 0,
   Edge = 1,
   Oneshot = 2,
 }
 
-/** One kernel multiplexer instance; see native/backend.h. */
+/** @internal One kernel multiplexer instance; see native/backend.h. */
 export interface NativeSelector {
   /** This selector's number for `wait(slot, timeoutMs)`. */
   slot(): number;
@@ -35,6 +35,7 @@ export interface NativeSelector {
   wakeupHandle(): number;
 }
 
+/** @internal */
 export interface NativeSys {
   pipe(): [number, number];
   socketpair(): [number, number];
@@ -64,6 +65,7 @@ export interface NativeSys {
   constants: NativeSysConstants;
 }
 
+/** @internal */
 export interface NativeSocketAddress {
   family: number;
   address?: string;
@@ -71,6 +73,7 @@ export interface NativeSocketAddress {
   path?: string;
 }
 
+/** @internal */
 export interface NativeSysConstants {
   AF_INET: number;
   AF_INET6: number;
@@ -99,7 +102,7 @@ export interface NativeSysConstants {
   UNIX_PATH_MAX: number;
 }
 
-/** Wakes an attached reactor from Node's loop; see native/watcher.h. */
+/** @internal Wakes an attached reactor from Node's loop; see native/watcher.h. */
 export interface NativeWatcher {
   /** The reactor's interest in `fd` changed (0: removed); used only by the
    * helper thread of selectors without a kernel fd. */
@@ -111,6 +114,7 @@ export interface NativeWatcher {
   close(): void;
 }
 
+/** @internal */
 export interface NativeBinding {
   Selector: new (backend: string) => NativeSelector;
   // The calls of every loop pass are functions of the module rather than
@@ -169,4 +173,5 @@ function withFastProperties(raw: NativeBinding): NativeBinding {
   return { ...raw, build: { ...raw.build }, sys: { ...raw.sys, constants: { ...raw.sys.constants } } };
 }
 
+/** @internal */
 export const binding: NativeBinding = withFastProperties(load());

@@ -21,7 +21,7 @@ const MESSAGES = [
     'then. Call reactor.close() (or declare it with `using`) when done with it. (Reported once per process.)',
 ] as const;
 
-/** Emits the ResourceWarning of each kind whose first collected-open
+/** @internal Emits the ResourceWarning of each kind whose first collected-open
  * resource has been seen, once per process. */
 export function warnUnclosed(): void {
   if (warned[0] && warned[1]) return;
@@ -33,12 +33,12 @@ export function warnUnclosed(): void {
   }
 }
 
-/** A selector was created (+1) or closed (-1). */
+/** @internal A selector was created (+1) or closed (-1). */
 export function countOpenSelector(delta: 1 | -1): void {
   open += delta;
 }
 
-/** The selectors of this thread that are open: created, neither closed nor
+/** @internal The selectors of this thread that are open: created, neither closed nor
  * collected. For the hint on an EMFILE. */
 export function openSelectors(): number {
   const [byUsers, byReactors] = binding.collectedOpen();

@@ -7,18 +7,47 @@ import { FdMap } from './fd-map.js';
 import { binding, NativeTrigger, type NativeSelector } from './native.js';
 import { countOpenSelector, openSelectors, warnUnclosed } from './resources.js';
 
+/**
+ * Interest in, and readiness for, reading: data, end of stream, or a
+ * pending connection on a listening socket. Error and hang-up conditions are
+ * reported as readable too, so the owner's read sees them.
+ */
 export const EVENT_READ = 1;
+/**
+ * Interest in, and readiness for, writing without blocking; also how a
+ * non-blocking connect says it has ended (read the outcome with
+ * {@link sys.getsockoptError}).
+ */
 export const EVENT_WRITE = 2;
+/**
+ * Interest in urgent or priority data: POLLPRI, EPOLLPRI, select's
+ * exceptfds, kqueue's out-of-band filter (TCP urgent data, GPIO and sysfs
+ * attribute changes). A backend that cannot watch it (kqueue on FreeBSD)
+ * refuses it with `ERR_UNSUPPORTED_EVENTS`; see
+ * {@link BaseSelector.supportedEvents}.
+ */
 export const EVENT_PRIORITY = 4;
 const ALL_EVENTS = EVENT_READ | EVENT_WRITE | EVENT_PRIORITY;
 
+/**
+ * What the selectors watch: an fd (a non-negative integer), or an object
+ * whose `fileno()` returns one, such as a {@link ReactorSocket}; `fileno()`
+ * is called at each register, modify, unregister and getKey.
+ */
 export type FileObject = number | { fileno(): number };
+/** The name of a selector backend, as {@link BaseSelector.backend} reports it. */
 export type BackendName = 'select' | 'poll' | 'epoll' | 'kqueue' | 'io_uring';
 /** How readiness is reported: while it lasts (level), once per change (edge),
  * or once until re-armed by `modify` (oneshot). */
 export type Trigger = 'level' | 'edge' | 'oneshot';
 
+/** Options of {@link BaseSelector.register} and {@link BaseSelector.modify}. */
 export interface RegisterOptions {
+  /**
+   * How readiness is reported (default `'level'`; in modify, default: the
+   * key's current mode). A mode the backend cannot honour throws
+   * `ERR_UNSUPPORTED_TRIGGER`; see {@link BaseSelector.supportsTrigger}.
+   */
   trigger?: Trigger;
 }
 
@@ -30,11 +59,17 @@ const TRIGGERS: Record<Trigger, NativeTrigger> = {
 
 /** What `register` returns: the fd's registration, immutable (modify makes a new one). */
 export class SelectorKey<T = unknown> {
+  /** Made by the selector; users read keys, they do not build them. */
   constructor(
+    /** The fileobj as it was registered. */
     readonly fileobj: FileObject,
+    /** Its fd (the fileobj's `fileno()` at registration). */
     readonly fd: number,
+    /** The events watched: a combination of EVENT_READ, EVENT_WRITE and EVENT_PRIORITY. */
     readonly events: number,
+    /** The data given to register or modify (undefined if none). */
     readonly data: T,
+    /** The trigger mode the fd is registered with. */
     readonly trigger: Trigger = 'level',
   ) {}
 }
@@ -79,7 +114,43 @@ const INITIAL_CAPACITY = 64; // (fd, events) pairs
 // Set by BaseSelector's static block, which alone sees its native object.
 let markOwnedByReactor: (selector: BaseSelector) => void;
 
+/**
+ * The interface every backend shares, modelled on Python's
+ * `selectors.BaseSelector`: register fds (or fileobjs) for events, then
+ * {@link select} waits until some are ready. `T` is the type of each key's
+ * `data`.
+ *
+ * The bookkeeping and every argument check happen here, before any syscall,
+ * so a call that throws leaves the selector as it was. Bad input throws a
+ * coded `TypeError`/`RangeError`/`Error` (see {@link ERROR_CODES}); a call
+ * the kernel refuses throws a {@link SystemError} whose `code` is the errno
+ * name (`EBADF`, `EPERM`, ...). Every call but {@link close} throws
+ * `ERR_SELECTOR_CLOSED` once the selector is closed.
+ *
+ * Construct a backend's class ({@link EpollSelector}, {@link PollSelector},
+ * ...) or {@link DefaultSelector}; a class this build or kernel lacks
+ * throws `ERR_BACKEND_UNAVAILABLE`.
+ *
+ * @typeParam T - The type of the data attached to each registration.
+ *
+ * @example
+ * ```ts
+ * import { DefaultSelector, EVENT_READ, sys } from 'node-selectors';
+ *
+ * const [r, w] = sys.pipe();
+ * using selector = new DefaultSelector<string>();
+ * selector.register(r, EVENT_READ, 'the pipe');
+ * sys.write(w, new TextEncoder().encode('hi'));
+ * for (const [key, events] of selector.select(1000)) {
+ *   console.log(key.data, events & EVENT_READ ? 'readable' : '');
+ * }
+ * selector.unregister(r);
+ * sys.close(r);
+ * sys.close(w);
+ * ```
+ */
 export abstract class BaseSelector<T = unknown> implements Disposable {
+  /** The backend's name: `'epoll'`, `'poll'`, ... */
   readonly backend: BackendName;
   /** The ready buffer of the fast path: after `selectRaw` returned n, pairs
    * (fd, events) at [2i, 2i + 1] for i < n. Replaced when it grows, so read
@@ -99,6 +170,11 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     markOwnedByReactor = (selector) => selector.#native?.setOwner(true);
   }
 
+  /**
+   * @param backend - The backend to open.
+   * @throws `ERR_BACKEND_UNAVAILABLE` (Error) when this build or kernel lacks the backend.
+   * @throws {@link SystemError} when the kernel refuses a new instance (`EMFILE`, `ENOMEM`, ...).
+   */
   protected constructor(backend: BackendName) {
     this.backend = backend;
     if (!binding.backends.includes(backend)) {
@@ -114,6 +190,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     this.#view = new KeyMapView(() => this.checkOpen(), this.#keys);
   }
 
+  /** Whether {@link close} was called. */
   get closed(): boolean {
     return this.#native === null;
   }
@@ -134,14 +211,33 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return this.checkOpen().timeoutResolutionNs() / 1e6;
   }
 
-  /** Whether this backend honours the trigger mode (level: always). */
+  /**
+   * Whether this backend honours the trigger mode (level: always). False for
+   * a name that is no trigger mode.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector is closed.
+   */
   supportsTrigger(trigger: Trigger): boolean {
     const native = this.checkOpen();
     if (trigger === 'level') return true;
     return Object.hasOwn(TRIGGERS, trigger) && this.honours(native, TRIGGERS[trigger]);
   }
 
-  /** Starts watching `fileobj` for `events`; returns its new key. */
+  /**
+   * Starts watching `fileobj` for `events`; returns its new key.
+   * @param fileobj - An fd, or an object with `fileno()`.
+   * @param events - A non-empty combination of {@link EVENT_READ}, {@link EVENT_WRITE} and {@link EVENT_PRIORITY}.
+   * @param data - Anything, kept in the key and returned with it by {@link select}.
+   * @param options - The trigger mode (default `'level'`).
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fileobj` is not a non-negative integer fd or its `fileno()` fails.
+   * @throws `ERR_FD_OUT_OF_RANGE` (RangeError) from {@link SelectSelector} for an fd >= {@link FD_SETSIZE}.
+   * @throws `ERR_INVALID_EVENTS` (RangeError) when `events` is 0, not an integer, or has other bits.
+   * @throws `ERR_UNSUPPORTED_EVENTS` (Error) for EVENT_PRIORITY where the backend cannot watch it.
+   * @throws `ERR_INVALID_ARG_VALUE` (TypeError) for an unknown trigger mode.
+   * @throws `ERR_UNSUPPORTED_TRIGGER` (Error) for a mode the backend cannot honour.
+   * @throws `ERR_ALREADY_REGISTERED` (Error) when the fd is already registered.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector is closed.
+   * @throws {@link SystemError} when the kernel refuses the fd (`EBADF`; `EPERM` for a regular file in epoll).
+   */
   register(fileobj: FileObject, events: number, data?: T, options?: RegisterOptions): SelectorKey<T> {
     const native = this.checkOpen();
     const fd = this.fdOf(fileobj);
@@ -159,8 +255,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return key;
   }
 
-  /** Stops watching `fileobj`; returns the key it was registered with. An fd
-   * closed since it was registered can still be unregistered. */
+  /**
+   * Stops watching `fileobj`; returns the key it was registered with. An fd
+   * closed since it was registered can still be unregistered, and so can a
+   * fileobj whose `fileno()` fails now (it is found by identity).
+   * @throws `ERR_NOT_REGISTERED` (Error) when the fd is not registered.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fileobj` is no fd and was not registered.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector is closed.
+   */
   unregister(fileobj: FileObject): SelectorKey<T> {
     this.checkOpen();
     const key = this.lookup(fileobj);
@@ -169,10 +271,17 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return key;
   }
 
-  /** Changes the events (and the data, when given) of a registered fileobj.
-   * Omitted `data` keeps the current data; omitted `trigger` keeps the
-   * current mode. Unchanged events and mode make no syscall, except for a
-   * oneshot key, which modify re-arms. */
+  /**
+   * Changes the events (and the data, when given) of a registered fileobj;
+   * returns its new key (the same key when nothing changed). Omitted `data`
+   * keeps the current data; omitted `trigger` keeps the current mode.
+   * Unchanged events and mode make no syscall, except for a oneshot key,
+   * which modify re-arms.
+   * @throws `ERR_NOT_REGISTERED` (Error) when the fd is not registered.
+   * @throws `ERR_INVALID_FD`, `ERR_INVALID_EVENTS`, `ERR_UNSUPPORTED_EVENTS`, `ERR_INVALID_ARG_VALUE`,
+   * `ERR_UNSUPPORTED_TRIGGER`, `ERR_SELECTOR_CLOSED`: as {@link register}.
+   * @throws {@link SystemError} when the kernel refuses the change.
+   */
   modify(fileobj: FileObject, events: number, data?: T, options?: RegisterOptions): SelectorKey<T> {
     const native = this.checkOpen();
     const key = this.lookup(fileobj);
@@ -189,9 +298,22 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return updated;
   }
 
-  /** Waits for registered fds to become ready, up to `timeoutMs`
+  /**
+   * Waits for registered fds to become ready, up to `timeoutMs`
    * milliseconds (undefined, null or Infinity: no limit; <= 0: poll once).
-   * Returns each ready key once with its ready events, a subset of key.events. */
+   * A fraction is rounded up to the backend's {@link timeoutResolution}, so
+   * the call never returns early when nothing is ready; an interrupted wait
+   * (EINTR) goes on with the time left.
+   *
+   * Returns each ready key once with its ready events, a subset of
+   * `key.events`: error and hang-up conditions come as EVENT_READ and/or
+   * EVENT_WRITE, masked by the key's interest. Empty on timeout or
+   * {@link wakeup}.
+   * @param timeoutMs - Milliseconds to wait at most.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `timeoutMs` is not a number, null or undefined.
+   * @throws `ERR_INVALID_ARG_VALUE` (RangeError) when `timeoutMs` is NaN.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector is closed.
+   */
   select(timeoutMs?: number | null): Array<[SelectorKey<T>, number]> {
     const n = this.selectRaw(timeoutMs);
     const ready = this.readyEvents;
@@ -210,19 +332,40 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return result;
   }
 
-  /** The allocation-free form of `select`: waits, fills `readyEvents` with
-   * (fd, events) pairs and returns how many. */
+  /**
+   * The allocation-free form of {@link select}: waits, fills
+   * {@link readyEvents} with (fd, events) pairs and returns how many.
+   * Same timeout and errors as select.
+   *
+   * @example
+   * ```ts
+   * const n = selector.selectRaw(100);
+   * const ready = selector.readyEvents; // read after each call: it may be replaced
+   * for (let i = 0; i < n; i++) console.log('fd', ready[2 * i], 'events', ready[2 * i + 1]);
+   * ```
+   */
   selectRaw(timeoutMs?: number | null): number {
     if (this.#native === null) this.checkOpen();
     return binding.wait(this.#slot, toNativeTimeout(timeoutMs));
   }
 
+  /**
+   * The key `fileobj` is registered with.
+   * @throws `ERR_NOT_REGISTERED` (Error) when the fd is not registered.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fileobj` is no fd and was not registered.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector is closed.
+   */
   getKey(fileobj: FileObject): SelectorKey<T> {
     this.checkOpen();
     return this.lookup(fileobj);
   }
 
-  /** A live, read-only view of the registrations, keyed by fd. */
+  /**
+   * A live, read-only view of the registrations, keyed by fd (iteration
+   * goes in fd order over a snapshot). Reading it after {@link close} throws
+   * `ERR_SELECTOR_CLOSED`.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector is closed.
+   */
   getMap(): ReadonlyMap<number, SelectorKey<T>> {
     this.checkOpen();
     return this.#view;
@@ -230,7 +373,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 
   /** Makes a `select()` that is blocked, or the next one, return early
    * with no events. Wakeups before a select coalesce into one early return.
-   * From another thread, use `wakeupHandle()` and `wakeupSelector()`. */
+   * From another thread, use `wakeupHandle()` and `wakeupSelector()`.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector is closed. */
   wakeup(): void {
     this.checkOpen().wakeup();
   }
@@ -239,7 +383,9 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * `wakeupSelector(handle)`: post it to a worker. It stays valid until the
    * selector is closed; after that, waking through it does nothing. The
    * wakeup channel (an eventfd, or a pipe) is made on first use, watched by
-   * the backend and never shown in `getMap()` or in results. */
+   * the backend and never shown in `getMap()` or in results.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector is closed.
+   * @throws {@link SystemError} when the channel cannot be made (`EMFILE`, ...). */
   wakeupHandle(): number {
     return this.checkOpen().wakeupHandle();
   }
@@ -262,6 +408,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     warnUnclosed();
   }
 
+  /** The same as {@link close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -273,7 +420,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     return this.checkOpen().pollableFd();
   }
 
-  /** The kernel object's fd, for the backends that have one. */
+  /** The kernel object's fd, for the backends that have one (their `fileno()`). */
   protected kernelFd(): number {
     return this.checkOpen().fileno();
   }
@@ -363,7 +510,10 @@ export function onSelectorClose(selector: BaseSelector, observer: () => void): (
   return () => observers.delete(observer);
 }
 
-/** The fd of a FileObject: the number itself, or what its fileno() returns. */
+/**
+ * The fd of a FileObject: the number itself, or what its fileno() returns.
+ * @throws `ERR_INVALID_FD` (TypeError/RangeError) when it is not a non-negative integer fd, or `fileno()` throws or returns none.
+ */
 export function fileDescriptor(fileobj: FileObject): number {
   if (typeof fileobj === 'number') {
     checkFd(fileobj);
@@ -428,9 +578,26 @@ function toNativeTimeout(timeoutMs: number | null | undefined): number {
   return timeoutMs > 0 ? timeoutMs : 0;
 }
 
-/** Wakes the selector that `handle` (from `wakeupHandle()`) names, from
- * any thread, main or worker: a blocked `select()` returns early with no
- * events. Returns false, doing nothing, once that selector is closed. */
+/**
+ * Wakes the selector that `handle` (from {@link BaseSelector.wakeupHandle})
+ * names, from any thread, main or worker: a blocked `select()` returns early
+ * with no events. Returns false, doing nothing, once that selector is closed.
+ * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `handle` is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { isMainThread, Worker, workerData } from 'node:worker_threads';
+ *
+ * if (isMainThread) {
+ *   const selector = new DefaultSelector();
+ *   new Worker(new URL(import.meta.url), { workerData: { handle: selector.wakeupHandle() } });
+ *   selector.select(); // returns once the worker wakes it
+ *   selector.close();
+ * } else {
+ *   wakeupSelector((workerData as { handle: number }).handle);
+ * }
+ * ```
+ */
 export function wakeupSelector(handle: number): boolean {
   if (typeof handle !== 'number' || !Number.isSafeInteger(handle) || handle <= 0) {
     throw codedTypeError('ERR_INVALID_ARG_TYPE', `a wakeup handle is a positive integer, got ${describe(handle)}`);
@@ -438,5 +605,5 @@ export function wakeupSelector(handle: number): boolean {
   return binding.wakeup(handle);
 }
 
-/** The FD_SETSIZE this build's select() was compiled with. */
+/** The FD_SETSIZE this build's select() was compiled with: {@link SelectSelector} refuses fds from this one up. */
 export const FD_SETSIZE: number = binding.FD_SETSIZE;

@@ -9,7 +9,7 @@
 import { binding, type NativeWatcher } from '../native.js';
 import type { BaseSelector } from '../selector.js';
 
-/** How the reactor is woken inside Node's loop. */
+/** @internal How the reactor is woken inside Node's loop. */
 export interface Attachment {
   /** The interest in `fd` changed (0: removed). */
   interest(fd: number, events: number): void;
@@ -30,6 +30,7 @@ const TIMER = 1;
 // go, with poll and select, through the helper thread, whose mirror does its
 // own waits.
 
+/** @internal */
 export class NodeLoopAttachment implements Attachment {
   readonly #watcher: NativeWatcher;
   // Only the helper thread (no kernel fd) needs to hear of interest changes.

@@ -25,6 +25,7 @@ export type { Handle } from './timers.js';
 /** Called with the fd and the events it is ready for (a subset of its interest). */
 export type IoHandler = (fd: number, events: number) => void;
 
+/** Options of `new Reactor(options)`. */
 export interface ReactorOptions {
   /** The selector to drive; default a new DefaultSelector, which the reactor
    * then owns and closes. A selector passed in stays open after close(). */
@@ -53,9 +54,21 @@ const IDLE = -2;
 /** Most selects one wake-up from Node's loop runs while events keep coming. */
 const ATTACHED_ROUNDS = 8;
 
-/** The event loop itself: fd handlers, callbacks, timers, run() and
- * attach(). Reactor (reactor.ts) adds coroutines, streams and servers. */
+/**
+ * The event loop itself: fd handlers, callbacks, timers, {@link run} and
+ * {@link attach}. {@link Reactor} adds coroutines, streams and servers as
+ * methods; the layers' free functions ({@link spawn}, {@link listen},
+ * {@link createConnection}, ...) take any ReactorCore.
+ *
+ * An exception thrown by a handler, callback or task never stops the loop:
+ * it goes to {@link reportError}, that is to the `'error'` listeners, or to
+ * stderr when there are none.
+ *
+ * Calls that add work (addHandler, callSoon, callLater, run, attach) throw
+ * `ERR_REACTOR_CLOSED` once the reactor is closed.
+ */
 export class ReactorCore extends EventEmitter {
+  /** The selector the reactor drives (its fds are the handlers' fds). */
   readonly selector: BaseSelector;
   readonly #ownsSelector: boolean;
   // Indexed by fd: fds are small integers, and an array lookup is the
@@ -78,6 +91,10 @@ export class ReactorCore extends EventEmitter {
   #refed = true;
   readonly #pass = (): void => this.#attachedPass();
 
+  /**
+   * @param options - The selector to drive (default: a new {@link DefaultSelector}, owned and closed by the reactor).
+   * @throws `ERR_BACKEND_UNAVAILABLE` (Error), or a {@link SystemError}, when the default selector cannot be opened.
+   */
   constructor(options: ReactorOptions = {}) {
     super();
     this.#ownsSelector = options.selector === undefined;
@@ -87,19 +104,47 @@ export class ReactorCore extends EventEmitter {
     if (this.#ownsSelector) markReactorSelector(this.selector);
   }
 
+  /** Whether {@link close} was called (or the selector closed under an attached reactor). */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** Whether {@link run} is running. */
   get running(): boolean {
     return this.#running;
   }
 
+  /** Whether the reactor runs inside Node's event loop ({@link attach}). */
   get attached(): boolean {
     return this.#attachment !== null;
   }
 
-  /** Calls `handler(fd, events)` whenever `fd` is ready for some of `events`. */
+  /**
+   * Calls `handler(fd, events)` whenever `fd` is ready for some of `events`
+   * (level-triggered), with the ready events masked by the interest it has
+   * then. One handler per fd; a handler added while a pass dispatches sees
+   * no events of that pass.
+   * @param fd - A non-blocking fd.
+   * @param handler - Called with the fd and its ready events.
+   * @param events - A non-empty combination of {@link EVENT_READ}, {@link EVENT_WRITE} and {@link EVENT_PRIORITY}.
+   * @throws `ERR_ALREADY_REGISTERED` (Error) when `fd` already has a handler.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `handler` is not a function.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   * @throws The errors of {@link BaseSelector.register} (`ERR_INVALID_EVENTS`, `ERR_UNSUPPORTED_EVENTS`,
+   * `ERR_FD_OUT_OF_RANGE`, `ERR_SELECTOR_CLOSED`, a {@link SystemError} such as `EBADF`).
+   *
+   * @example
+   * ```ts
+   * reactor.addHandler(fd, (fd, events) => {
+   *   const n = sys.read(fd, buf);
+   *   if (n === 0) {
+   *     reactor.removeHandler(fd);
+   *     sys.close(fd);
+   *   }
+   * }, EVENT_READ);
+   * ```
+   */
   addHandler(fd: number, handler: IoHandler, events: number): void {
     this.#checkOpen();
     checkFd(fd);
@@ -112,7 +157,13 @@ export class ReactorCore extends EventEmitter {
     if (this.#handlerCount === 1) this.#wake();
   }
 
-  /** Changes the events `fd`'s handler waits for. */
+  /**
+   * Changes the events `fd`'s handler waits for (no syscall when unchanged).
+   * @throws `ERR_NOT_REGISTERED` (Error) when `fd` has no handler.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   * @throws The errors of {@link BaseSelector.modify} (`ERR_INVALID_EVENTS`, `ERR_UNSUPPORTED_EVENTS`, a {@link SystemError}).
+   */
   updateHandler(fd: number, events: number): void {
     this.#checkOpen();
     checkFd(fd);
@@ -124,8 +175,12 @@ export class ReactorCore extends EventEmitter {
     this.#attachment?.interest(fd, events);
   }
 
-  /** Removes `fd`'s handler; false when it had none. Call it before closing
-   * the fd, or a new fd with the same number could inherit the registration. */
+  /**
+   * Removes `fd`'s handler; false when it had none (or the reactor is
+   * closed). Call it before closing the fd, or a new fd with the same number
+   * could inherit the registration.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+   */
   removeHandler(fd: number): boolean {
     if (this.#closed) return false;
     checkFd(fd);
@@ -138,11 +193,18 @@ export class ReactorCore extends EventEmitter {
     return true;
   }
 
+  /** Whether `fd` has a handler. */
   hasHandler(fd: number): boolean {
     return this.#handlers[fd] !== undefined;
   }
 
-  /** Runs `fn` on the next pass, after the callbacks scheduled before it. */
+  /**
+   * Runs `fn` on the next pass, after the callbacks scheduled before it;
+   * one scheduled by a callback waits for the pass after. Cancel it with
+   * the handle.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `fn` is not a function.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   */
   callSoon(fn: () => void): Handle {
     this.#checkOpen();
     checkCallback(fn, 'callback');
@@ -152,7 +214,16 @@ export class ReactorCore extends EventEmitter {
     return handle;
   }
 
-  /** Runs `fn` once `ms` milliseconds have passed. */
+  /**
+   * Runs `fn` once `ms` milliseconds have passed (on the {@link time}
+   * clock; a negative delay is 0). Timers due together fire in the order
+   * they were scheduled; one scheduled by a timer never fires in the same
+   * pass. Cancel it with the handle.
+   * @param ms - The delay in milliseconds; fractions are kept.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `ms` is not a number or `fn` not a function.
+   * @throws `ERR_INVALID_ARG_VALUE` (RangeError) when `ms` is NaN.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   */
   callLater(ms: number, fn: () => void): Handle {
     this.#checkOpen();
     if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
@@ -163,14 +234,21 @@ export class ReactorCore extends EventEmitter {
     return timer;
   }
 
-  /** Monotonic time in milliseconds, the clock callLater uses. */
+  /** Monotonic time in milliseconds (`performance.now()`), the clock callLater uses. */
   time(): number {
     return performance.now();
   }
 
-  /** Blocks in the selector and dispatches until stop() is called or nothing
+  /**
+   * Blocks in the selector and dispatches until stop() is called or nothing
    * is left to wait for (no handlers, timers or callbacks). May be called
-   * again afterwards. */
+   * again afterwards. Owns the thread meanwhile: Node's own timers, IO and
+   * Promise callbacks wait until it returns (see {@link attach}).
+   * @throws `ERR_REACTOR_RUNNING` (Error) when called from inside run().
+   * @throws `ERR_REACTOR_ATTACHED` (Error) when the reactor is attached.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   * @throws `ERR_SELECTOR_CLOSED` (Error) when the selector was closed under it.
+   */
   run(): void {
     this.#checkOpen();
     if (this.#running) throw codedError('ERR_REACTOR_RUNNING', 'the reactor is already running');
@@ -191,14 +269,15 @@ export class ReactorCore extends EventEmitter {
     }
   }
 
-  /** Ends run() after the current pass; in attach() mode, detaches. */
+  /** Ends run() after the current pass; in attach() mode, detaches. Does nothing otherwise. */
   stop(): void {
     if (this.#running) this.#stopping = true;
     else if (this.#attachment !== null) this.detach();
   }
 
   /** Removes every handler, timer and callback, detaches, and closes the
-   * selector if the reactor created it. Idempotent. */
+   * selector if the reactor created it. Idempotent. A run() in progress
+   * returns after the current pass. */
   close(): void {
     if (this.#closed) return;
     this.#stopping = this.#running;
@@ -216,6 +295,7 @@ export class ReactorCore extends EventEmitter {
     if (this.#ownsSelector) this.selector.close();
   }
 
+  /** The same as {@link close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -224,7 +304,20 @@ export class ReactorCore extends EventEmitter {
 
   /** Runs the reactor inside Node's event loop instead of run(): returns at
    * once; handlers, timers and coroutines then fire beside node:net, timers
-   * and Promises. Works with every backend. Undo with detach(). */
+   * and Promises. Works with every backend. Undo with detach(). Does nothing
+   * when already attached. While it has handlers or timers, an attached
+   * reactor keeps the process alive unless {@link unref}ed.
+   * @throws `ERR_REACTOR_RUNNING` (Error) when run() is running.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   *
+   * @example
+   * ```ts
+   * const reactor = new Reactor();
+   * reactor.attach();
+   * reactor.callLater(10, () => console.log('from the reactor'));
+   * setTimeout(() => reactor.close(), 20); // Node's own timers go on beside it
+   * ```
+   */
   attach(): void {
     this.#checkOpen();
     if (this.#running) throw codedError('ERR_REACTOR_RUNNING', 'the reactor is running; attach() instead of run(), not inside it');
@@ -267,19 +360,26 @@ export class ReactorCore extends EventEmitter {
     }
   }
 
-  /** Whether an attached reactor keeps the process alive (default true). */
+  /** Lets an attached reactor keep the process alive while it has handlers
+   * or timers (the default), as a net.Socket's ref(). Returns the reactor. */
   ref(): this {
     this.#refed = true;
     this.#attachment?.ref(true);
     return this;
   }
 
+  /** Lets the process exit even while an attached reactor has handlers or timers. Returns the reactor. */
   unref(): this {
     this.#refed = false;
     this.#attachment?.ref(false);
     return this;
   }
 
+  /**
+   * Undoes {@link attach}: the reactor stops firing from Node's loop and keeps
+   * its handlers, timers and callbacks, for run() or a later attach().
+   * Does nothing when not attached.
+   */
   detach(): void {
     const attachment = this.#attachment;
     if (attachment === null) return;

@@ -24,17 +24,30 @@ import { EVENT_READ, EVENT_WRITE } from '../selector.js';
 import type { ReactorCore } from './core.js';
 import type { Handle } from './timers.js';
 
-/** Something waiting for an fd: a task, or an await on a wait object. */
+/** Something waiting for an fd: a task, a stream flushing its writes, or an
+ * await on a wait object. The reactor's fd waiters call it; user code does
+ * not. */
 export interface FdWaiter {
+  /** The fd is ready for `events`. */
   resume(events: number): void;
+  /** The wait ended without readiness: the fd was dropped (its stream closed) or the wait failed. */
   fail(err: unknown): void;
 }
 
-/** `yield`/`await` it to wait until an fd is readable or writable. */
+/** `yield`/`await` it to wait until an fd is readable or writable: what
+ * {@link readable} and {@link writable} return. Either way the result is the
+ * ready events. Awaiting it needs an attached reactor
+ * (`ERR_REACTOR_NOT_RUNNING` otherwise). */
 export class FdWait implements PromiseLike<number> {
   /** @internal The waiters of the reactor's fds. */
   readonly waiters: FdWaiters;
 
+  /**
+   * Use {@link readable} or {@link writable}, which check the fd.
+   * @param reactor - The loop that watches the fd.
+   * @param fd - The fd to wait for.
+   * @param events - EVENT_READ or EVENT_WRITE.
+   */
   constructor(
     readonly reactor: ReactorCore,
     readonly fd: number,
@@ -43,6 +56,12 @@ export class FdWait implements PromiseLike<number> {
     this.waiters = fdWaiters(reactor);
   }
 
+  /**
+   * Starts the wait; resolves with the ready events. Rejects with
+   * `ERR_REACTOR_NOT_RUNNING` when the reactor is neither attached nor
+   * running, `ERR_ALREADY_WAITING` when another waits for the same fd and
+   * event, `ERR_REACTOR_CLOSED` when the reactor is closed.
+   */
   then<A = number, B = never>(onfulfilled?: ((events: number) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return new Promise<number>((resolve, reject) => {
       checkAwaitable(this.reactor);
@@ -51,10 +70,21 @@ export class FdWait implements PromiseLike<number> {
   }
 }
 
-/** `yield`/`await` it to let `ms` milliseconds pass. */
+/** `yield`/`await` it to let `ms` milliseconds pass: what {@link sleep}
+ * returns. Awaiting it needs an attached reactor. */
 export class SleepWait implements PromiseLike<void> {
+  /**
+   * Use {@link sleep}, which checks `ms`.
+   * @param reactor - The loop whose timer ends the wait.
+   * @param ms - The delay in milliseconds.
+   */
   constructor(readonly reactor: ReactorCore, readonly ms: number) {}
 
+  /**
+   * Starts the wait; resolves after `ms` milliseconds. Rejects with
+   * `ERR_REACTOR_NOT_RUNNING` when the reactor is neither attached nor
+   * running, `ERR_REACTOR_CLOSED` when it is closed.
+   */
   then<A = void, B = never>(onfulfilled?: ((value: void) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return new Promise<void>((resolve) => {
       checkAwaitable(this.reactor);
@@ -89,7 +119,7 @@ class FdSlot {
 
 const waitersByLoop = new WeakMap<ReactorCore, FdWaiters>();
 
-/** The fd waiters of `loop`: one per loop, made on first use. */
+/** @internal The fd waiters of `loop`: one per loop, made on first use. */
 export function fdWaiters(loop: ReactorCore): FdWaiters {
   let waiters = waitersByLoop.get(loop);
   if (waiters === undefined) {
@@ -99,7 +129,7 @@ export function fdWaiters(loop: ReactorCore): FdWaiters {
   return waiters;
 }
 
-/** One reactor handler per fd, shared by the coroutines waiting on it. */
+/** @internal One reactor handler per fd, shared by the coroutines waiting on it. */
 export class FdWaiters {
   readonly #slots = new Map<number, FdSlot>();
   readonly #onReady = (fd: number, events: number): void => this.#ready(fd, events);
@@ -220,19 +250,26 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #observers: Array<(f: Future<T>) => void> = [];
   #observed = false; // a done callback was ever added
 
+  /** Whether it is settled: fulfilled, rejected or cancelled. */
   get done(): boolean {
     return this.#state !== 'pending';
   }
 
+  /** Whether it ended cancelled (a task's {@link Task.cancel}). */
   get cancelled(): boolean {
     return this.#state === 'cancelled';
   }
 
+  /** Whether it ended with a value. */
   get fulfilled(): boolean {
     return this.#state === 'fulfilled';
   }
 
-  /** The value; throws the error it ended with, or ERR_TASK_PENDING. */
+  /**
+   * The value it ended with.
+   * @throws The error it ended with (a {@link CancelledError} when cancelled).
+   * @throws `ERR_TASK_PENDING` (Error) when it is not done.
+   */
   result(): T {
     if (this.#state === 'fulfilled') return this.#value as T;
     if (this.#state === 'pending') throw codedError('ERR_TASK_PENDING', 'the result is not there yet');
@@ -249,7 +286,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.#observed;
   }
 
-  /** Calls `fn(future)` once it is done (at once if it is). */
+  /** Calls `fn(future)` once it is done (at once, and throwing what `fn`
+   * throws, if it is). Later, what `fn` throws is reported (a task's to its
+   * reactor's reportError, a Deferred's to stderr) and does not stop the
+   * other callbacks. */
   addDoneCallback(fn: (future: this) => void): void {
     this.#observed = true;
     if (this.#state !== 'pending') fn(this);
@@ -262,13 +302,15 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (i >= 0) this.#observers.splice(i, 1);
   }
 
+  /** Makes it awaitable: resolves with its value, rejects with its error. */
   then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return new Promise<T>((resolve, reject) => {
       this.addDoneCallback((f) => (f.#state === 'fulfilled' ? resolve(f.#value as T) : reject(f.#error)));
     }).then(onfulfilled, onrejected);
   }
 
-  /** Settles once; later calls are ignored. Returns whether anyone was waiting. */
+  /** Settles once; later calls are ignored. Returns whether anyone was waiting.
+   * @param reporter - Where a done callback's exception goes. */
   protected settle(state: Exclude<State, 'pending'>, value: T | undefined, error: unknown, reporter: ErrorReporter): boolean {
     if (this.#state !== 'pending') return true;
     this.#state = state;
@@ -287,12 +329,27 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 }
 
-/** A Future settled by hand: resolve() or reject(). */
+/**
+ * A Future settled by hand: resolve() or reject(). What a callback-based
+ * API hands a coroutine to wait for.
+ *
+ * @example
+ * ```ts
+ * const reply = new Deferred<string>();
+ * reactor.callLater(10, () => reply.resolve('pong'));
+ * reactor.spawn(function* () {
+ *   const answer: string = yield reply;
+ *   console.log(answer);
+ * });
+ * ```
+ */
 export class Deferred<T = unknown> extends Future<T> {
+  /** Fulfils it with `value`; ignored once it is done. */
   resolve(value: T): void {
     this.settle('fulfilled', value, undefined, consoleReporter);
   }
 
+  /** Rejects it with `error`; ignored once it is done. */
   reject(error: unknown): void {
     this.settle('rejected', undefined, error, consoleReporter);
   }
@@ -309,8 +366,10 @@ const consoleReporter: ErrorReporter = {
   },
 };
 
-/** A running coroutine. Yield it from another coroutine or await it to get
- * its result; cancel() throws a CancelledError where it waits. */
+/** A running coroutine, made by {@link spawn}. Yield it from another
+ * coroutine or await it to get its result; cancel() throws a
+ * CancelledError where it waits. A failure nobody observes is reported to
+ * the reactor's reportError at the next pass. */
 export class Task<T = unknown> extends Future<T> implements FdWaiter {
   #running = false;
   #cancelRequested = false;
@@ -326,7 +385,13 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
 
   readonly #waiters: FdWaiters;
 
+  /**
+   * Use {@link spawn}: a task made directly does not start.
+   * @param reactor - The loop its waits go through.
+   * @param gen - The generator it drives.
+   */
   constructor(
+    /** The loop the task's waits go through. */
     readonly reactor: ReactorCore,
     private readonly gen: Coroutine<T>,
   ) {
@@ -355,11 +420,13 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   }
 
   // FdWaiter: the fd this task waits on is ready, or was closed.
+  /** Part of `FdWaiter`: the fd it waits on is ready; the coroutine goes on with `events`. Called by the reactor, not by user code. */
   resume(events: number): void {
     this.#waitKind = WaitKind.None;
     this.#step(events, false);
   }
 
+  /** Part of `FdWaiter`: its fd wait failed; the coroutine gets `err` thrown where it waits. Called by the reactor, not by user code. */
   fail(err: unknown): void {
     this.#waitKind = WaitKind.None;
     this.#step(err, true);
@@ -500,7 +567,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
 }
 
-/** Runs a generator to completion from async code: each yielded wait object
+/** @internal Runs a generator to completion from async code: each yielded wait object
  * is awaited. The async form of the stream operations, written once as
  * generators. */
 export function drive<T>(gen: Coroutine<T>): Promise<T> {
@@ -530,8 +597,27 @@ function checkLoop(loop: ReactorCore): void {
   if (loop.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
 }
 
-/** Starts a generator coroutine on `loop` now (it runs up to its first
- * wait) and returns its task. */
+/**
+ * Starts a generator coroutine on `loop` now (it runs up to its first
+ * wait) and returns its task: {@link Reactor.spawn} for any loop.
+ * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `loop` is not a reactor or `coroutine` not a generator (function).
+ * @throws `ERR_REACTOR_CLOSED` (Error) when the loop is closed.
+ *
+ * @example
+ * ```ts
+ * function* echo(fd: number): Coroutine<void> {
+ *   const buf = new Uint8Array(4096);
+ *   for (;;) {
+ *     yield readable(reactor, fd);
+ *     const n = sys.read(fd, buf);
+ *     if (n === 0) break;
+ *     if (n > 0) sys.write(fd, buf, 0, n);
+ *   }
+ *   sys.close(fd);
+ * }
+ * const task = spawn(reactor, echo(fd));
+ * ```
+ */
 export function spawn<T>(loop: ReactorCore, coroutine: Coroutine<T> | (() => Coroutine<T>)): Task<T> {
   checkLoop(loop);
   const gen = typeof coroutine === 'function' ? coroutine() : coroutine;
@@ -541,19 +627,31 @@ export function spawn<T>(loop: ReactorCore, coroutine: Coroutine<T> | (() => Cor
   return new Task<T>(loop, gen).start();
 }
 
-/** Waits until `fd` is readable: `yield` it in a coroutine or `await` it. */
+/**
+ * Waits until `fd` is readable: `yield` it in a coroutine or `await` it;
+ * {@link Reactor.readable} for any loop.
+ * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+ */
 export function readable(loop: ReactorCore, fd: number): FdWait {
   checkFd(fd);
   return new FdWait(loop, fd, EVENT_READ);
 }
 
-/** Waits until `fd` is writable: `yield` it in a coroutine or `await` it. */
+/**
+ * Waits until `fd` is writable: `yield` it in a coroutine or `await` it;
+ * {@link Reactor.writable} for any loop.
+ * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+ */
 export function writable(loop: ReactorCore, fd: number): FdWait {
   checkFd(fd);
   return new FdWait(loop, fd, EVENT_WRITE);
 }
 
-/** Waits `ms` milliseconds: `yield` it in a coroutine or `await` it. */
+/**
+ * Waits `ms` milliseconds: `yield` it in a coroutine or `await` it;
+ * {@link Reactor.sleep} for any loop.
+ * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `ms` is not a number, or NaN.
+ */
 export function sleep(loop: ReactorCore, ms: number): SleepWait {
   if (typeof ms !== 'number' || Number.isNaN(ms)) throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
   return new SleepWait(loop, ms);

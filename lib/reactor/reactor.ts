@@ -7,36 +7,127 @@ import { ReactorCore } from './core.js';
 import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
 import { FdStream, type StreamOptions } from './streams.js';
 
+/**
+ * The event loop ({@link ReactorCore}: fd handlers, callSoon, callLater,
+ * run, attach) with the layers built on it as methods: generator and async
+ * coroutines ({@link spawn}, {@link readable}, {@link writable},
+ * {@link sleep}), buffered fd streams ({@link stream}) and a TCP server
+ * ({@link listen}). Each method is the layer's free function with this
+ * reactor as its loop: `reactor.spawn(gen)` is `spawn(reactor, gen)`.
+ *
+ * @example
+ * Callbacks, with run() owning the thread:
+ * ```ts
+ * import { EVENT_READ, Reactor, sys } from 'node-selectors';
+ *
+ * const reactor = new Reactor();
+ * const [r, w] = sys.pipe();
+ * reactor.addHandler(r, () => {
+ *   const n = sys.read(r, new Uint8Array(64));
+ *   console.log('read', n, 'bytes');
+ *   reactor.removeHandler(r);
+ *   sys.close(r);
+ * }, EVENT_READ);
+ * reactor.callLater(10, () => {
+ *   sys.write(w, new TextEncoder().encode('hello'));
+ *   sys.close(w);
+ * });
+ * reactor.run(); // returns once nothing is left to wait for
+ * reactor.close();
+ * ```
+ *
+ * @example
+ * A generator coroutine (works under run() and attach()):
+ * ```ts
+ * const task = reactor.spawn(function* () {
+ *   yield reactor.sleep(5);
+ *   const events: number = yield reactor.readable(fd);
+ *   return events;
+ * });
+ * task.addDoneCallback((t) => console.log(t.result()));
+ * reactor.run();
+ * ```
+ *
+ * @example
+ * async/await, inside Node's event loop:
+ * ```ts
+ * reactor.attach();
+ * const stream = reactor.stream(fd);
+ * const line = await stream.readUntil('\n');
+ * stream.close();
+ * reactor.close();
+ * ```
+ */
 export class Reactor extends ReactorCore {
-  /** Starts a generator coroutine now (it runs up to its first wait) and
-   * returns its task. */
+  /**
+   * Starts a generator coroutine now (it runs up to its first wait) and
+   * returns its task. A failure nobody observes (no done callback, no
+   * waiter) is reported to {@link reportError}.
+   * @param coroutine - A generator, or a generator function to call.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `coroutine` is neither.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   */
   spawn<T>(coroutine: Coroutine<T> | (() => Coroutine<T>)): Task<T> {
     return spawn(this, coroutine);
   }
 
-  /** Waits until `fd` is readable: `yield` it in a coroutine or `await` it. */
+  /**
+   * Waits until `fd` is readable: `yield` it in a coroutine or `await` it;
+   * either gives the ready events. One reader per fd at a time.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+   * The wait itself fails with `ERR_ALREADY_WAITING` (another reader waits on `fd`),
+   * `ERR_REACTOR_CLOSED`, or, awaited, `ERR_REACTOR_NOT_RUNNING` (the reactor is neither attached nor running).
+   */
   readable(fd: number): FdWait {
     return readable(this, fd);
   }
 
-  /** Waits until `fd` is writable: `yield` it in a coroutine or `await` it. */
+  /**
+   * Waits until `fd` is writable: `yield` it in a coroutine or `await` it;
+   * either gives the ready events. One writer per fd at a time.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+   * The wait itself fails as {@link readable}'s does.
+   */
   writable(fd: number): FdWait {
     return writable(this, fd);
   }
 
-  /** Waits `ms` milliseconds: `yield` it in a coroutine or `await` it. */
+  /**
+   * Waits `ms` milliseconds: `yield` it in a coroutine or `await` it.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `ms` is not a number, or NaN.
+   * Awaited, it fails with `ERR_REACTOR_NOT_RUNNING` when the reactor is neither attached nor running.
+   */
   sleep(ms: number): SleepWait {
     return sleep(this, ms);
   }
 
-  /** A buffered stream over the non-blocking `fd` (see streams.ts). */
+  /**
+   * A buffered stream over the non-blocking `fd` (see {@link FdStream}),
+   * which closes the fd when it closes unless `options.closeFd` is false.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `highWaterMark` or `readSize` is not an integer >= 1.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   */
   stream(fd: number, options?: StreamOptions): FdStream {
     return new FdStream(this, fd, options);
   }
 
-  /** A TCP server on this reactor (see server.ts): `handler` gets each
-   * connection's fd (a plain function) or an FdStream (a generator or
-   * async function). */
+  /**
+   * A TCP server on this reactor (see {@link TcpServer}): `handler` gets
+   * each connection's fd (a plain function) or an FdStream (a generator or
+   * async function). The same as {@link listen | listen(reactor, options, handler)}.
+   *
+   * @example
+   * ```ts
+   * const server = reactor.listen({ port: 8000 }, function* (stream: FdStream) {
+   *   yield* stream.readUntil('\r\n\r\n');
+   *   yield* stream.write('HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nhello world\n');
+   *   yield* stream.drain();
+   * });
+   * console.log('listening on', server.address);
+   * reactor.run();
+   * ```
+   */
   listen(options: ListenOptions, handler: ConnectionHandler): TcpServer {
     return new TcpServer(this, options, handler);
   }

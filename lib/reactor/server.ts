@@ -24,9 +24,13 @@ import { type Coroutine, spawn } from './coroutines.js';
 import type { ReactorCore } from './core.js';
 import { FdStream, type StreamOptions } from './streams.js';
 
+/** Options of {@link TcpServer} ({@link listen}, {@link Reactor.listen}). */
 export interface ListenOptions {
+  /** The IP address to bind (no name lookup; an IPv6 address makes an IPv6 socket); default `'127.0.0.1'`. */
   host?: string;
+  /** The TCP port; 0 picks a free one (read it back from {@link TcpServer.port}). */
   port: number;
+  /** The listen(2) backlog: pending connections the kernel keeps (default `sys.SOMAXCONN`). */
   backlog?: number;
   /** SO_REUSEPORT: let other sockets (other processes) bind the same port. */
   reusePort?: boolean;
@@ -44,9 +48,18 @@ export interface ListenOptions {
 
 /** What a TcpServer reports, once per episode, when accept() runs out of
  * fds: the kernel's error (code EMFILE or ENFILE, syscall 'accept') with
- * the count of connections closed unanswered when it was reported. */
+ * the count of connections closed unanswered when it was reported.
+ * @property refused - Pending connections accepted and closed unanswered when it was reported. */
 export type OutOfFdsWarning = SystemError & { refused: number };
 
+/**
+ * What a TcpServer calls per accepted connection, by its kind: a plain
+ * function gets the connection's fd (non-blocking; it owns it and must close
+ * it); a generator function gets an {@link FdStream} and runs as a task; an
+ * async function gets an FdStream (the reactor must be attached). The
+ * stream is closed once the handler returns or fails; a failure is
+ * reported to the reactor's reportError.
+ */
 export type ConnectionHandler =
   | ((fd: number) => void)
   | ((stream: FdStream) => Coroutine<unknown>)
@@ -68,12 +81,37 @@ function openSpare(): number {
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as unknown;
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as unknown;
 
-/** A TCP server: see the file comment. Emits 'warning' (OutOfFdsWarning)
- * once per out-of-fds episode; without a 'warning' listener the warning goes
- * to the reactor's reportError. */
+/**
+ * A TCP server on a reactor: a non-blocking listener that accepts in
+ * batches, until accept() says none is pending, and hands each connection
+ * to its {@link ConnectionHandler}. With `reusePort`, several processes can
+ * bind the same port and the kernel spreads the connections.
+ *
+ * Out of fds (EMFILE/ENFILE) it keeps a spare fd, as libuv does, to accept
+ * and close the pending connections (each client sees a clean close), and
+ * emits `'warning'` ({@link OutOfFdsWarning}) once per episode; without a
+ * `'warning'` listener the warning goes to the reactor's reportError.
+ *
+ * @example
+ * ```ts
+ * import { type FdStream, listen, Reactor } from 'node-selectors';
+ *
+ * const reactor = new Reactor();
+ * reactor.attach();
+ * // A handler's parameter needs its type: the handler's kind says what it gets.
+ * const server = listen(reactor, { port: 0, idleTimeout: 30_000 }, async (stream: FdStream) => {
+ *   await stream.readUntil('\r\n\r\n');
+ *   await stream.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+ * });
+ * console.log(server.address); // '127.0.0.1:40123'
+ * ```
+ */
 export class TcpServer extends EventEmitter {
+  /** The listening socket's fd. */
   readonly fd: number;
+  /** The address it is bound to. */
   readonly host: string;
+  /** The port it is bound to (the one picked when `port` was 0). */
   readonly port: number;
   #closed = false;
   #accepting = false;
@@ -82,6 +120,18 @@ export class TcpServer extends EventEmitter {
   #starved = false; // in an out-of-fds episode: reported, not yet over
   #refused = 0;
 
+  /**
+   * Binds and listens at once; accepting starts with the reactor (run() or attach()).
+   * @param reactor - The loop that watches the listener and the connections.
+   * @param options - Where to listen, and the connections' options.
+   * @param handler - What each connection is handed to.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `handler` is not a function.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `idleTimeout` is not a finite number >= 0, or `backlog` not an integer >= 0.
+   * @throws `ERR_INVALID_IP_ADDRESS` (TypeError) when `host` is not an IP address.
+   * @throws `ERR_SOCKET_BAD_PORT` (RangeError) when `port` is not an integer in 0..65535.
+   * @throws {@link SystemError} when the kernel refuses (`EADDRINUSE`, `EACCES`, `EMFILE`, ...).
+   */
   constructor(
     private readonly reactor: ReactorCore,
     options: ListenOptions,
@@ -208,7 +258,19 @@ export class TcpServer extends EventEmitter {
   }
 }
 
-/** A TCP server on `loop`: the same as `new TcpServer(loop, options, handler)`. */
+/**
+ * A TCP server on `loop`: the same as `new TcpServer(loop, options, handler)`
+ * (see {@link TcpServer} for the errors it throws).
+ *
+ * @example
+ * ```ts
+ * listen(reactor, { port: 8000, reusePort: true }, function* (stream: FdStream) {
+ *   const request: Uint8Array = yield* stream.readUntil('\r\n\r\n');
+ *   yield* stream.write(`HTTP/1.0 200 OK\r\n\r\n${request.length} bytes\n`);
+ * });
+ * reactor.run();
+ * ```
+ */
 export function listen(loop: ReactorCore, options: ListenOptions, handler: ConnectionHandler): TcpServer {
   return new TcpServer(loop, options, handler);
 }

@@ -34,6 +34,11 @@ const SLAB_SIZE = 64 * 1024;
 /** A slab with less free space than this is replaced before a read. */
 const MIN_READ = 16 * 1024;
 
+/**
+ * Options of `new ReactorSocket(options)`; `allowHalfOpen` (default false, as
+ * net.Socket's), `readableHighWaterMark` and `writableHighWaterMark` are
+ * node:stream's.
+ */
 export interface ReactorSocketOptions extends Pick<DuplexOptions, 'allowHalfOpen' | 'readableHighWaterMark' | 'writableHighWaterMark'> {
   /** The reactor that watches the fd; it must run (run() or attach()) for
    * anything to happen. */
@@ -44,7 +49,9 @@ export interface ReactorSocketOptions extends Pick<DuplexOptions, 'allowHalfOpen
   fd?: number;
 }
 
+/** Where {@link ReactorSocket.connect} connects over TCP. */
 export interface TcpConnectOptions {
+  /** The TCP port, 0..65535. */
   port: number;
   /** An IP address or a name (resolved with dns.lookup); default 'localhost'. */
   host?: string;
@@ -52,16 +59,22 @@ export interface TcpConnectOptions {
   family?: number;
 }
 
+/** Where {@link ReactorSocket.connect} connects over a Unix socket. */
 export interface UnixConnectOptions {
   /** A Unix socket path. */
   path: string;
 }
 
+/** Where {@link ReactorSocket.connect} connects: a TCP port or a Unix socket path. */
 export type ConnectOptions = TcpConnectOptions | UnixConnectOptions;
 
+/** What {@link ReactorSocket.address} returns for a TCP socket. */
 export interface AddressInfo {
+  /** The IP address. */
   address: string;
+  /** `'IPv4'` or `'IPv6'`. */
   family: string;
+  /** The port. */
   port: number;
 }
 
@@ -71,7 +84,35 @@ function familyName(family: number): string {
 
 type PendingWrite = { chunks: Buffer[]; callback: (err?: Error | null) => void };
 
+/**
+ * A node:stream Duplex over a socket fd that a reactor drives, with
+ * net.Socket's surface (connect, 'connect'/'ready', setNoDelay,
+ * setKeepAlive, setTimeout, remoteAddress, bytesRead, ...), so that Node's
+ * protocol clients run over node-selectors unchanged: mysql2 through its
+ * `stream` option, node:http through `createConnection`.
+ *
+ * Reads are registered with the reactor only while the stream wants data
+ * (back-pressure); a write the kernel does not take whole waits for
+ * writability, and its callback (so `'drain'`) with it. Errors are the
+ * kernel's, as Node reports them ({@link SystemError}: code, errno,
+ * syscall; a failed connect adds address and port), and destroy the stream.
+ *
+ * @example
+ * ```ts
+ * import { createConnection, Reactor } from 'node-selectors';
+ *
+ * const reactor = new Reactor();
+ * reactor.attach();
+ * const socket = createConnection(reactor, { host: '127.0.0.1', port: 8000 }, () => {
+ *   socket.end('GET / HTTP/1.0\r\n\r\n');
+ * });
+ * socket.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+ * socket.on('close', () => reactor.close());
+ * socket.on('error', (err) => console.error(err.message)); // 'connect ECONNREFUSED 127.0.0.1:8000'
+ * ```
+ */
 export class ReactorSocket extends Duplex {
+  /** The reactor that watches the fd. */
   readonly reactor: ReactorCore;
   #fd = -1;
   /** What the fd is registered for in the reactor (0: no handler). */
@@ -95,6 +136,12 @@ export class ReactorSocket extends Duplex {
   #lastActive = 0;
   readonly #onEvents = (_fd: number, events: number): void => this.#handle(events);
 
+  /**
+   * Wraps `options.fd`, or (without one) makes a socket to {@link connect}.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `options.reactor` is not a reactor.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `options.fd` is not a non-negative integer.
+   * @throws {@link SystemError} when `options.fd` cannot be made non-blocking (`EBADF`).
+   */
   constructor(options: ReactorSocketOptions) {
     // Like net.Socket: the writable side ends when the readable side does,
     // unless asked otherwise, and strings are written as Buffers.
@@ -123,6 +170,7 @@ export class ReactorSocket extends Duplex {
     return this.#fd;
   }
 
+  /** The socket's fd (-1 before connect() and after destroy), so a selector can take it as a fileobj. */
   fileno(): number {
     return this.#fd;
   }
@@ -137,6 +185,7 @@ export class ReactorSocket extends Duplex {
     return !this.#connected;
   }
 
+  /** As net.Socket's: `'opening'` while connecting, `'open'`, `'readOnly'`, `'writeOnly'` (one side ended), `'closed'`. */
   get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
     if (this.#connecting) return 'opening';
     if (this.destroyed || !this.#connected) return 'closed';
@@ -145,19 +194,36 @@ export class ReactorSocket extends Duplex {
     return this.writable ? 'writeOnly' : 'closed';
   }
 
+  /** Bytes received so far. */
   get bytesRead(): number {
     return this.#bytesRead;
   }
 
+  /** Bytes the kernel took so far (not counting what is queued). */
   get bytesWritten(): number {
     return this.#bytesWritten;
   }
 
-  /** Connects to a TCP port (`host` an address or a name) or a Unix socket
+  /**
+   * Connects to a TCP port (`host` an address or a name) or a Unix socket
    * path. 'connect' (and 'ready') follow once connected; a failure destroys
-   * the stream with the kernel's error (ECONNREFUSED, ...). */
+   * the stream with the kernel's error (ECONNREFUSED, ...), or a name's
+   * lookup error, or `ERR_INVALID_ARG_VALUE` for a bad Unix path. Writes
+   * made before are sent once connected.
+   * @param options - The port (and host, family) or the path.
+   * @param listener - Added as a `'connect'` listener.
+   * @throws `ERR_SOCKET_CONNECTING` (Error) when already connected or connecting.
+   * @throws `ERR_SOCKET_CLOSED` (Error) when the socket is destroyed.
+   * @throws `ERR_SOCKET_BAD_PORT` (RangeError) when the port is not an integer in 0..65535.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when the arguments are no options, port or path.
+   */
   connect(options: ConnectOptions, listener?: () => void): this;
+  /**
+   * Connects to `port` on `host` (an address or a name; default `'localhost'`);
+   * see the options form for what follows and what it throws.
+   */
   connect(port: number, host?: string, listener?: () => void): this;
+  /** Connects to the Unix socket at `path`; see the options form. */
   connect(path: string, listener?: () => void): this;
   connect(...args: unknown[]): this {
     const [options, listener] = normalizeConnectArgs(args);
@@ -300,16 +366,19 @@ export class ReactorSocket extends Duplex {
     }
   }
 
+  /** @internal The Readable's hook: the consumer wants data. */
   override _read(): void {
     if (this.#reading) return;
     this.#reading = true;
     if (this.#connected) this.#update();
   }
 
+  /** @internal The Writable's hook: sends one chunk. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.#write({ chunks: [chunk], callback });
   }
 
+  /** @internal The Writable's hook: sends several chunks with one writev. */
   override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: (err?: Error | null) => void): void {
     this.#write({ chunks: chunks.map((c) => c.chunk), callback });
   }
@@ -350,6 +419,7 @@ export class ReactorSocket extends Duplex {
   }
 
   // The writable side is done: the peer reads end of stream.
+  /** @internal The Writable's hook: shuts down the writing side. */
   override _final(callback: (err?: Error | null) => void): void {
     if (!this.#connected) {
       this.#earlyFinal = callback;
@@ -364,6 +434,7 @@ export class ReactorSocket extends Duplex {
     callback();
   }
 
+  /** @internal The stream's hook: closes the fd and fails a write still pending. */
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     this.#timer?.cancel();
     this.#timer = null;
@@ -388,14 +459,16 @@ export class ReactorSocket extends Duplex {
     callback(err);
   }
 
-  /** TCP_NODELAY: send small writes at once rather than coalescing them. */
+  /** TCP_NODELAY: send small writes at once rather than coalescing them
+   * (applied once connected; ignored on a Unix socket). Returns the socket. */
   setNoDelay(noDelay = true): this {
     this.#whenConnected(() => this.#setTcpOption(sys.IPPROTO_TCP, sys.TCP_NODELAY, noDelay));
     return this;
   }
 
   /** SO_KEEPALIVE. (The initial delay needs TCP_KEEPIDLE, which sys does not
-   * set: the system's default applies.) */
+   * set: the system's default applies.) Applied once connected. Returns
+   * the socket. */
   setKeepAlive(enable = false, _initialDelayMs?: number): this {
     this.#whenConnected(() => this.#setTcpOption(sys.SOL_SOCKET, sys.SO_KEEPALIVE, enable));
     return this;
@@ -416,8 +489,13 @@ export class ReactorSocket extends Duplex {
     else this.once('connect', fn);
   }
 
-  /** Emits 'timeout' once after `ms` without reading or writing (0: never),
-   * as net.Socket does; the socket stays open. */
+  /**
+   * Emits 'timeout' once after `ms` milliseconds without reading or writing
+   * (0: never), as net.Socket does; the socket stays open. `callback` is
+   * added as a one-time 'timeout' listener (with 0, removed). Returns the socket.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `ms` is not a number.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `ms` is not a finite number >= 0.
+   */
   setTimeout(ms: number, callback?: () => void): this {
     if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `timeout must be a number, got ${describe(ms)}`);
     if (!(ms >= 0) || ms === Infinity) throw codedRangeError('ERR_OUT_OF_RANGE', `timeout must be a finite number >= 0, got ${ms}`);
@@ -467,34 +545,41 @@ export class ReactorSocket extends Duplex {
     return this;
   }
 
+  /** Does nothing, as {@link ref}: see there. */
   unref(): this {
     return this;
   }
 
+  /** The local address, as net.Socket's: `{ address, family, port }` for TCP, `{}` for a Unix socket or without an fd. */
   address(): AddressInfo | Record<string, never> {
     if (this.#fd < 0) return {};
     const a = sys.getsockname(this.#fd);
     return 'port' in a ? { address: a.address, family: familyName(a.family), port: a.port } : {};
   }
 
+  /** The peer's IP address, while connected over TCP. */
   get remoteAddress(): string | undefined {
     return this.#peer()?.address;
   }
 
+  /** The peer's port, while connected over TCP. */
   get remotePort(): number | undefined {
     return this.#peer()?.port;
   }
 
+  /** `'IPv4'` or `'IPv6'`, while connected over TCP. */
   get remoteFamily(): string | undefined {
     const p = this.#peer();
     return p === undefined ? undefined : familyName(p.family);
   }
 
+  /** The local IP address, over TCP. */
   get localAddress(): string | undefined {
     const a = this.address();
     return 'address' in a ? a.address : undefined;
   }
 
+  /** The local port, over TCP. */
   get localPort(): number | undefined {
     const a = this.address();
     return 'port' in a ? a.port : undefined;
@@ -553,8 +638,22 @@ function normalizeConnectArgs(args: unknown[]): [ConnectOptions, (() => void) | 
   return [options, listener];
 }
 
-/** A new ReactorSocket connecting to `options` (as net.createConnection):
- * for mysql2's `stream` option and node:http's `createConnection`. */
+/**
+ * A new ReactorSocket connecting to `options` (as net.createConnection):
+ * for mysql2's `stream` option and node:http's `createConnection`. Throws
+ * what {@link ReactorSocket.connect} throws.
+ *
+ * @example
+ * ```ts
+ * import http from 'node:http';
+ *
+ * reactor.attach();
+ * http.get({ host: '127.0.0.1', port: 8000, createConnection: () => createConnection(reactor, { host: '127.0.0.1', port: 8000 }) }, (res) => {
+ *   res.resume();
+ *   res.on('end', () => reactor.close());
+ * });
+ * ```
+ */
 export function createConnection(
   reactor: ReactorCore,
   options: ConnectOptions & Omit<ReactorSocketOptions, 'reactor' | 'fd'>,

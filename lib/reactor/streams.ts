@@ -19,6 +19,7 @@ import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter, type FdWai
 import type { ReactorCore } from './core.js';
 import type { Handle } from './timers.js';
 
+/** Options of {@link FdStream} ({@link Reactor.stream}, {@link ListenOptions.stream}). */
 export interface StreamOptions {
   /** Queued bytes above which write() waits (default 64 KiB). */
   highWaterMark?: number;
@@ -28,14 +29,22 @@ export interface StreamOptions {
   closeFd?: boolean;
 }
 
-/** An operation usable as `yield* op` in a coroutine or `await op` in async code. */
+/** An operation usable as `yield* op` in a coroutine or `await op` in async
+ * code (with the reactor attached): what FdStream's reads and writes
+ * return. Each use runs the operation anew. */
 export class Op<T> implements PromiseLike<T> {
+  /**
+   * Made by FdStream.
+   * @param start - Starts the operation: a new generator each call.
+   */
   constructor(private readonly start: () => Coroutine<T>) {}
 
+  /** Runs the operation as a coroutine: `yield* op` gives its result. */
   [Symbol.iterator](): Coroutine<T> {
     return this.start();
   }
 
+  /** Runs the operation from async code: `await op` gives its result. */
   then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
     return drive(this.start()).then(onfulfilled, onrejected);
   }
@@ -71,8 +80,42 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number):
   return -1;
 }
 
+/**
+ * A buffered stream over a non-blocking fd (a socket, a pipe), for
+ * coroutines and async code: reads of up to n bytes, exactly n bytes, or up
+ * to a delimiter, and writes with back-pressure. Made by
+ * {@link Reactor.stream} or handed to a {@link TcpServer}'s generator or
+ * async handler; it closes the fd when it closes (unless `closeFd: false`).
+ *
+ * Each operation returns an {@link Op}: `yield*` it in a generator coroutine,
+ * or `await` it in async code with the reactor attached. Reads go to the fd
+ * first and wait only when it would block. Memory is bounded: readUntil
+ * never buffers more than its `maxBytes`, and a write's result waits while
+ * more than `highWaterMark` bytes are queued.
+ *
+ * Operations after {@link close} fail with `ERR_STREAM_CLOSED`; kernel
+ * failures (`ECONNRESET`, `EPIPE`, ...) are {@link SystemError}s.
+ *
+ * @example
+ * ```ts
+ * const reactor = new Reactor();
+ * const [a, b] = sys.socketpair();
+ * const left = reactor.stream(a);
+ * const right = reactor.stream(b);
+ * reactor.spawn(function* () {
+ *   yield* left.write('ping\n');
+ *   const line: Uint8Array = yield* right.readUntil('\n');
+ *   console.log(new TextDecoder().decode(line)); // 'ping\n'
+ *   left.close();
+ *   right.close();
+ * });
+ * reactor.run();
+ * ```
+ */
 export class FdStream implements FdWaiter {
+  /** The fd it reads and writes. */
   readonly fd: number;
+  /** Queued bytes above which a write's result waits (bytes). */
   readonly highWaterMark: number;
   readonly #loop: ReactorCore;
   readonly #waiters: FdWaiters;
@@ -101,6 +144,14 @@ export class FdStream implements FdWaiter {
   #timer: Handle | null = null;
   #lastActive = 0;
 
+  /**
+   * @param reactor - The loop that watches the fd.
+   * @param fd - A non-blocking fd; the stream owns it unless `options.closeFd` is false.
+   * @param options - Buffer sizes and fd ownership.
+   * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `highWaterMark` or `readSize` is not an integer >= 1.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   */
   constructor(reactor: ReactorCore, fd: number, options: StreamOptions = {}) {
     this.#readable = readable(reactor, fd); // checks fd
     if (reactor.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
@@ -115,6 +166,7 @@ export class FdStream implements FdWaiter {
     this.#buf = EMPTY; // allocated by the first read
   }
 
+  /** Whether it is closed (its fd released): after close() once the queue is written, or after its idle timeout. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -124,15 +176,26 @@ export class FdStream implements FdWaiter {
     return this.#queued;
   }
 
-  /** Up to `n` bytes: what is buffered, or else what one read returns;
-   * empty at end of stream. */
+  /**
+   * Up to `n` bytes: what is buffered, or else what one read returns;
+   * empty at end of stream.
+   * @param n - At most this many bytes (default `readSize`, 64 KiB).
+   * @throws `ERR_OUT_OF_RANGE` (RangeError), at the call, when `n` is not an integer >= 1.
+   * The operation fails with `ERR_STREAM_CLOSED` (closed before or while it waits),
+   * `ERR_STREAM_TIMEOUT` (closed by its idle timeout), `ERR_ALREADY_WAITING` (another read waits),
+   * or a {@link SystemError} (`ECONNRESET`, ...).
+   */
   read(n: number = this.#readSize): Op<Uint8Array> {
     checkCount(n, 'n', 1);
     return new Op(() => this.#read(n));
   }
 
-  /** Exactly `n` bytes; an IncompleteReadError (with the partial bytes) if
-   * the stream ends first. */
+  /**
+   * Exactly `n` bytes; an IncompleteReadError (with the partial bytes) if
+   * the stream ends first.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError), at the call, when `n` is not an integer >= 0.
+   * The operation fails with {@link IncompleteReadError} (`ERR_STREAM_EOF`), or as {@link read}'s does.
+   */
   readExactly(n: number): Op<Uint8Array> {
     checkCount(n, 'n', 0);
     return new Op(() => this.#readExactly(n));
@@ -140,7 +203,15 @@ export class FdStream implements FdWaiter {
 
   /** The bytes up to and including `delimiter`. A LimitExceededError when
    * `maxBytes` arrive without one (never buffering more), an
-   * IncompleteReadError when the stream ends first. */
+   * IncompleteReadError when the stream ends first.
+   * @param delimiter - Bytes, or a string (UTF-8).
+   * @param maxBytes - The most bytes it buffers looking for the delimiter (default 64 KiB).
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError), at the call, when `delimiter` is neither a Uint8Array nor a string.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError), at the call, when `delimiter` is empty or `maxBytes` is not an
+   * integer >= its length.
+   * The operation fails with {@link LimitExceededError} (`ERR_STREAM_LIMIT`),
+   * {@link IncompleteReadError} (`ERR_STREAM_EOF`), or as {@link read}'s does.
+   */
   readUntil(delimiter: Uint8Array | string, maxBytes = 64 * 1024): Op<Uint8Array> {
     const delim = toBytes(delimiter, 'delimiter');
     if (delim.length === 0) throw codedRangeError('ERR_OUT_OF_RANGE', 'delimiter must not be empty');
@@ -151,13 +222,19 @@ export class FdStream implements FdWaiter {
   /** Writes what the kernel takes now and queues the rest, which goes out
    * in the background: this part happens at the call, whether or not the
    * result is used. The result waits (yield* or await) while more than
-   * highWaterMark bytes are queued, until half of that is left. */
+   * highWaterMark bytes are queued, until half of that is left.
+   * @param data - Bytes (copied if queued), or a string (UTF-8).
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `data` is neither a Uint8Array nor a string.
+   * @throws `ERR_STREAM_CLOSED` (Error) when the stream is closed or closing.
+   * @throws The error an earlier write met in the background, or a {@link SystemError} (`EPIPE`, ...).
+   */
   write(data: Uint8Array | string): Op<void> {
     this.#writeNow(toBytes(data, 'data'));
     return this.#queued > this.highWaterMark ? new Op(() => this.#drain(this.highWaterMark >> 1)) : DONE;
   }
 
-  /** Waits until every queued byte is written. */
+  /** Waits until every queued byte is written; fails with the error writing
+   * met ({@link SystemError}, `ERR_STREAM_TIMEOUT`). */
   drain(): Op<void> {
     return new Op(() => this.#drain(0));
   }
@@ -327,6 +404,7 @@ export class FdStream implements FdWaiter {
   }
 
   // FdWaiter: the fd is writable; write what the kernel takes.
+  /** Part of `FdWaiter`: the fd is writable; writes what the kernel takes of the queue. Called by the reactor, not by user code. */
   resume(): void {
     this.#flushing = false;
     try {
@@ -352,6 +430,7 @@ export class FdStream implements FdWaiter {
   }
 
   // FdWaiter: writing failed (EPIPE, ECONNRESET) or the fd was dropped.
+  /** Part of `FdWaiter`: writing failed or the fd was dropped; drops the queue, and later writes throw `err`. Called by the reactor, not by user code. */
   fail(err: unknown): void {
     this.#flushing = false;
     this.#writeError ??= err;

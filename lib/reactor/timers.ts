@@ -7,9 +7,11 @@
 export interface Handle {
   /** Stops the callback from running; harmless once it ran or was cancelled. */
   cancel(): void;
+  /** Whether cancel() was called (or the reactor closed before it ran). */
   readonly cancelled: boolean;
 }
 
+/** @internal */
 export class Timer implements Handle {
   /** The slot in the heap; -1 once it left the heap (fired or cancelled). */
   index = -1;
@@ -33,6 +35,7 @@ function before(a: Timer, b: Timer): boolean {
   return a.when < b.when || (a.when === b.when && a.seq < b.seq);
 }
 
+/** @internal */
 export class TimerHeap {
   readonly #items: Timer[] = [];
   #seq = 0;

@@ -3,6 +3,10 @@ import { BaseSelector, FD_SETSIZE } from '../selector.js';
 
 /** select(2): portable, limited to fds below FD_SETSIZE, cost grows with the highest fd. */
 export class SelectSelector<T = unknown> extends BaseSelector<T> {
+  /**
+   * A new select(2) selector (no kernel object: the fds are passed to each wait).
+   * @throws `ERR_BACKEND_UNAVAILABLE` (Error) when this build or kernel lacks select.
+   */
   constructor() {
     super('select');
   }
