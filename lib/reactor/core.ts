@@ -22,11 +22,8 @@ import { type Handle, type Timer, TimerHeap } from './timers.js';
 
 export type { Handle } from './timers.js';
 
-/** Called with the fd and the events it is ready for (a subset of its
- * interest). Returning `false` says the event found nothing to do (nobody
- * waits on the fd just now): an attached pass stops polling again when a
- * round served nobody. Any other result counts as served. */
-export type IoHandler = (fd: number, events: number) => void | boolean;
+/** Called with the fd and the events it is ready for (a subset of its interest). */
+export type IoHandler = (fd: number, events: number) => void;
 
 /** Options of `new Reactor(options)`. */
 export interface ReactorOptions {
@@ -353,9 +350,7 @@ export class ReactorCore extends EventEmitter {
       // Handlers often make more fds ready at once (a reply written to a
       // peer we also watch): poll again while events keep coming, up to a
       // bound, instead of paying a libuv wake-up per event. The bound keeps
-      // Node's own IO, timers and Promises from waiting long. A round whose
-      // events served nobody ends it: those fds wait for code that runs
-      // after this pass (an await resumes in a microtask).
+      // Node's own IO, timers and Promises from waiting long.
       for (let round = 0; round < ATTACHED_ROUNDS && !this.#closed && this.#attachment !== null; round++) {
         if (this.#poll(0) === 0) break;
       }
@@ -434,16 +429,15 @@ export class ReactorCore extends EventEmitter {
   }
 
   // Waits, dispatches the ready fds, then fires the timers that are due.
-  // Returns how many handlers served their event (see IoHandler).
+  // Returns how many fds were ready.
   #poll(timeout: number | null): number {
     const n = this.selector.selectRaw(timeout);
-    const served = n > 0 ? this.#dispatch(n) : 0;
+    if (n > 0) this.#dispatch(n);
     if (this.#timers.size > 0) this.#runTimers();
-    return served;
+    return n;
   }
 
-  #dispatch(n: number): number {
-    let served = 0;
+  #dispatch(n: number): void {
     // Keep this wait's array: a handler that registers fds may make the
     // selector replace readyEvents, but these pairs stay valid here.
     const ready = this.selector.readyEvents;
@@ -457,13 +451,11 @@ export class ReactorCore extends EventEmitter {
       const events = ready[i + 1]! & entry.events;
       if (events === 0) continue;
       try {
-        if (entry.handler(fd, events) !== false) served++;
+        entry.handler(fd, events);
       } catch (err) {
-        served++;
         this.reportError(err);
       }
     }
-    return served;
   }
 
   #runTimers(): void {

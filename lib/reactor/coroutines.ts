@@ -115,10 +115,6 @@ class FdSlot {
   registered = 0;
   /** True while a waiter of this fd runs; interest is synced afterwards. */
   firing = false;
-  /** Owned by a stream (FdWaiters.keep): its handler outlives a wake-up. */
-  kept = false;
-  /** Kept, and waiting in FdWaiters' list to be settled. */
-  leaving = false;
 }
 
 const waitersByLoop = new WeakMap<ReactorCore, FdWaiters>();
@@ -136,7 +132,7 @@ export function fdWaiters(loop: ReactorCore): FdWaiters {
 /** @internal One reactor handler per fd, shared by the coroutines waiting on it. */
 export class FdWaiters {
   readonly #slots = new Map<number, FdSlot>();
-  readonly #onReady = (fd: number, events: number): boolean => this.#ready(fd, events);
+  readonly #onReady = (fd: number, events: number): void => this.#ready(fd, events);
 
   constructor(private readonly reactor: ReactorCore) {}
 
@@ -189,76 +185,33 @@ export class FdWaiters {
     if (writer !== null) writer.fail(makeError());
   }
 
-  #ready(fd: number, events: number): boolean {
+  #ready(fd: number, events: number): void {
     const slot = this.#slots.get(fd);
-    if (slot === undefined) return false;
-    let served = false;
+    if (slot === undefined) return;
     slot.firing = true;
     try {
       const reader = slot.reader;
       if (reader !== null && (events & EVENT_READ) !== 0) {
         slot.reader = null;
-        served = true;
         reader.resume(EVENT_READ);
       }
       const writer = slot.writer;
       // The reader may have closed the fd (forget) in the meantime.
       if (writer !== null && slot.writer === writer && (events & EVENT_WRITE) !== 0) {
         slot.writer = null;
-        served = true;
         writer.resume(EVENT_WRITE);
       }
     } finally {
       slot.firing = false;
     }
     if (this.#slots.get(fd) === slot) this.#sync(fd, slot);
-    return served;
   }
-
-  /** Marks `fd` as owned by a stream, which calls forget() before the fd
-   * is closed: when its last waiter leaves, its handler stays registered
-   * until the next pass instead of going at once. An async reader resumes
-   * in a microtask, after the pass that woke it, and waits again at once: a
-   * handler kept that long spares an unregister and a register (two
-   * syscalls) per wake-up. A raw fd, which its owner may close as soon as
-   * its wait ends, is never kept. */
-  keep(fd: number): void {
-    let slot = this.#slots.get(fd);
-    if (slot === undefined) {
-      slot = new FdSlot();
-      this.#slots.set(fd, slot);
-    }
-    slot.kept = true;
-  }
-
-  // The kept slots whose last waiter left in this pass: settled (their
-  // handler removed if nobody waits again) at the start of the next.
-  readonly #leaving: Array<[number, FdSlot]> = [];
-  readonly #settle = (): void => {
-    const list = this.#leaving;
-    for (let i = 0; i < list.length; i++) {
-      const [fd, slot] = list[i]!;
-      slot.leaving = false;
-      if (this.#slots.get(fd) === slot && !slot.firing) this.#sync(fd, slot, true);
-    }
-    list.length = 0;
-  };
 
   // Brings the reactor handler in line with the waiters now present.
-  #sync(fd: number, slot: FdSlot, settling = false): void {
+  #sync(fd: number, slot: FdSlot): void {
     const want = (slot.reader !== null ? EVENT_READ : 0) | (slot.writer !== null ? EVENT_WRITE : 0);
     if (want === slot.registered) return;
-    if (want === 0 && slot.kept) {
-      if (!settling && !this.reactor.closed) {
-        if (!slot.leaving) {
-          slot.leaving = true;
-          if (this.#leaving.push([fd, slot]) === 1) this.reactor.callSoon(this.#settle);
-        }
-        return;
-      }
-      slot.registered = 0;
-      this.reactor.removeHandler(fd);
-    } else if (want === 0) {
+    if (want === 0) {
       this.#slots.delete(fd);
       slot.registered = 0;
       this.reactor.removeHandler(fd);

@@ -156,7 +156,6 @@ export class FdStream implements FdWaiter {
     this.#readable = readable(reactor, fd); // checks fd
     if (reactor.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
     this.#waiters = fdWaiters(reactor);
-    this.#waiters.keep(fd);
     this.#loop = reactor;
     this.fd = fd;
     this.highWaterMark = options.highWaterMark ?? 64 * 1024;
