@@ -3,7 +3,7 @@
 // offers the layers as methods.
 export { ReactorCore, type IoHandler, type ReactorOptions, type Handle } from './core.js';
 export { Reactor } from './reactor.js';
-export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, sleep, type Coroutine } from './coroutines.js';
+export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, sleep, type Coroutine, type FdWaiter } from './coroutines.js';
 export { FdStream, Op, type StreamOptions } from './streams.js';
 export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
 export {
@@ -13,4 +13,5 @@ export {
   type ConnectOptions,
   type TcpConnectOptions,
   type UnixConnectOptions,
+  type AddressInfo,
 } from './socket.js';
