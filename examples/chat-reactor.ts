@@ -13,12 +13,12 @@
 // one ends that client's session with a message, instead of buffering it.
 import { type FdStream, LimitExceededError, Reactor } from '../lib/index.js';
 import { commandLine, nonNegativeInt, portNumber } from '../support/options.js';
+import { listenOptions } from '../support/servers.js';
 
 const MAX_LINE = 4096;
 
 const cli = commandLine('chat-reactor', 'npm run chat:reactor -- [options]\n       node dist/examples/chat-reactor.js [options]', {
-  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
-  port: { type: 'string', default: '7001', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  ...listenOptions('7001'),
   'idle-timeout': { type: 'string', default: '30000', arg: 'MS', help: 'disconnect a client silent this long, ms; 0: never' },
 });
 const { values } = cli;

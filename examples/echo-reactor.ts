@@ -11,10 +11,10 @@
 // client sends faster than it reads, so a slow client costs bounded memory.
 import { type FdStream, Reactor } from '../lib/index.js';
 import { commandLine, nonNegativeInt, portNumber } from '../support/options.js';
+import { listenOptions } from '../support/servers.js';
 
 const cli = commandLine('echo-reactor', 'npm run echo:reactor -- [options]\n       node dist/examples/echo-reactor.js [options]', {
-  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
-  port: { type: 'string', default: '7000', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  ...listenOptions('7000'),
   'idle-timeout': { type: 'string', default: '30000', arg: 'MS', help: 'disconnect a client silent this long, ms; 0: never' },
 });
 const { values } = cli;

@@ -17,24 +17,19 @@
 // exits cleanly (status 0) on SIGINT or SIGTERM.
 import mysql from 'mysql2';
 import { commandLine } from '../support/options.js';
-import { DB_OPTIONS, dbSettings, warmPool } from '../support/servers.js';
-import { availableBackends, createConnection, DefaultSelector, EVENT_READ, EVENT_WRITE, Reactor, selectorClass, sys, type BackendName } from '../lib/index.js';
+import { backendClass, backendOption, DB_OPTIONS, dbSettings, warmPool } from '../support/servers.js';
+import { createConnection, EVENT_READ, EVENT_WRITE, Reactor, sys } from '../lib/index.js';
 
 const BAD_GATEWAY = new TextEncoder().encode('HTTP/1.0 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
 
 const cli = commandLine('hello-db', 'npm run hello:db -- [options]\n       node dist/examples/hello-db.js [options]', {
   ...DB_OPTIONS,
-  backend: { type: 'string', default: 'default', arg: 'NAME', help: "the reactor's selector: default (DefaultSelector, the best one here), select, poll, epoll, kqueue or io_uring" },
+  backend: backendOption("the reactor's"),
 });
 const { values } = cli;
 const settings = dbSettings(values, cli.check);
 const poolSize = settings.pool.connectionLimit!;
-const Selector =
-  values.backend === 'default'
-    ? DefaultSelector
-    : availableBackends().includes(values.backend as BackendName)
-      ? selectorClass(values.backend as BackendName)
-      : cli.fail(`backend '${values.backend}' is not available here (available: ${availableBackends().join(', ')}, default)`);
+const Selector = backendClass(values.backend, cli.fail);
 
 const reactor = new Reactor({ selector: new Selector() });
 // Handlers fire from Node's own loop, beside mysql2's timers and Promises.

@@ -29,19 +29,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { HEADER_LIMIT, REPLY_LENGTH, replyBuffer, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
 import { KeptConnections } from './kept-connections.js';
-import {
-  availableBackends,
-  type BackendName,
-  DefaultSelector,
-  EVENT_READ,
-  EVENT_WRITE,
-  type FdStream,
-  type Handle,
-  Reactor,
-  selectorClass,
-  sys,
-} from '../lib/index.js';
+import { EVENT_READ, EVENT_WRITE, type FdStream, type Handle, Reactor, sys } from '../lib/index.js';
 import { commandLine, nonNegativeInt, oneOf, portNumber, positiveInt } from '../support/options.js';
+import { backendClass, backendOption, LISTEN_OPTIONS } from '../support/servers.js';
 
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
 const STYLES = ['callbacks', 'generators', 'async'] as const;
@@ -49,12 +39,11 @@ type Style = (typeof STYLES)[number];
 
 const cli = commandLine('hello-reactor', 'npm run hello:reactor -- [options]\n       node dist/examples/hello-reactor.js [options]', {
   style: { type: 'string', default: 'callbacks', arg: 'STYLE', help: 'how connections are served: callbacks, generators or async' },
-  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
-  port: { type: 'string', default: '8000', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  ...LISTEN_OPTIONS,
   workers: { type: 'string', default: '1', arg: 'N', help: 'processes sharing the port through SO_REUSEPORT' },
   'idle-timeout': { type: 'string', default: '30000', arg: 'MS', help: 'close a connection that sends no request this long, ms; 0: never' },
   'keep-alive': { type: 'boolean', default: false, help: 'answer every request of a kept connection (HTTP/1.1) instead of one per connection' },
-  backend: { type: 'string', default: 'default', arg: 'NAME', help: "the reactor's selector: default (DefaultSelector, the best one here), select, poll, epoll, kqueue or io_uring" },
+  backend: backendOption("the reactor's"),
   // Set by the parent in the worker processes it forks.
   worker: { type: 'boolean', default: false, help: 'run as one of the processes --workers forks (set by the parent)' },
 });
@@ -66,10 +55,8 @@ const idleTimeout = cli.check(() => nonNegativeInt('idle-timeout', values['idle-
 const host = values.host;
 const keepAlive = values['keep-alive'];
 const backend = values.backend;
-if (backend !== 'default' && !availableBackends().includes(backend as BackendName)) {
-  cli.fail(`backend '${backend}' is not available here (available: ${availableBackends().join(', ')}, default)`);
-}
-const newSelector = () => (backend === 'default' ? new DefaultSelector() : new (selectorClass(backend as BackendName))());
+const Selector = backendClass(backend, cli.fail);
+const newSelector = () => new Selector();
 
 /** a followed by b, in a new array. */
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

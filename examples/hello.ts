@@ -26,8 +26,9 @@
 // Int32Array of (fd, events) pairs, the request is read into one shared
 // buffer and the reply is one preallocated Uint8Array. (The selector itself
 // keeps one SelectorKey per registration, as its API promises.)
-import { availableBackends, DefaultSelector, EVENT_READ, EVENT_WRITE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
+import { EVENT_READ, EVENT_WRITE, sys, type BaseSelector } from '../lib/index.js';
 import { commandLine, oneOf, portNumber } from '../support/options.js';
+import { backendClass, backendOption, LISTEN_OPTIONS } from '../support/servers.js';
 import { KeptConnections } from './kept-connections.js';
 
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
@@ -38,9 +39,8 @@ const IDLE_WAIT_MS = 100;
 const PASSES_PER_TURN = 64;
 
 const cli = commandLine('hello', 'npm run hello -- [options]\n       node dist/examples/hello.js [options]', {
-  backend: { type: 'string', default: 'default', arg: 'NAME', help: 'the selector: default (DefaultSelector, the best one here), select, poll, epoll, kqueue or io_uring' },
-  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
-  port: { type: 'string', default: '8000', arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  backend: backendOption('the'),
+  ...LISTEN_OPTIONS,
   // Edge-triggered works unchanged here: every connection is read once and
   // answered once, and the listener is drained until accept() says -1.
   trigger: { type: 'string', default: 'level', arg: 'MODE', help: 'level- or edge-triggered registrations: level or edge' },
@@ -52,15 +52,7 @@ const port = cli.check(() => portNumber('port', values.port));
 const host = values.host;
 const options = { trigger: cli.check(() => oneOf('trigger', values.trigger, ['level', 'edge'])) } as const;
 
-function createSelector(name: string): BaseSelector {
-  if (name === 'default') return new DefaultSelector();
-  if (!availableBackends().includes(name as BackendName)) {
-    cli.fail(`backend '${name}' is not available here (available: ${availableBackends().join(', ')}, default)`);
-  }
-  return new (selectorClass(name as BackendName))();
-}
-
-const sel = createSelector(values.backend);
+const sel: BaseSelector = new (backendClass(values.backend, cli.fail))();
 const listener = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
 sys.setsockopt(listener, sys.SOL_SOCKET, sys.SO_REUSEADDR, true);
 sys.bind(listener, host, port);

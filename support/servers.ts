@@ -11,13 +11,39 @@
 import type { Pool, PoolOptions } from 'mysql2';
 import type { Server } from 'node:net';
 import { basename } from 'node:path';
+import { availableBackends, type BackendName, DefaultSelector, selectorClass, type SelectorClass } from '../lib/index.js';
 import { commandLine, portNumber, positiveInt, type OptionSpecs } from './options.js';
 
+/** --host and --port: the address a server listens on, `port` by default. */
+export function listenOptions<const P extends string>(port: P) {
+  return {
+    host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
+    port: { type: 'string', default: port, arg: 'PORT', help: 'port to listen on; 0: any free one' },
+  } as const satisfies OptionSpecs;
+}
+
 /** The options of every hello server: the address it listens on. */
-export const LISTEN_OPTIONS = {
-  host: { type: 'string', default: '127.0.0.1', arg: 'HOST', help: 'address to listen on' },
-  port: { type: 'string', default: '8000', arg: 'PORT', help: 'port to listen on; 0: any free one' },
-} as const satisfies OptionSpecs;
+export const LISTEN_OPTIONS = listenOptions('8000');
+
+/** --backend: the selector a demo runs on (`whose`: "the", "the reactor's"). */
+export function backendOption(whose: string) {
+  return {
+    type: 'string',
+    default: 'default',
+    arg: 'NAME',
+    help: `${whose} selector: default (DefaultSelector, the best one here), select, poll, epoll, kqueue or io_uring`,
+  } as const satisfies OptionSpecs[string];
+}
+
+/** The selector class --backend names; `fail` (CommandLine.fail) refuses a
+ * backend this machine does not have. */
+export function backendClass(name: string, fail: (message: string) => never): SelectorClass {
+  if (name === 'default') return DefaultSelector;
+  if (!availableBackends().includes(name as BackendName)) {
+    fail(`backend '${name}' is not available here (available: ${availableBackends().join(', ')}, default)`);
+  }
+  return selectorClass(name as BackendName);
+}
 
 /** The command line of `node dist/SCRIPT [options]`, named after SCRIPT. */
 function scriptCommandLine<const O extends OptionSpecs>(script: string, options: O) {
