@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { availableBackends, BACKEND_NAMES, EVENT_READ, EVENT_WRITE, FD_SETSIZE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
 import { compileC } from './build-c.js';
-import { commandLine } from '../support/options.js';
+import { commandLine, oneOf } from '../support/options.js';
 import { fmt, ratio, summarize, type Summary } from './lib/stats.js';
 
 export type MicroOp = 'select' | 'selectRaw' | 'register' | 'modify';
@@ -287,7 +287,7 @@ export function microTables(result: MicroResult): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values } = commandLine(
+  const cli = commandLine(
     'micro',
     'node dist/bench/micro.js [options]',
     {
@@ -297,8 +297,9 @@ async function main(argv: string[]): Promise<void> {
     },
     argv,
   );
+  const { values } = cli;
   const opts = defaultMicroOptions(values.quick);
-  if (values.backends !== undefined) opts.backends = values.backends.split(',');
+  if (values.backends !== undefined) opts.backends = cli.check(() => values.backends!.split(',').map((b) => oneOf('backends', b.trim(), availableBackends())));
   const json = values.json;
   opts.progress = (line) => process.stderr.write(`${line}\n`);
   const result = await runMicro(opts);

@@ -138,6 +138,11 @@ describe('one vocabulary', () => {
     expectRefusal(run('examples/hello-db.js', ['--listen-port', '0']), '--listen-port');
   });
 
+  it('a backend this machine does not have is refused by name (hello, micro)', () => {
+    expectRefusal(run('examples/hello.js', ['--backend', 'nonesuch']), 'nonesuch');
+    expectRefusal(run('bench/micro.js', ['--backends', 'nonesuch']), '--backends');
+  });
+
   it('npm scripts are named in one style (words joined by colons)', () => {
     const scripts = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
     for (const name of Object.keys(scripts)) expect(name).toMatch(/^[a-z]+(:[a-z]+)*$/);
