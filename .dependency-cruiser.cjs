@@ -1,5 +1,5 @@
 // The layering of lib/, checked by `npm test` (npm run check:deps):
-//   selectors (selector.ts, backends.ts, selectors/, sys.ts, native.ts, errors.ts)
+//   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, attach.ts)
 //     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts; socket.ts)
 //     <- the facade (reactor/reactor.ts), which alone imports every layer
@@ -38,6 +38,20 @@ module.exports = {
       comment: 'The selectors and sys are usable without the reactor.',
       from: { path: '^lib/', pathNot: '^lib/(index\\.ts|reactor/)' },
       to: { path: '^lib/reactor/' },
+    },
+    {
+      name: 'sys-stands-alone',
+      severity: 'error',
+      comment: 'sys/ wraps system calls: it needs the addon and the error module, nothing else of lib/.',
+      from: { path: '^lib/sys/' },
+      to: { path: '^lib/', pathNot: '^lib/(sys/|native\\.ts$|errors\\.ts$)' },
+    },
+    {
+      name: 'sys-modules-below-index',
+      severity: 'error',
+      comment: 'The modules of sys/ share checks.ts (and the address types of net.ts); only sys/index.ts gathers them.',
+      from: { path: '^lib/sys/', pathNot: '^lib/sys/index\\.ts$' },
+      to: { path: '^lib/sys/index\\.ts$' },
     },
     {
       name: 'no-entry-point-inside',

@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   /** RangeError: a number outside its range (offset/length outside the buffer, a negative count or timeout). */
   ERR_OUT_OF_RANGE: 'RangeError: a number outside its range (offset/length outside the buffer, a negative count or timeout)',
   // sys and sockets
+  /** Error: a sys call this platform or build lacks (eventfd off Linux, ...); sys.supports(name) tells in advance. */
+  ERR_NOT_SUPPORTED: 'Error: a sys call this platform or build lacks (eventfd off Linux, ...); sys.supports(name) tells in advance',
   /** TypeError: a host that is not an IP address. */
   ERR_INVALID_IP_ADDRESS: 'TypeError: a host that is not an IP address',
   /** RangeError: a port outside 0..65535. */
@@ -241,6 +243,12 @@ export class LimitExceededError extends Error {
     super(`no delimiter within the first ${limit} bytes`);
     this.name = 'LimitExceededError';
   }
+}
+
+/** @internal The error of a sys call this platform or build lacks:
+ * `ERR_NOT_SUPPORTED`, naming the call and the platform. */
+export function notSupported(call: string): CodedError<'ERR_NOT_SUPPORTED'> {
+  return codedError('ERR_NOT_SUPPORTED', `sys.${call} is not supported on ${process.platform}: this build of the addon has no ${call} (see sys.supports)`);
 }
 
 /** @internal Checks that `fd` is a non-negative 32-bit integer. */

@@ -52,7 +52,7 @@ export {
  * sys.connect(client, '127.0.0.1', 'port' in address ? address.port : 0); // -1: in progress
  * ```
  */
-export * as sys from './sys.js';
+export * as sys from './sys/index.js';
 
 import { defaultSelectorClass, type SelectorClass } from './backends.js';
 import type { BaseSelector } from './selector.js';

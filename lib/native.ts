@@ -36,7 +36,7 @@ export interface NativeSelector {
 }
 
 /** @internal */
-export interface NativeSys {
+export interface NativeSys extends NativeSysMsg, NativeSysFiles, NativeSysTty, NativeSysLinux {
   pipe(): [number, number];
   socketpair(): [number, number];
   dup2(oldFd: number, newFd: number): number;
@@ -61,9 +61,24 @@ export interface NativeSys {
   shutdown(fd: number, how: number): void;
   getsockname(fd: number): NativeSocketAddress;
   getpeername(fd: number): NativeSocketAddress;
-  /** The platform's values of the socket constants. */
+  /** The platform's values of the constants of every sys module. */
   constants: NativeSysConstants;
+  /** The optional calls, by their sys name: false where this platform or
+   * build lacks them (their native function is then absent). */
+  supported: Record<string, boolean>;
 }
+
+/** @internal Datagrams, multicast and messages that carry fds (native/sys_msg.cc). */
+export interface NativeSysMsg {}
+
+/** @internal open, readv, sendfile (native/sys_file.cc). */
+export interface NativeSysFiles {}
+
+/** @internal Terminals (native/sys_tty.cc). */
+export interface NativeSysTty {}
+
+/** @internal Linux's event fds (native/sys_linux.cc); absent elsewhere. */
+export interface NativeSysLinux {}
 
 /** @internal */
 export interface NativeSocketAddress {
@@ -74,7 +89,7 @@ export interface NativeSocketAddress {
 }
 
 /** @internal */
-export interface NativeSysConstants {
+export interface NativeSysConstants extends NativeMsgConstants, NativeFileConstants, NativeTtyConstants, NativeLinuxConstants {
   AF_INET: number;
   AF_INET6: number;
   AF_UNIX: number;
@@ -101,6 +116,18 @@ export interface NativeSysConstants {
   IOV_MAX: number;
   UNIX_PATH_MAX: number;
 }
+
+/** @internal The constants of native/sys_msg.cc. */
+export interface NativeMsgConstants {}
+
+/** @internal The constants of native/sys_file.cc. */
+export interface NativeFileConstants {}
+
+/** @internal The constants of native/sys_tty.cc. */
+export interface NativeTtyConstants {}
+
+/** @internal The constants of native/sys_linux.cc. */
+export interface NativeLinuxConstants {}
 
 /** @internal Wakes an attached reactor from Node's loop; see native/watcher.h. */
 export interface NativeWatcher {
@@ -170,7 +197,7 @@ function load(): NativeBinding {
 // lookups optimized code cannot inline: every `sys.read` would pay a hash
 // lookup for the function. A spread copy gets a fast map of its own.
 function withFastProperties(raw: NativeBinding): NativeBinding {
-  return { ...raw, build: { ...raw.build }, sys: { ...raw.sys, constants: { ...raw.sys.constants } } };
+  return { ...raw, build: { ...raw.build }, sys: { ...raw.sys, constants: { ...raw.sys.constants }, supported: { ...raw.sys.supported } } };
 }
 
 /** @internal */

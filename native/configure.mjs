@@ -108,6 +108,13 @@ int main(void) { struct io_uring_params p; (void)p; return __NR_io_uring_setup +
 #include <sys/time.h>
 int main(void) { return kqueue(); }`,
   },
+  // The fd toolkit's optional calls, one group per file of native/; each
+  // define is read by that file alone (an absent call is not exported and
+  // sys.supports(name) says false).
+  // -- native/sys_msg.cc
+  // -- native/sys_file.cc
+  // -- native/sys_tty.cc
+  // -- native/sys_linux.cc
 ];
 
 function log(message) {

@@ -76,5 +76,11 @@ void DrainWakeChannel(int read_fd);
 // Closes both ends.
 void CloseWakeChannel(int read_fd, int write_fd);
 
+// The fd toolkit's platform differences, one group per file of native/.
+// -- native/sys_msg.cc
+// -- native/sys_file.cc
+// -- native/sys_tty.cc
+// -- native/sys_linux.cc
+
 }  // namespace platform
 }  // namespace selectors

@@ -100,7 +100,7 @@ Napi::Value GetFdFlags(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// On every read, write, recv and send: a few N-API calls, no more. lib/sys.ts
+// On every read, write, recv and send: a few N-API calls, no more. lib/sys/
 // has checked the arguments already (and passes no offset or length for a
 // whole buffer); this re-checks what memory safety needs (a Uint8Array, the
 // range inside it) so that a direct caller of the addon cannot overrun a
@@ -144,6 +144,12 @@ Napi::Object SysExports(Napi::Env env) {
   sys.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
   sys.Set("getFdFlags", Napi::Function::New<GetFdFlags>(env, "getFdFlags"));
   AddNetExports(env, sys);
+  Napi::Object supported = Napi::Object::New(env);
+  AddMsgExports(env, sys, supported);
+  AddFileExports(env, sys, supported);
+  AddTtyExports(env, sys, supported);
+  AddLinuxExports(env, sys, supported);
+  sys.Set("supported", supported);
   return sys;
 }
 

@@ -16,9 +16,22 @@ Napi::Object SysExports(Napi::Env env);
 // Adds the socket calls and the `constants` object (native/sys_net.cc).
 void AddNetExports(Napi::Env env, Napi::Object sys);
 
+// Each adds its calls to `sys`, its constants to `sys.constants`, and to
+// `supported` one boolean per optional call (false where this platform or
+// build lacks it; the function is then not exported and lib/sys/ throws
+// ERR_NOT_SUPPORTED). Called after AddNetExports.
+// Datagrams, multicast, messages that carry fds, peer credentials (native/sys_msg.cc).
+void AddMsgExports(Napi::Env env, Napi::Object sys, Napi::Object supported);
+// open, readv, sendfile (native/sys_file.cc).
+void AddFileExports(Napi::Env env, Napi::Object sys, Napi::Object supported);
+// Terminals and serial lines (native/sys_tty.cc).
+void AddTtyExports(Napi::Env env, Napi::Object sys, Napi::Object supported);
+// Linux's event fds: eventfd, timerfd, inotify, pidfd (native/sys_linux.cc).
+void AddLinuxExports(Napi::Env env, Napi::Object sys, Napi::Object supported);
+
 // The bytes [offset, offset + length) of a Uint8Array, bounds-checked:
 // `args` points at the values buf, offset, length. With `whole`, only buf is
-// read and the range is all of it (lib/sys.ts passes just the buffer then,
+// read and the range is all of it (lib/sys/ passes just the buffer then,
 // which saves two number conversions on the commonest call).
 struct ByteRange {
   uint8_t* data;

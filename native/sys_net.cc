@@ -1,6 +1,6 @@
 // Socket system calls for `sys`: IPv4, IPv6 and Unix-domain sockets.
 //
-// The TypeScript layer (lib/sys.ts) has already checked every argument, so
+// The TypeScript layer (lib/sys/) has already checked every argument, so
 // this file converts and calls; it still never trusts a buffer range or an
 // address blindly (GetByteRange, ParseAddress), so that a direct caller of the
 // addon cannot make it touch memory outside what it was given.

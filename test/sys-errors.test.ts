@@ -227,7 +227,7 @@ describe('bad arguments are rejected before any syscall', () => {
   });
 
   it('the addon itself never reads or writes outside a buffer, whatever it is given', () => {
-    // Called directly, skipping lib/sys.ts: the native bounds check still holds.
+    // Called directly, skipping lib/sys/: the native bounds check still holds.
     const [a] = socketpair();
     const small = new Uint8Array(4);
     expect(() => binding.sys.recv(a, small, 2, 3, 0)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));

@@ -19,7 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { codedError, codedRangeError, codedTypeError, describe, type SystemError } from '../errors.js';
 import { EVENT_READ } from '../selector.js';
-import * as sys from '../sys.js';
+import * as sys from '../sys/index.js';
 import { type Coroutine, spawn } from './coroutines.js';
 import type { ReactorCore } from './core.js';
 import { FdStream, type StreamOptions } from './streams.js';

@@ -22,7 +22,7 @@ import { Duplex, type DuplexOptions } from 'node:stream';
 import { checkFd, codedError, codedRangeError, codedTypeError, describe, type SystemError, systemError } from '../errors.js';
 import { binding } from '../native.js';
 import { EVENT_READ, EVENT_WRITE } from '../selector.js';
-import * as sys from '../sys.js';
+import * as sys from '../sys/index.js';
 import type { ReactorCore } from './core.js';
 import type { Handle } from './timers.js';
 

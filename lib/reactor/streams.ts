@@ -14,7 +14,7 @@
 // reactor core beyond its public calls.
 import { checkCallback, codedError, codedRangeError, codedTypeError, describe, IncompleteReadError, LimitExceededError } from '../errors.js';
 import { EVENT_WRITE } from '../selector.js';
-import * as sys from '../sys.js';
+import * as sys from '../sys/index.js';
 import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter, type FdWaiters, fdWaiters, readable } from './coroutines.js';
 import type { ReactorCore } from './core.js';
 import type { Handle } from './timers.js';

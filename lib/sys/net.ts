@@ -1,10 +1,9 @@
-// Thin, fast wrappers of POSIX calls on integer fds. Arguments are checked
-// here, before any syscall; a call that would block returns -1 (no exception
-// on the hot path); every other failure throws a SystemError (code, errno,
-// syscall). Every fd created here is non-blocking and close-on-exec.
-import { isIP } from 'node:net';
-import { checkFd, codedRangeError, codedTypeError, describe } from './errors.js';
-import { binding } from './native.js';
+// Sockets: IPv4, IPv6 and Unix, stream and datagram. Same rules as every
+// sys module: arguments checked first, -1 for "would block", a SystemError
+// for every other failure, every fd made here non-blocking and close-on-exec.
+import { checkFd, codedRangeError, codedTypeError, describe } from '../errors.js';
+import { binding } from '../native.js';
+import { checkAddress, checkInteger, checkLength, checkMember, checkOffset } from './checks.js';
 
 const native = binding.sys;
 const c = native.constants;
@@ -82,115 +81,10 @@ export interface UnixAddress {
 /** What getsockname and getpeername return: `'port' in address` tells which. */
 export type SocketAddress = InetAddress | UnixAddress;
 
-// The checks of buf/offset/length, split so that the common case inlines
-// into read/write/recv/send without allocating: each returns a number, and
-// the messages are built only when a check fails.
-
-/** Checks buf and offset; returns the offset to use. */
-function checkOffset(buf: unknown, offset: number | undefined): number {
-  if (!(buf instanceof Uint8Array)) {
-    throw codedTypeError('ERR_INVALID_ARG_TYPE', `buf must be a Uint8Array, got ${describe(buf)}`);
-  }
-  if (offset === undefined) return 0;
-  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset > buf.length) {
-    throw codedRangeError('ERR_OUT_OF_RANGE', `offset must be an integer in [0, ${buf.length}], got ${describe(offset)}`);
-  }
-  return offset;
-}
-
-/** Checks length against the buffer after `off`; returns the length to use. */
-function checkLength(buf: Uint8Array, off: number, length: number | undefined): number {
-  if (length === undefined) return buf.length - off;
-  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || off + length > buf.length) {
-    throw codedRangeError('ERR_OUT_OF_RANGE', `length must be an integer in [0, ${buf.length - off}], got ${describe(length)}`);
-  }
-  return length;
-}
-
-/**
- * Reads into buf[offset, offset + length): bytes read, 0 at end of stream, -1 if it would block.
- * `offset` defaults to 0, `length` to the rest of `buf`.
- * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
- * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `buf` is not a Uint8Array.
- * @throws `ERR_OUT_OF_RANGE` (RangeError) when `offset` or `length` falls outside `buf`.
- * @throws {@link SystemError} when the kernel refuses (`EBADF`, `ECONNRESET`, ...).
- */
-export function read(fd: number, buf: Uint8Array, offset?: number, length?: number): number {
-  checkFd(fd);
-  const off = checkOffset(buf, offset);
-  const len = checkLength(buf, off, length);
-  // The whole buffer goes without offset and length: two fewer conversions.
-  return off === 0 && len === buf.length ? native.read(fd, buf) : native.read(fd, buf, off, len);
-}
-
-/**
- * Writes buf[offset, offset + length): bytes written (possibly fewer), or -1 if it would block.
- * `offset` defaults to 0, `length` to the rest of `buf`.
- * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
- * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `buf` is not a Uint8Array.
- * @throws `ERR_OUT_OF_RANGE` (RangeError) when `offset` or `length` falls outside `buf`.
- * @throws {@link SystemError} when the kernel refuses (`EBADF`, `EPIPE` when the reader has gone: never a SIGPIPE, ...).
- */
-export function write(fd: number, buf: Uint8Array, offset?: number, length?: number): number {
-  checkFd(fd);
-  const off = checkOffset(buf, offset);
-  const len = checkLength(buf, off, length);
-  // The whole buffer goes without offset and length: two fewer conversions.
-  return off === 0 && len === buf.length ? native.write(fd, buf) : native.write(fd, buf, off, len);
-}
-
-/**
- * Closes `fd`. Remove it from any selector or reactor first.
- * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
- * @throws {@link SystemError} when the kernel refuses (`EBADF` for an fd not open).
- */
-export function close(fd: number): void {
-  checkFd(fd);
-  native.close(fd);
-}
-
-/** Makes `newFd` name the file `oldFd` names (closing what `newFd` named
- * before, as dup2(2)), close-on-exec; returns `newFd`. A registered fd
- * replaced this way is, to a selector, a closed fd: unregister it (what the
- * backend reports for it until then is not defined, as after close()).
- * @throws `ERR_INVALID_FD` (TypeError/RangeError) when either fd is not a non-negative integer.
- * @throws {@link SystemError} when the kernel refuses (`EBADF`). */
-export function dup2(oldFd: number, newFd: number): number {
-  checkFd(oldFd);
-  checkFd(newFd);
-  return native.dup2(oldFd, newFd);
-}
-
-/** A pipe: [readFd, writeFd], both non-blocking and close-on-exec.
- * @throws {@link SystemError} when the kernel refuses (`EMFILE`, `ENFILE`). */
-export function pipe(): [number, number] {
-  return native.pipe();
-}
-
 /** A connected pair of Unix stream sockets, non-blocking and close-on-exec.
  * @throws {@link SystemError} when the kernel refuses (`EMFILE`, `ENFILE`). */
 export function socketpair(): [number, number] {
   return native.socketpair();
-}
-
-/**
- * Sets (or, with `on` false, clears) the fd's O_NONBLOCK flag.
- * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
- * @throws {@link SystemError} when the kernel refuses (`EBADF`).
- */
-export function setNonBlocking(fd: number, on = true): void {
-  checkFd(fd);
-  native.setNonBlocking(fd, Boolean(on));
-}
-
-/** The fd's O_NONBLOCK (file status) and FD_CLOEXEC (descriptor) flags, as
- * fcntl(F_GETFL) and fcntl(F_GETFD) report them: `{ nonBlocking, closeOnExec }`,
- * true when O_NONBLOCK (resp. FD_CLOEXEC) is set.
- * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
- * @throws {@link SystemError} when the kernel refuses (`EBADF`). */
-export function getFdFlags(fd: number): { nonBlocking: boolean; closeOnExec: boolean } {
-  checkFd(fd);
-  return native.getFdFlags(fd);
 }
 
 const FAMILIES = new Set([AF_INET, AF_INET6, AF_UNIX]);
@@ -204,24 +98,6 @@ const OPTIONS = new Map<number, Set<number>>([
   [IPPROTO_IPV6, new Set([IPV6_V6ONLY])],
 ]);
 
-function checkInteger(value: unknown, name: string, min: number, max: number): asserts value is number {
-  if (typeof value !== 'number') {
-    throw codedTypeError('ERR_INVALID_ARG_TYPE', `${name} must be a number, got ${describe(value)}`);
-  }
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw codedRangeError('ERR_OUT_OF_RANGE', `${name} must be an integer in [${min}, ${max}], got ${value}`);
-  }
-}
-
-function checkMember(value: unknown, allowed: Set<number>, name: string): asserts value is number {
-  if (typeof value !== 'number') {
-    throw codedTypeError('ERR_INVALID_ARG_TYPE', `${name} must be a number, got ${describe(value)}`);
-  }
-  if (!allowed.has(value)) {
-    throw codedRangeError('ERR_INVALID_ARG_VALUE', `unknown ${name}: ${value}`);
-  }
-}
-
 function checkFlags(flags: unknown): asserts flags is number {
   if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || (flags & ~MESSAGE_FLAGS) !== 0) {
     throw codedRangeError('ERR_INVALID_ARG_VALUE', `flags must be a combination of MSG_OOB and MSG_PEEK, got ${describe(flags)}`);
@@ -234,34 +110,6 @@ function checkOption(level: unknown, option: unknown): void {
   }
   if (!OPTIONS.get(level)?.has(option)) {
     throw codedRangeError('ERR_INVALID_ARG_VALUE', `unknown socket option ${option} at level ${level}`);
-  }
-}
-
-// An IP address and a port, or (no port) a Unix socket path. A path starting
-// with "\0" names a Linux abstract socket, which has no terminator.
-function checkAddress(host: unknown, port: unknown): void {
-  if (typeof host !== 'string') {
-    throw codedTypeError('ERR_INVALID_ARG_TYPE', `host must be a string, got ${describe(host)}`);
-  }
-  if (port === undefined) {
-    const abstract = host.startsWith('\0');
-    const bytes = Buffer.byteLength(host);
-    if (bytes === 0 || bytes > UNIX_PATH_MAX + (abstract ? 1 : 0) || (!abstract && host.includes('\0'))) {
-      throw codedRangeError(
-        'ERR_INVALID_ARG_VALUE',
-        `a Unix socket path must be 1 to ${UNIX_PATH_MAX} bytes without NUL (or start with NUL for an abstract name), got ${describe(host)}`,
-      );
-    }
-    return;
-  }
-  if (isIP(host) === 0) {
-    throw codedTypeError('ERR_INVALID_IP_ADDRESS', `host must be an IPv4 or IPv6 address (no name lookup), got ${describe(host)}`);
-  }
-  if (typeof port !== 'number') {
-    throw codedTypeError('ERR_INVALID_ARG_TYPE', `port must be a number, got ${describe(port)}`);
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw codedRangeError('ERR_SOCKET_BAD_PORT', `port must be an integer in [0, 65535], got ${port}`);
   }
 }
 
