@@ -32,7 +32,7 @@ const PROGRAMS: Program[] = [
   { file: 'examples/chat-reactor.js', options: ['host', 'port', 'idle-timeout'], bad: ['--idle-timeout', '-1'] },
   {
     file: 'examples/hello-db.js',
-    options: ['host', 'port', 'db-host', 'db-port', 'user', 'password', 'database', 'pool', 'backend'],
+    options: ['host', 'port', 'db-host', 'db-port', 'user', 'password', 'database', 'pool', 'backend', 'start-db'],
     bad: ['--db-port', 'abc'],
   },
   {
