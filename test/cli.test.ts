@@ -35,6 +35,7 @@ const PROGRAMS: Program[] = [
     options: ['host', 'port', 'db-host', 'db-port', 'user', 'password', 'database', 'pool', 'backend', 'start-db'],
     bad: ['--db-port', 'abc'],
   },
+  { file: 'bench/charts.js', options: ['input'], bad: ['--input', 'bench/results/no-such-report.json'] },
   {
     file: 'bench/run.js',
     options: [
