@@ -40,7 +40,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from './build-c.js';
-import { renderPng, selectCurveChart, serverCpuChart, type CurvePoint } from './lib/charts.js';
+import { writeCharts, type Charts } from './lib/charts.js';
 import { C_SERVER, discoverHelloServers, KEEPALIVE_SERVERS, type CommandOptions, type HelloServer, type ServerKind } from './lib/hello-servers.js';
 import { LOADGENS, missingLoadgen, probeKeepAlive, runLoad, type LoadgenName, type LoadOptions } from './lib/load.js';
 import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
@@ -642,13 +642,6 @@ interface Report {
   skipped: string[];
 }
 
-interface Charts {
-  server?: string;
-  keepalive?: string;
-  curve?: string;
-  db?: string;
-}
-
 function markdown(report: Report, charts: Charts): string {
   const { config: cfg } = report;
   const parts = [
@@ -753,15 +746,6 @@ function pingPongChecks(report: PingPongReport): Check[] {
   });
 }
 
-function curvePoints(micro: MicroResult): CurvePoint[] {
-  const points: CurvePoint[] = [];
-  for (const r of micro.rows.filter((r) => r.op === 'select')) {
-    points.push({ series: `${r.backend} JS`, backend: r.backend, impl: 'JS', nfds: r.nfds, us: r.js.median / 1000 });
-    if (r.c) points.push({ series: `${r.backend} C`, backend: r.backend, impl: 'C', nfds: r.nfds, us: r.c.median / 1000 });
-  }
-  return points;
-}
-
 async function main(): Promise<void> {
   const cfg = parseConfig(process.argv.slice(2));
   if (cfg.hello) {
@@ -841,47 +825,7 @@ async function main(): Promise<void> {
   await mkdir(dir, { recursive: true });
   // A run of some sections only does not replace the full run's results.
   const base = cfg.only ? `${cfg.quick ? 'quick-' : ''}only-${cfg.only.join('-')}` : cfg.quick ? 'quick' : 'latest';
-  const charts: Charts = {};
-  const withData = summaries.filter((s) => s.validRuns > 0);
-  if (withData.length) {
-    charts.server = `${base}-server-cpu.png`;
-    await renderPng(
-      serverCpuChart(
-        withData.map((s) => ({ server: s.name, kind: s.kind, cpuUsPerRequest: s.cpuUsPerRequest.median, min: s.cpuUsPerRequest.min, max: s.cpuUsPerRequest.max })),
-        `Hello-world server CPU per request (${cfg.loadgen} load generator, -c ${cfg.concurrency})`,
-      ),
-      join(dir, charts.server),
-    );
-  }
-  const keepaliveData = keepalive?.servers.filter((s) => s.validRuns > 0) ?? [];
-  if (keepaliveData.length) {
-    charts.keepalive = `${base}-keepalive-cpu.png`;
-    await renderPng(
-      serverCpuChart(
-        keepaliveData.map((s) => ({ server: s.name, kind: s.kind, cpuUsPerRequest: s.cpuUsPerRequest.median, min: s.cpuUsPerRequest.min, max: s.cpuUsPerRequest.max })),
-        `Keep-alive hello-world server CPU per request (wrk -t1 -c${cfg.keepaliveConnections}, HTTP/1.1 kept connections)`,
-      ),
-      join(dir, charts.keepalive),
-    );
-  }
-  const dbRows = db?.rows.filter((r) => r.cpuUsPerRequest.length > 0) ?? [];
-  if (dbRows.length) {
-    charts.db = `${base}-db-cpu.png`;
-    await renderPng(
-      serverCpuChart(
-        dbRows.map((r) => {
-          const cpu = summarize(r.cpuUsPerRequest);
-          return { server: r.name, kind: r.kind, cpuUsPerRequest: cpu.median, min: cpu.min, max: cpu.max };
-        }),
-        'Database round trip (SELECT 1 per request): server CPU per request',
-      ),
-      join(dir, charts.db),
-    );
-  }
-  if (micro && micro.rows.some((r) => r.op === 'select')) {
-    charts.curve = `${base}-select-curve.png`;
-    await renderPng(selectCurveChart(curvePoints(micro), 'One select() with 1 ready fd: CPU cost against registered fds'), join(dir, charts.curve));
-  }
+  const charts = await writeCharts(report, dir, base);
   const md = markdown(report, charts);
   await writeFile(join(dir, `${base}.md`), md);
   await writeFile(join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);

@@ -3,7 +3,9 @@
 // The reactor is attached to Node's event loop, so async functions,
 // Promises and Node timers all work beside it.
 //
-//   npm run chat:reactor -- --port 7001      then: nc 127.0.0.1 7001
+//   npm run chat:reactor -- --port 7001
+//   then, in two terminals or more, `nc 127.0.0.1 7001` (netcat), or with Node alone:
+//   node -e "process.stdin.pipe(require('net').connect(7001, '127.0.0.1')).pipe(process.stdout)"
 //   node dist/examples/chat-reactor.js --port 0
 //
 // A client silent for --idle-timeout ms (default 30000; 0: never) is

@@ -3,12 +3,19 @@
 // 404 to some requests and drops others), a process's CPU time read from
 // /proc matches what the process itself used, and the embedded load
 // generator counts complete, failed and non-200 replies of a real server.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// The charts give a kind of server one colour in every chart, tell every
+// backend apart by colour and marker, mark the sizes the micro-benchmark
+// skipped, and are redrawn from a saved report as PNGs.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { curveData, selectCurveChart, serverCpuChart, type ServerBar } from '../bench/lib/charts.js';
 import { parseAb, parseWrk, parseWrkKeepAlive, probeKeepAlive, runLoad } from '../bench/lib/load.js';
 import { alive, childPids, cpuTimeUs, descendantPids, onPath, reapPids, statCpuUs } from '../support/proc.js';
 
@@ -220,4 +227,65 @@ describe('the keep-alive load', () => {
     expect(closed.closedByServer).toBeGreaterThan(0);
     expect(closed.connections).toBe(4 + closed.closedByServer!);
   });
+});
+
+describe('the charts', () => {
+  type Spec = { layer: Array<{ encoding?: Record<string, { scale?: { domain: string[]; range: unknown[] } }>; data?: { values: Array<Record<string, unknown>> } }> };
+  /** The colour (or marker) each value gets, from the first layer that encodes `channel`. */
+  function scaleOf(spec: unknown, channel: string): Map<string, unknown> {
+    const layer = (spec as Spec).layer.find((l) => l.encoding?.[channel]?.scale !== undefined)!;
+    const { domain, range } = layer.encoding![channel]!.scale!;
+    expect(domain.length).toBe(range.length);
+    return new Map(domain.map((d, i) => [d, range[i]]));
+  }
+  const bar = (server: string, kind: string): ServerBar => ({ server, kind, cpuUsPerRequest: 10, min: 9, max: 11 });
+
+  it('gives each kind of server the same colour in every server chart, whatever kinds a chart has', () => {
+    const hello = scaleOf(serverCpuChart([bar('c-epoll', 'C'), bar('epoll', 'hand-written loop'), bar('reactor async', 'reactor'), bar('node:http', 'Node')], 'hello'), 'color');
+    const db = scaleOf(serverCpuChart([bar('reactor + mysql2', 'reactor'), bar('node:net + mysql2', 'Node')], 'db'), 'color');
+    expect([...db.keys()]).toEqual(['reactor', 'Node']); // only the kinds present, in the legend
+    for (const [kind, colour] of db) expect(colour, kind).toBe(hello.get(kind));
+    expect(new Set(hello.values()).size).toBe(4);
+  });
+
+  const micro = {
+    rows: ['epoll', 'io_uring', 'select'].flatMap((backend) =>
+      [1, 1000, 10000]
+        .filter((nfds) => backend !== 'select' || nfds < 10000)
+        .map((nfds) => ({ op: 'select', backend, nfds, js: { median: 2000, min: 1900, max: 2100, n: 7 } })),
+    ),
+    skipped: ['select at 10000 fds: select() is limited to fds below FD_SETSIZE (1024)'],
+  };
+
+  it('tells epoll from io_uring by colour and marker shape, and marks the size select skipped', () => {
+    const { points, skipped } = curveData(micro);
+    expect(skipped).toEqual([{ backend: 'select', nfds: 10000, reason: 'it takes fds below FD_SETSIZE (1024) only' }]);
+    const spec = selectCurveChart(points, 'curve', skipped);
+    const colours = scaleOf(spec, 'color');
+    const shapes = scaleOf(spec, 'shape');
+    expect(colours.get('epoll')).not.toBe(colours.get('io_uring'));
+    expect(shapes.get('epoll')).not.toBe(shapes.get('io_uring'));
+    // The skipped point: a mark at select's 10,000 fds, and the subtitle says why.
+    const marked = (spec as Spec).layer.flatMap((l) => l.data?.values ?? []).filter((v) => v['backend'] === 'select' && v['nfds'] === 10000);
+    expect(marked.length).toBeGreaterThan(0);
+    expect(JSON.stringify((spec as { title: unknown }).title)).toMatch(/select at 10,000 fds, not measured \(it takes fds below FD_SETSIZE \(1024\) only\)/);
+    // A backend's own colour is never a kind's colour.
+    const kindColours = new Set(scaleOf(serverCpuChart([bar('a', 'C'), bar('b', 'hand-written loop'), bar('c', 'reactor'), bar('d', 'Node')], 't'), 'color').values());
+    for (const [backend, colour] of colours) expect(kindColours.has(colour), backend).toBe(false);
+  });
+
+  it("draws a saved report's PNGs again without running anything (node dist/bench/charts.js)", () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'charts-'));
+    try {
+      copyFileSync(join(root, 'bench', 'results', 'latest.json'), join(dir, 'saved.json'));
+      const out = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'charts.js'), '--input', join(dir, 'saved.json')], { encoding: 'utf8', timeout: 60_000 });
+      expect(out.status, out.stderr).toBe(0);
+      const pngs = readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
+      expect(pngs).toEqual(['saved-db-cpu.png', 'saved-keepalive-cpu.png', 'saved-select-curve.png', 'saved-server-cpu.png']);
+      for (const png of pngs) expect(readFileSync(join(dir, png)).subarray(0, 8).toString('latin1'), png).toBe('\x89PNG\r\n\x1a\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -32,9 +32,10 @@ const PROGRAMS: Program[] = [
   { file: 'examples/chat-reactor.js', options: ['host', 'port', 'idle-timeout'], bad: ['--idle-timeout', '-1'] },
   {
     file: 'examples/hello-db.js',
-    options: ['host', 'port', 'db-host', 'db-port', 'user', 'password', 'database', 'pool', 'backend'],
+    options: ['host', 'port', 'db-host', 'db-port', 'user', 'password', 'database', 'pool', 'backend', 'start-db'],
     bad: ['--db-port', 'abc'],
   },
+  { file: 'bench/charts.js', options: ['input'], bad: ['--input', 'bench/results/no-such-report.json'] },
   {
     file: 'bench/run.js',
     options: [

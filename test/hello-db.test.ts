@@ -2,11 +2,16 @@
 // `npm run hello:db` runs it) against a real MariaDB: every request answered
 // with the value of SELECT 1; the database killed under load: requests in
 // flight and after are answered 502 (or closed), none hangs, the dead pool
-// connections' fds are closed; a clean exit on SIGTERM.
+// connections' fds are closed; a clean exit on SIGTERM. --start-db: its own
+// throwaway MariaDB, stopped and removed when the server exits. With no
+// database to reach: exit 1 and the next step named.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type ServerProcess } from '../support/proc.js';
+import { alive, descendantPids, startServer, type ServerProcess } from '../support/proc.js';
 import { processFdCount as fdCount, settledFdCount } from './fds.js';
 import { mariaDbMissing, startMariaDb, withMariaDb, type MariaDb } from '../support/mariadb.js';
 
@@ -51,7 +56,43 @@ async function start(): Promise<{ db: MariaDb; server: ServerProcess }> {
   return { db, server };
 }
 
+/** A port of 127.0.0.1 that nothing listens on (free when asked). */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('hello-db server without a database', () => {
+  it('exits 1 on ECONNREFUSED, naming the next step (--db-* options or --start-db), without listening', async () => {
+    const port = await closedPort();
+    const out = spawnSync(process.execPath, [HELLO_DB, '--port', '0', '--db-port', String(port)], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.status, out.stderr).toBe(1);
+    expect(out.stdout).not.toMatch(/listening on/);
+    const lines = out.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(`hello-db: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(lines[1]).toMatch(/^hello-db: .*--db-host\/--db-port.*--start-db/);
+  }, 30_000);
+});
+
 describe.skipIf(mariaDbMissing() !== undefined)(withMariaDb('hello-db server'), () => {
+  it('--start-db: starts its own MariaDB, answers SELECT 1, and on SIGTERM exits 0 with that MariaDB stopped and its directory removed', async () => {
+    server = await startServer(process.execPath, [HELLO_DB, '--port', '0', '--start-db'], { timeoutMs: 90_000 });
+    const mariadbd = descendantPids(server.pid).filter((pid) => /mariadbd/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1')));
+    expect(mariadbd).toHaveLength(1);
+    const datadir = /--datadir=([^\0]+)/.exec(readFileSync(`/proc/${mariadbd[0]}/cmdline`, 'latin1'))?.[1];
+    expect(datadir).toBeDefined();
+    expect(existsSync(datadir!)).toBe(true);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => get(server!.port)));
+    expect(answers).toEqual(Array(10).fill({ status: 200, body: '1' }));
+    expect(await server.stop(30_000)).toBe(0);
+    expect(alive(mariadbd[0]!)).toBe(false);
+    expect(existsSync(datadir!)).toBe(false);
+  }, 120_000);
+
   it('answers 1,000 requests, 10 at a time, with the value of SELECT 1 and leaks no fd', async () => {
     const { server } = await start();
     const before = fdCount(server.pid);
