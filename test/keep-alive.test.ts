@@ -9,10 +9,12 @@
 // §9.3): a request with `Connection: keep-alive` keeps the connection and
 // its reply says `Connection: keep-alive`; one without it gets its reply
 // and the close; HTTP/1.0 and 1.1 requests pipelined together get each its
-// own reply, in order. And ab -k (an HTTP/1.0 client nobody here wrote,
-// which waits for the close unless the reply says the connection is kept)
-// completes 2,000 requests, every one on a kept connection, against each
-// server. node:http: two requests on one connection, HTTP/1.0 keep-alive
+// own reply, in order, also to a client that reads nothing for a while
+// (python3, a 4 KiB receive buffer: more replies than the kernel holds, so
+// the server queues them; once per server's own code, not per backend).
+// And ab -k (an HTTP/1.0 client nobody here wrote, which waits for the
+// close unless the reply says the connection is kept) completes 2,000
+// requests, every one on a kept connection, against each server. node:http: two requests on one connection, HTTP/1.0 keep-alive
 // and ab -k too.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -141,6 +143,43 @@ function abKeepAlive(port: number): Promise<AbResult> {
   });
 }
 
+// python3 as a client that reads nothing for a while: its receive buffer
+// set small before connecting (which Node's sockets cannot do), it sends in
+// a thread, waits, then reads `want` bytes and prints them. A missing
+// python3 skips that test, named as such.
+const hasPython = onPath('python3');
+const SLOW_READER = `
+import socket, sys, threading, time
+port, want = int(sys.argv[1]), int(sys.argv[2])
+data = sys.stdin.buffer.read()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(('127.0.0.1', port))
+sender = threading.Thread(target=s.sendall, args=(data,))
+sender.start()
+time.sleep(0.5)
+s.settimeout(10)
+got = bytearray()
+while len(got) < want:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+sender.join()
+sys.stdout.buffer.write(got)
+`;
+
+/** What the slow reader got for `requests` (latin1). */
+function slowReader(port: number, requests: string, want: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('python3', ['-c', SLOW_READER, String(port), String(want)], { encoding: 'latin1', timeout: 20_000, maxBuffer: 16 << 20 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(stdout);
+    });
+    child.stdin!.end(Buffer.from(requests, 'latin1'));
+  });
+}
+
 /** Checks ab's report: every request answered, none failed, all kept alive. */
 function expectAllKeptAlive(r: AbResult): void {
   expect({ status: r.status, complete: r.complete, failed: r.failed, keptAlive: r.keptAlive, non2xx: r.non2xx }, r.output).toEqual({
@@ -155,6 +194,10 @@ function expectAllKeptAlive(r: AbResult): void {
 interface ServerCase {
   name: string;
   command: () => [string, string[]];
+  /** Run the (slow) test of a client that reads nothing for a while: once
+   * per way of queueing replies (each server's own code, on the default
+   * backend, and edge-triggered), not on every backend. */
+  backPressure?: boolean;
 }
 
 // The C server, compiled here with the system's compiler (tests never load
@@ -176,21 +219,23 @@ afterAll(() => {
 const backendNames = BACKENDS.map((b) => (b.name === 'DefaultSelector' ? 'default' : b.name));
 const node = (script: string, ...args: string[]) => (): [string, string[]] => [process.execPath, [dist(script), ...args]];
 const CASES: ServerCase[] = [
-  ...backendNames.map((b) => ({ name: `examples/hello.ts --backend ${b}`, command: node('examples/hello.js', '--backend', b) })),
+  ...backendNames.map((b) => ({ name: `examples/hello.ts --backend ${b}`, command: node('examples/hello.js', '--backend', b), backPressure: b === 'default' })),
   ...BACKENDS.filter((b) => b.name !== 'DefaultSelector' && backendHas(b.backend, 'edge')).map((b) => ({
     name: `examples/hello.ts --backend ${b.name} --trigger edge`,
     command: node('examples/hello.js', '--backend', b.name, '--trigger', 'edge'),
+    backPressure: true,
   })),
   ...['callbacks', 'generators', 'async'].flatMap((style) =>
     backendNames.map((b) => ({
       name: `examples/hello-reactor.ts --style ${style} --backend ${b}`,
       command: node('examples/hello-reactor.js', '--style', style, '--backend', b),
+      backPressure: b === 'default',
     })),
   ),
-  { name: 'bench/servers/net.ts (node:net)', command: node('bench/servers/net.js') },
+  { name: 'bench/servers/net.ts (node:net)', command: node('bench/servers/net.js'), backPressure: true },
 ];
 
-function serverSuite(name: string, command: () => [string, string[]], prepare?: () => void): void {
+function serverSuite({ name, command, backPressure = false }: ServerCase, prepare?: () => void): void {
   describe(name, () => {
     let server: ServerProcess;
     /** The server's fds once it served a connection (lazy set-up done). */
@@ -347,6 +392,21 @@ function serverSuite(name: string, command: () => [string, string[]], prepare?: 
       c.socket.destroy();
     });
 
+    it.skipIf(!backPressure || !hasPython)('answers a client that reads nothing for a while: every reply, in order, once it reads (needs python3)', async () => {
+      // More replies (6 MB) than the kernel's buffers hold (loopback grows
+      // the server's send buffer to 4 MiB) while the client, its receive
+      // buffer 4 KiB, does not read: the server keeps the rest until the
+      // socket is writable, reading nothing more meanwhile.
+      const kinds = Array.from({ length: 100_000 }, (_, i) => (i % 7 < 3 ? 10 : 11));
+      const requests = kinds.map((k) => (k === 10 ? 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' : 'GET / HTTP/1.1\r\n\r\n')).join('');
+      const want = kinds.map((k) => (k === 10 ? REPLY10 : REPLY)).join('');
+      const got = await slowReader(server.port, requests, want.length);
+      expect(got.length).toBe(want.length);
+      let i = 0;
+      while (i < got.length && got.charCodeAt(i) === want.charCodeAt(i)) i++;
+      expect(i, `the replies differ from byte ${i}`).toBe(want.length);
+    });
+
     it.skipIf(!hasAb)('ab -k -n 2000 -c 10 completes, every request on a kept connection (needs ab: apache2-utils)', async () => {
       expectAllKeptAlive(await abKeepAlive(server.port));
       // And the server holds no connection ab left.
@@ -369,10 +429,10 @@ function serverSuite(name: string, command: () => [string, string[]], prepare?: 
   });
 }
 
-for (const s of CASES) serverSuite(s.name, s.command);
+for (const s of CASES) serverSuite(s);
 
 if (hasCc) {
-  serverSuite('bench/c/hello_epoll.c (C, epoll)', () => [cBinary, []], () => {
+  serverSuite({ name: 'bench/c/hello_epoll.c (C, epoll)', command: () => [cBinary, []], backPressure: true }, () => {
     if (cBinary === '') compileCServer();
   });
 } else {
