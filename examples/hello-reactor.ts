@@ -13,7 +13,8 @@
 // 30000; 0: never) is closed, so idle clients cannot hold every fd.
 // Each connection is read once and answered with a fixed HTTP/1.0 reply,
 // then closed. With --keep-alive every request of a kept connection is
-// answered instead (HTTP/1.1, the rules of support/http1.ts, as
+// answered instead (HTTP/1.1, and HTTP/1.0 with `Connection: keep-alive`,
+// answered with `Connection: keep-alive`: the rules of support/http1.ts, as
 // bench/c/hello_epoll.c --keep-alive), in every style: callbacks read until
 // -1 into a per-fd buffer and send the replies to the requests each read
 // completes with one send (replies the kernel does not take wait for
@@ -27,7 +28,7 @@
 // accepts connections. With --workers N, N processes bind the same port
 // through SO_REUSEPORT and the kernel spreads the connections among them.
 import { fork, type ChildProcess } from 'node:child_process';
-import { HEADER_LIMIT, REPLY_LENGTH, replyBuffer, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
+import { HEADER_LIMIT, replies, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
 import { KeptConnections } from './kept-connections.js';
 import { EVENT_READ, EVENT_WRITE, type FdStream, type Handle, Reactor, sys } from '../lib/index.js';
 import { commandLine, nonNegativeInt, oneOf, portNumber, positiveInt } from '../support/options.js';
@@ -42,7 +43,7 @@ const cli = commandLine('hello-reactor', 'npm run hello:reactor -- [options]\n  
   ...LISTEN_OPTIONS,
   workers: { type: 'string', default: '1', arg: 'N', help: 'processes sharing the port through SO_REUSEPORT' },
   'idle-timeout': { type: 'string', default: '30000', arg: 'MS', help: 'close a connection that sends no request this long, ms; 0: never' },
-  'keep-alive': { type: 'boolean', default: false, help: 'answer every request of a kept connection (HTTP/1.1) instead of one per connection' },
+  'keep-alive': { type: 'boolean', default: false, help: 'answer every request of a kept connection (HTTP/1.1, or HTTP/1.0 keep-alive) instead of one per connection' },
   backend: backendOption("the reactor's"),
   // Set by the parent in the worker processes it forks.
   worker: { type: 'boolean', default: false, help: 'run as one of the processes --workers forks (set by the parent)' },
@@ -73,10 +74,9 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 function answerChunk(stream: FdStream, head: Uint8Array | undefined, chunk: Uint8Array, scan: RequestScan): Uint8Array | null | undefined {
   const buf = head === undefined ? chunk : concat(head, chunk);
   scanRequests(buf, buf.length, scan, head === undefined ? 0 : head.length);
-  const n = scan.requests;
   // (write() queues what the kernel does not take now; the closing stream
-  // flushes it.)
-  if (n > 0) stream.write(replyBuffer(n).subarray(0, n * REPLY_LENGTH));
+  // flushes it. replies() never writes a buffer it returned again.)
+  if (scan.requests > 0) stream.write(replies(scan).subarray(0, scan.replyLength));
   if (scan.tooLarge) stream.write(TOO_LARGE_REPLY);
   if (scan.close || scan.tooLarge) return null;
   return scan.consumed < buf.length ? buf.subarray(scan.consumed) : undefined;

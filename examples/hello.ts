@@ -7,8 +7,9 @@
 //   node dist/examples/hello.js --backend poll --port 0   # any free port
 //
 // With --keep-alive it answers every request of a kept connection instead
-// (HTTP/1.1, the rules of support/http1.ts, as bench/c/hello_epoll.c
-// --keep-alive; examples/kept-connections.ts): on readability it reads until -1, and after each read sends
+// (HTTP/1.1, and HTTP/1.0 with `Connection: keep-alive`, answered with
+// `Connection: keep-alive`: the rules of support/http1.ts, as
+// bench/c/hello_epoll.c --keep-alive; examples/kept-connections.ts): on readability it reads until -1, and after each read sends
 // the replies to every request that read completed with one send, in order;
 // the start of a request not complete yet is kept for the next read. What
 // the kernel does not take waits for writability (reading stops meanwhile).
@@ -45,7 +46,7 @@ const cli = commandLine('hello', 'npm run hello -- [options]\n       node dist/e
   // answered once, and the listener is drained until accept() says -1.
   trigger: { type: 'string', default: 'level', arg: 'MODE', help: 'level- or edge-triggered registrations: level or edge' },
   // Edge-triggered works with keep-alive too: it reads until -1.
-  'keep-alive': { type: 'boolean', help: 'answer every request of a kept connection (HTTP/1.1) instead of one per connection' },
+  'keep-alive': { type: 'boolean', help: 'answer every request of a kept connection (HTTP/1.1, or HTTP/1.0 keep-alive) instead of one per connection' },
 });
 const { values } = cli;
 const port = cli.check(() => portNumber('port', values.port));

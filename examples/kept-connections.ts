@@ -1,4 +1,4 @@
-// Kept HTTP/1.1 connections on raw fds, for the hello servers' --keep-alive
+// Kept HTTP/1.1 (and HTTP/1.0 keep-alive) connections on raw fds, for the hello servers' --keep-alive
 // (examples/hello.ts and the callbacks style of examples/hello-reactor.ts),
 // by the rules of support/http1.ts: on readability it reads until -1 and,
 // after each read, sends the replies to every request that read completed
@@ -12,7 +12,7 @@
 // to drop it; nothing is allocated per request but the copy of a request's
 // incomplete start.
 import { EVENT_READ, EVENT_WRITE, sys } from '../lib/index.js';
-import { HEADER_LIMIT, REPLY_LENGTH, replyBuffer, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
+import { HEADER_LIMIT, replies, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
 
 /** What KeptConnections needs from the loop that owns the fds. */
 export interface KeptOwner {
@@ -31,9 +31,10 @@ export class KeptConnections {
   readonly #scan = new RequestScan();
   /** Per fd: the start of a request not complete yet, copied out of #input. */
   readonly #kept: Array<Uint8Array | undefined> = [];
-  /** Per fd: replies not yet taken by the kernel, as an offset and a length
-   * into replyBuffer() (any buffer it returns starts with the same bytes),
+  /** Per fd: replies not yet taken by the kernel, as a buffer replies()
+   * returned (never written again) with an offset and a length into it,
    * and whether to close once they are out. */
+  readonly #pending: Array<Uint8Array | undefined> = [];
   readonly #pendingAt: number[] = [];
   readonly #pendingLength: number[] = [];
   readonly #closeAfter: boolean[] = [];
@@ -57,6 +58,7 @@ export class KeptConnections {
   close(fd: number): void {
     this.#kept[fd] = undefined;
     this.#pendingLength[fd] = 0;
+    this.#pending[fd] = undefined;
     this.#owner.drop(fd);
   }
 
@@ -75,13 +77,13 @@ export class KeptConnections {
       const closing = scan.close || scan.tooLarge;
       this.#kept[fd] = !closing && scan.consumed < length ? input.slice(scan.consumed, length) : undefined;
       if (scan.requests > 0) this.#owner.requested?.(fd);
-      const bytes = scan.requests * REPLY_LENGTH;
+      const bytes = scan.replyLength;
       if (scan.tooLarge) {
-        if (bytes > 0) sys.send(fd, replyBuffer(scan.requests), 0, bytes);
+        if (bytes > 0) sys.send(fd, replies(scan), 0, bytes);
         sys.send(fd, TOO_LARGE_REPLY);
         return this.close(fd);
       }
-      if (bytes > 0 && !this.#send(fd, 0, bytes, closing)) {
+      if (bytes > 0 && !this.#send(fd, replies(scan), 0, bytes, closing)) {
         this.#owner.watch(fd, EVENT_WRITE); // read no more until the replies are out
         return;
       }
@@ -89,12 +91,12 @@ export class KeptConnections {
     }
   }
 
-  /** Sends `length` bytes of the replies from `at`; false when some are left. */
-  #send(fd: number, at: number, length: number, closing: boolean): boolean {
-    // at + length: the end of the replies of one read, a whole number of them.
-    const sent = sys.send(fd, replyBuffer((at + length) / REPLY_LENGTH), at, length);
+  /** Sends `length` bytes of `buf` from `at`; false when some are left. */
+  #send(fd: number, buf: Uint8Array, at: number, length: number, closing: boolean): boolean {
+    const sent = sys.send(fd, buf, at, length);
     const n = sent === -1 ? 0 : sent;
     if (n === length) return true;
+    this.#pending[fd] = buf;
     this.#pendingAt[fd] = at + n;
     this.#pendingLength[fd] = length - n;
     this.#closeAfter[fd] = closing;
@@ -103,8 +105,9 @@ export class KeptConnections {
 
   #writePending(fd: number): void {
     const length = this.#pendingLength[fd] ?? 0;
-    if (length > 0 && !this.#send(fd, this.#pendingAt[fd]!, length, this.#closeAfter[fd]!)) return;
+    if (length > 0 && !this.#send(fd, this.#pending[fd]!, this.#pendingAt[fd]!, length, this.#closeAfter[fd]!)) return;
     this.#pendingLength[fd] = 0;
+    this.#pending[fd] = undefined;
     if (this.#closeAfter[fd]) return this.close(fd);
     this.#owner.watch(fd, EVENT_READ);
   }

@@ -1,12 +1,17 @@
 // The request scanner of the keep-alive hello servers (examples/hello.ts,
 // examples/hello-reactor.ts and bench/servers/net.ts with --keep-alive), the
-// same rules as bench/c/hello_epoll.c:
+// same rules as bench/c/hello_epoll.c, those of HTTP/1.1 (RFC 9112 §9.3):
 //
 //  - a request is its request line and headers, up to the first
 //    "\r\n\r\n" (bodies are not supported: a hello server is sent none);
-//  - the client asks to close after a request whose headers say
-//    `Connection: close`, or that is HTTP/1.0 without
-//    `Connection: keep-alive`; the requests after it are not counted;
+//  - an HTTP/1.1 request keeps the connection unless its headers say
+//    `Connection: close`; an HTTP/1.0 one keeps it only with
+//    `Connection: keep-alive` (and without `close`), and its reply then
+//    says `Connection: keep-alive` (HTTP10_KEEP_ALIVE_REPLY), without which
+//    an HTTP/1.0 client (ab -k) waits for the close; the Connection header
+//    is a list of tokens, any case;
+//  - the client asks to close after a request that does not keep the
+//    connection; the requests after it are not counted;
 //  - a request may be HEADER_LIMIT (8 KiB) bytes long at most: a longer one,
 //    complete or not, is `tooLarge` (the servers answer TOO_LARGE_REPLY
 //    and close).
@@ -14,20 +19,27 @@
 // It reads bytes, never decodes strings, and allocates nothing: the result
 // goes into a RequestScan the caller keeps. A server keeps the bytes after
 // `consumed` (a request not complete yet) and scans them again with the
-// next read in front of them, passing how many it already scanned.
+// next read in front of them, passing how many it already scanned: a
+// request is judged once whole, however its bytes were split across reads.
 //
 //   const scan = new RequestScan();
 //   scanRequests(buf, length, scan, leftover);
-//   if (scan.requests > 0) send(replyBuffer(scan.requests), scan.requests * REPLY_LENGTH);
+//   if (scan.requests > 0) send(replies(scan), scan.replyLength);
 
 /** The longest request (request line and headers) a connection may send. */
 export const HEADER_LIMIT = 8192;
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** The answer to every request on a kept connection. */
+/** The answer to every request on a kept connection, but an HTTP/1.0 one. */
 export const KEEP_ALIVE_REPLY = encode('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
+/** The length of KEEP_ALIVE_REPLY. */
 export const REPLY_LENGTH = KEEP_ALIVE_REPLY.length;
+/** The answer to an HTTP/1.0 request asking to keep the connection: it
+ * must say it is kept, or an HTTP/1.0 client waits for the close. */
+export const HTTP10_KEEP_ALIVE_REPLY = encode('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 11\r\n\r\nhello world');
+/** The length of HTTP10_KEEP_ALIVE_REPLY. */
+export const HTTP10_REPLY_LENGTH = HTTP10_KEEP_ALIVE_REPLY.length;
 /** The answer to a request longer than HEADER_LIMIT, before closing. */
 export const TOO_LARGE_REPLY = encode('HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
 
@@ -42,6 +54,16 @@ export class RequestScan {
   close = false;
   /** After the counted requests comes one longer than HEADER_LIMIT. */
   tooLarge = false;
+  /** How many of the counted requests are HTTP/1.0 ones that keep the
+   * connection, answered with HTTP10_KEEP_ALIVE_REPLY (the others with
+   * KEEP_ALIVE_REPLY). */
+  http10 = 0;
+  /** The bytes of the replies to the counted requests (see replies()). */
+  replyLength = 0;
+  /** Per counted request, in order: 1 when it is answered with
+   * HTTP10_KEEP_ALIVE_REPLY, else 0 (read when both kinds are counted). It
+   * grows when a scan counts more requests than it holds. */
+  kinds = new Uint8Array(HEADER_LIMIT / 4);
 }
 
 const CR = 13;
@@ -52,6 +74,11 @@ const CONNECTION = encode('connection:');
 const CLOSE = encode('close');
 const KEEP_ALIVE = encode('keep-alive');
 
+/** What a request asks of its connection: */
+const KEEP = 0; // kept (HTTP/1.1): KEEP_ALIVE_REPLY
+const KEEP_HTTP10 = 1; // kept (HTTP/1.0 with keep-alive): HTTP10_KEEP_ALIVE_REPLY
+const CLOSE_AFTER = 2; // closed after its reply, KEEP_ALIVE_REPLY
+
 const lower = (b: number): number => (b >= 65 && b <= 90 ? b + 32 : b);
 
 /** Whether buf[at, at + word.length) is `word` (lower-case ASCII), ignoring case. */
@@ -61,9 +88,11 @@ function equalsLower(buf: Uint8Array, at: number, end: number, word: Uint8Array)
   return true;
 }
 
-/** Whether the request head buf[start, end) asks to close after its reply. */
-function wantsClose(buf: Uint8Array, start: number, end: number): boolean {
-  let close = false;
+/** What the request head buf[start, end) asks of its connection: KEEP,
+ * KEEP_HTTP10 or CLOSE_AFTER. */
+function connectionKind(buf: Uint8Array, start: number, end: number): number {
+  let http10 = false;
+  let keepAlive = false;
   let first = true;
   let line = start;
   while (line < end) {
@@ -73,10 +102,10 @@ function wantsClose(buf: Uint8Array, start: number, end: number): boolean {
     if (first) {
       first = false;
       if (stop - line >= 8) {
-        close = true;
+        http10 = true;
         for (let i = 0; i < 8; i++) {
           if (buf[stop - 8 + i] !== HTTP10[i]) {
-            close = false;
+            http10 = false;
             break;
           }
         }
@@ -90,13 +119,14 @@ function wantsClose(buf: Uint8Array, start: number, end: number): boolean {
         while (p < stop && buf[p] !== 44) p++;
         let te = p;
         while (te > t && (buf[te - 1] === 32 || buf[te - 1] === 9)) te--;
-        if (equalsLower(buf, t, te, CLOSE)) return true;
-        if (equalsLower(buf, t, te, KEEP_ALIVE)) close = false;
+        if (equalsLower(buf, t, te, CLOSE)) return CLOSE_AFTER;
+        if (equalsLower(buf, t, te, KEEP_ALIVE)) keepAlive = true;
       }
     }
     line = eol + 1;
   }
-  return close;
+  if (!http10) return KEEP;
+  return keepAlive ? KEEP_HTTP10 : CLOSE_AFTER;
 }
 
 /** Scans buf[0, length) for complete requests into `into` (which it
@@ -105,9 +135,11 @@ function wantsClose(buf: Uint8Array, start: number, end: number): boolean {
  * kept), so that they are not searched again. */
 export function scanRequests(buf: Uint8Array, length: number, into: RequestScan = new RequestScan(), scanned = 0): RequestScan {
   let requests = 0;
+  let http10 = 0;
   let start = 0;
   let close = false;
   let tooLarge = false;
+  let kinds = into.kinds;
   // j: where the "\r\n\r\n" being looked for would end (its LF).
   let j = (scanned > 3 ? scanned - 3 : 0) + 3;
   while (j < length) {
@@ -119,10 +151,21 @@ export function scanRequests(buf: Uint8Array, length: number, into: RequestScan 
           tooLarge = true;
           break;
         }
+        const kind = connectionKind(buf, start, end);
+        if (requests === kinds.length) {
+          const grown = new Uint8Array(kinds.length * 2);
+          grown.set(kinds);
+          kinds = into.kinds = grown;
+        }
+        if (kind === KEEP_HTTP10) {
+          kinds[requests] = 1;
+          http10++;
+        } else {
+          kinds[requests] = 0;
+        }
         requests++;
-        const last = wantsClose(buf, start, end);
         start = end;
-        if (last) {
+        if (kind === CLOSE_AFTER) {
           close = true;
           break;
         }
@@ -141,24 +184,59 @@ export function scanRequests(buf: Uint8Array, length: number, into: RequestScan 
   into.consumed = start;
   into.close = close;
   into.tooLarge = tooLarge;
+  into.http10 = http10;
+  into.replyLength = (requests - http10) * REPLY_LENGTH + http10 * HTTP10_REPLY_LENGTH;
   return into;
 }
 
-let replies = KEEP_ALIVE_REPLY;
+/** `n` copies of `reply` back to back, at the start of `cached` when it
+ * holds that many, else in a new buffer (twice as many as the last, so
+ * that growing is rare). */
+function repeated(cached: Uint8Array, reply: Uint8Array, n: number): Uint8Array {
+  if (n * reply.length <= cached.length) return cached;
+  let count = Math.max(1, cached.length / reply.length);
+  while (count < n) count *= 2;
+  const grown = new Uint8Array(count * reply.length);
+  for (let i = 0; i < count; i++) grown.set(reply, i * reply.length);
+  return grown;
+}
+
+let keptReplies: Uint8Array = new Uint8Array(0);
+let http10Replies: Uint8Array = new Uint8Array(0);
 
 /** A buffer that starts with at least `n` copies of KEEP_ALIVE_REPLY back
  * to back (send its first n * REPLY_LENGTH bytes). It is cached and grows
- * on demand; a grown one starts with the same bytes, so an offset into an
- * earlier one stays valid in the later ones. */
+ * on demand; a grown one starts with the same bytes, and an earlier one is
+ * never written again, so replies queued from it stay valid. */
 export function replyBuffer(n: number): Uint8Array {
-  if (n * REPLY_LENGTH > replies.length) {
-    let count = replies.length / REPLY_LENGTH;
-    while (count < n) count *= 2;
-    const grown = new Uint8Array(count * REPLY_LENGTH);
-    for (let i = 0; i < count; i++) grown.set(KEEP_ALIVE_REPLY, i * REPLY_LENGTH);
-    replies = grown;
-  }
-  return replies;
+  return (keptReplies = repeated(keptReplies, KEEP_ALIVE_REPLY, n));
 }
+
+/** replyBuffer() for HTTP10_KEEP_ALIVE_REPLY: at least `n` copies of it. */
+export function http10ReplyBuffer(n: number): Uint8Array {
+  return (http10Replies = repeated(http10Replies, HTTP10_KEEP_ALIVE_REPLY, n));
+}
+
+/** The replies to the requests `scan` counted, in order: send the first
+ * scan.replyLength bytes of the buffer it returns. When they are all of
+ * one kind (all HTTP/1.1, or all HTTP/1.0 keeping the connection), that is
+ * the cached replyBuffer() or http10ReplyBuffer(); only a read mixing both
+ * gets a new buffer. No buffer it returns is written again. */
+export function replies(scan: RequestScan): Uint8Array {
+  const n = scan.requests;
+  const http10 = scan.http10;
+  if (http10 === 0) return replyBuffer(n);
+  if (http10 === n) return http10ReplyBuffer(n);
+  const mixed = new Uint8Array(scan.replyLength);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const reply = scan.kinds[i] === 1 ? HTTP10_KEEP_ALIVE_REPLY : KEEP_ALIVE_REPLY;
+    mixed.set(reply, at);
+    at += reply.length;
+  }
+  return mixed;
+}
+
 // Start with room for the requests of one full read of small requests.
 replyBuffer(64);
+http10ReplyBuffer(64);

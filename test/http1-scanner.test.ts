@@ -1,33 +1,59 @@
 // The request scanner of the keep-alive servers (support/http1.ts): what it
-// counts, when it says close, its 8 KiB limit, and that any split of a
-// stream of requests into reads finds the same requests.
+// counts, when it says close, which requests are HTTP/1.0 ones keeping the
+// connection (answered with `Connection: keep-alive`), its 8 KiB limit, the
+// replies it builds, and that any split of a stream of requests into reads
+// finds the same requests and the same replies.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HEADER_LIMIT, KEEP_ALIVE_REPLY, REPLY_LENGTH, replyBuffer, RequestScan, scanRequests } from '../support/http1.js';
+import {
+  HEADER_LIMIT,
+  HTTP10_KEEP_ALIVE_REPLY,
+  HTTP10_REPLY_LENGTH,
+  http10ReplyBuffer,
+  KEEP_ALIVE_REPLY,
+  replies,
+  REPLY_LENGTH,
+  replyBuffer,
+  RequestScan,
+  scanRequests,
+} from '../support/http1.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder('latin1').decode(b);
+const REPLY = text(KEEP_ALIVE_REPLY);
+const REPLY10 = text(HTTP10_KEEP_ALIVE_REPLY);
 const scanOf = (s: string) => {
   const b = bytes(s);
-  return { ...scanRequests(b, b.length) };
+  const { requests, consumed, close, tooLarge, http10, replyLength } = scanRequests(b, b.length);
+  return { requests, consumed, close, tooLarge, http10, replyLength };
+};
+/** The replies a server sends for the requests of one read. */
+const repliesOf = (s: string) => {
+  const b = bytes(s);
+  const scan = scanRequests(b, b.length);
+  return text(replies(scan).subarray(0, scan.replyLength));
 };
 
 /** A server's reads: keeps the bytes after `consumed` and scans them again
- * in front of the next chunk, as the servers do. Returns how many requests
- * were answered and whether the connection was to close. */
-function serve(chunks: Uint8Array[]): { requests: number; close: boolean; tooLarge: boolean } {
+ * in front of the next chunk, as the servers do, through one RequestScan.
+ * Returns how many requests were answered, the replies sent (one string
+ * per read that completed any), and whether the connection was to close. */
+function serve(chunks: Uint8Array[]): { requests: number; replies: string; close: boolean; tooLarge: boolean } {
   const scan = new RequestScan();
   let head = new Uint8Array(0);
   let requests = 0;
+  let sent = '';
   for (const chunk of chunks) {
     const buf = new Uint8Array(head.length + chunk.length);
     buf.set(head);
     buf.set(chunk, head.length);
     scanRequests(buf, buf.length, scan, head.length);
     requests += scan.requests;
-    if (scan.close || scan.tooLarge) return { requests, close: scan.close, tooLarge: scan.tooLarge };
+    sent += text(replies(scan).subarray(0, scan.replyLength));
+    if (scan.close || scan.tooLarge) return { requests, replies: sent, close: scan.close, tooLarge: scan.tooLarge };
     head = buf.slice(scan.consumed);
   }
-  return { requests, close: false, tooLarge: false };
+  return { requests, replies: sent, close: false, tooLarge: false };
 }
 
 describe('scanRequests', () => {
@@ -37,6 +63,8 @@ describe('scanRequests', () => {
       consumed: 45,
       close: false,
       tooLarge: false,
+      http10: 0,
+      replyLength: 2 * REPLY_LENGTH,
     });
     expect(scanOf('GET / HTTP/1.1\r\nHost: a\r\n')).toMatchObject({ requests: 0, consumed: 0 });
     expect(scanOf('')).toMatchObject({ requests: 0, consumed: 0, close: false });
@@ -50,10 +78,51 @@ describe('scanRequests', () => {
     expect(scanOf('GET / HTTP/1.1\r\nConnection: closed\r\n\r\n')).toMatchObject({ close: false });
   });
 
-  it('HTTP/1.0 closes unless it asks for keep-alive', () => {
-    expect(scanOf('GET / HTTP/1.0\r\n\r\n')).toMatchObject({ requests: 1, close: true });
-    expect(scanOf('GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n')).toMatchObject({ requests: 1, close: false });
-    expect(scanOf('GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n')).toMatchObject({ close: true });
+  it('HTTP/1.0 closes unless it asks for keep-alive, and is then answered with Connection: keep-alive', () => {
+    // Closing: the reply is the plain one, then the close.
+    expect(scanOf('GET / HTTP/1.0\r\n\r\n')).toMatchObject({ requests: 1, close: true, http10: 0, replyLength: REPLY_LENGTH });
+    expect(scanOf('GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n')).toMatchObject({ close: true, http10: 0 });
+    expect(scanOf('GET / HTTP/1.0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n')).toMatchObject({ close: true, http10: 0 });
+    expect(scanOf('GET / HTTP/1.0\r\nX-Connection: keep-alive\r\n\r\n')).toMatchObject({ close: true, http10: 0 });
+    expect(scanOf('GET / HTTP/1.0\r\nConnection: keep-alived\r\n\r\n')).toMatchObject({ close: true, http10: 0 });
+    expect(scanOf('GET / HTTP/1.0\r\nKeep-Alive: timeout=5\r\n\r\n')).toMatchObject({ close: true, http10: 0 });
+    // Kept: any case, in a token list, as a later header line.
+    for (const header of ['Connection: Keep-Alive', 'connection:keep-alive', 'CONNECTION: \tKEEP-ALIVE \t', 'Connection: Upgrade, keep-alive', 'Host: a\r\nConnection: keep-alive\r\nAccept: */*']) {
+      expect(scanOf(`GET / HTTP/1.0\r\n${header}\r\n\r\n`), header).toMatchObject({ requests: 1, close: false, http10: 1, replyLength: HTTP10_REPLY_LENGTH });
+    }
+    // What ab -k sends.
+    const ab = 'GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: 127.0.0.1:8000\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n';
+    expect(scanOf(ab.repeat(3))).toMatchObject({ requests: 3, close: false, http10: 3, replyLength: 3 * HTTP10_REPLY_LENGTH });
+    expect(repliesOf(ab.repeat(3))).toBe(REPLY10.repeat(3));
+    // The version is the request line's, case-sensitive (RFC 9112 §2.3):
+    // HTTP/1.1 (or anything else) is kept without saying so.
+    expect(scanOf('GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n')).toMatchObject({ close: false, http10: 0, replyLength: REPLY_LENGTH });
+    expect(scanOf('GET /HTTP/1.0 HTTP/1.1\r\n\r\n')).toMatchObject({ close: false, http10: 0 });
+    expect(scanOf('GET / http/1.0\r\n\r\n')).toMatchObject({ close: false, http10: 0 });
+    expect(scanOf('GET / HTTP/1.1\r\nX: HTTP/1.0\r\n\r\n')).toMatchObject({ close: false, http10: 0 });
+  });
+
+  it('answers HTTP/1.0 keep-alive and HTTP/1.1 requests of one read in order, each with its reply', () => {
+    const r10 = 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n';
+    const r11 = 'GET / HTTP/1.1\r\n\r\n';
+    expect(repliesOf(r11 + r10 + r10 + r11)).toBe(REPLY + REPLY10 + REPLY10 + REPLY);
+    expect(scanOf(r11 + r10 + r10 + r11)).toMatchObject({ requests: 4, http10: 2, replyLength: 2 * REPLY_LENGTH + 2 * HTTP10_REPLY_LENGTH });
+    // The last one closing: its reply is the plain one.
+    expect(repliesOf(r10 + r11 + 'GET / HTTP/1.0\r\n\r\n' + r10)).toBe(REPLY10 + REPLY + REPLY);
+    expect(repliesOf(r10 + r10 + 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n')).toBe(REPLY10 + REPLY10 + REPLY);
+  });
+
+  it('a RequestScan holds the kinds of more requests than its start size (it grows)', () => {
+    const scan = new RequestScan();
+    const r10 = 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n';
+    const r11 = 'GET / HTTP/1.1\r\n\r\n';
+    const n = scan.kinds.length + 5;
+    const reqs = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? r10 : r11));
+    const b = bytes(reqs.join(''));
+    scanRequests(b, b.length, scan);
+    expect(scan.requests).toBe(n);
+    expect(scan.kinds.length).toBeGreaterThanOrEqual(n);
+    expect(text(replies(scan).subarray(0, scan.replyLength))).toBe(reqs.map((r) => (r === r10 ? REPLY10 : REPLY)).join(''));
   });
 
   it('flags a request over HEADER_LIMIT bytes, complete or not, and counts the ones before it', () => {
@@ -72,23 +141,61 @@ describe('scanRequests', () => {
     expect(scanRequests(b, 17).requests).toBe(0);
   });
 
-  it('replyBuffer(n) starts with n replies', () => {
-    for (const n of [1, 3, 64, 65, 1000]) {
-      const buf = replyBuffer(n);
-      expect(buf.length).toBeGreaterThanOrEqual(n * REPLY_LENGTH);
-      for (let i = 0; i < n; i++) expect(buf.subarray(i * REPLY_LENGTH, (i + 1) * REPLY_LENGTH)).toEqual(KEEP_ALIVE_REPLY);
+  it('replyBuffer(n) and http10ReplyBuffer(n) start with n replies, and never change a buffer they returned', () => {
+    for (const [buffer, reply] of [
+      [replyBuffer, KEEP_ALIVE_REPLY],
+      [http10ReplyBuffer, HTTP10_KEEP_ALIVE_REPLY],
+    ] as const) {
+      const first = buffer(1);
+      const copy = first.slice();
+      for (const n of [1, 3, 64, 65, 1000]) {
+        const buf = buffer(n);
+        expect(buf.length).toBeGreaterThanOrEqual(n * reply.length);
+        for (let i = 0; i < n; i++) expect(buf.subarray(i * reply.length, (i + 1) * reply.length)).toEqual(reply);
+      }
+      expect(buffer(1000)).not.toBe(first); // grown
+      expect(first).toEqual(copy);
+      expect(buffer(3)).toBe(buffer(1000)); // cached
     }
+    expect(text(HTTP10_KEEP_ALIVE_REPLY)).toMatch(/^HTTP\/1\.1 200 OK\r\n(?:[^\r\n]+\r\n)*Connection: keep-alive\r\n(?:[^\r\n]+\r\n)*\r\nhello world$/);
+    expect(HTTP10_REPLY_LENGTH).toBe(HTTP10_KEEP_ALIVE_REPLY.length);
+  });
+
+  it('replies() hands out the cached buffers when a read holds one kind of request', () => {
+    const one = (s: string) => {
+      const b = bytes(s);
+      return replies(scanRequests(b, b.length));
+    };
+    expect(one('GET / HTTP/1.1\r\n\r\n'.repeat(5))).toBe(replyBuffer(5));
+    expect(one('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'.repeat(5))).toBe(http10ReplyBuffer(5));
   });
 
   // Requests of varied shapes: header lines of printable bytes and of CR/LF
   // fragments that are not an end, some asking to close.
   const headerLine = fc.oneof(
     fc.stringMatching(/^[A-Za-z-]{1,12}: [ -~]{0,30}$/),
-    fc.constantFrom('Connection: keep-alive', 'Connection: close', 'connection: Upgrade, close', 'Host: 127.0.0.1:8000', 'X: \r', 'Y: \n\r'),
+    fc.constantFrom(
+      'Connection: keep-alive',
+      'Connection: close',
+      'connection: Upgrade, close',
+      'CONNECTION: Keep-Alive',
+      'connection:foo, KEEP-alive',
+      'Keep-Alive: timeout=5',
+      'Host: 127.0.0.1:8000',
+      'X: \r',
+      'Y: \n\r',
+    ),
   );
   const request = fc
-    .tuple(fc.constantFrom('GET / HTTP/1.1', 'GET /x HTTP/1.0', 'POST /a?b HTTP/1.1', 'HEAD / HTTP/1.1'), fc.array(headerLine, { maxLength: 6 }))
+    .tuple(fc.constantFrom('GET / HTTP/1.1', 'GET /x HTTP/1.0', 'POST /a?b HTTP/1.1', 'HEAD / HTTP/1.1', 'GET / HTTP/1.0'), fc.array(headerLine, { maxLength: 6 }))
     .map(([line, headers]) => [line, ...headers].join('\r\n') + '\r\n\r\n');
+  /** The model: what a request asks of its connection, by RFC 9112 §9.3. */
+  const kindOf = (r: string): 'keep' | 'keep10' | 'close' => {
+    const tokens = [...r.matchAll(/^connection:([^\r\n]*)/gim)].flatMap((m) => m[1]!.split(',').map((t) => t.trim().toLowerCase()));
+    if (tokens.includes('close')) return 'close';
+    if (!/^[^\r]*HTTP\/1\.0\r/.test(r)) return 'keep';
+    return tokens.includes('keep-alive') ? 'keep10' : 'close';
+  };
 
   it('any split of a stream of requests into reads finds the same requests (fast-check)', () => {
     fc.assert(
@@ -110,14 +217,28 @@ describe('scanRequests', () => {
     );
   });
 
-  it('counts the requests a stream holds, up to the first that asks to close (fast-check)', () => {
+  it('counts the requests a stream holds, up to the first that asks to close, each with its reply (fast-check)', () => {
     fc.assert(
-      fc.property(fc.array(request, { minLength: 1, maxLength: 20 }), (reqs) => {
+      fc.property(fc.array(request, { minLength: 1, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 10 }), (reqs, cuts) => {
         const stream = bytes(reqs.join(''));
-        const closing = reqs.findIndex((r) => /^connection:.*\bclose\b/im.test(r) || (/^[^\r]*HTTP\/1\.0\r/.test(r) && !/^connection:.*keep-alive/im.test(r)));
+        const kinds = reqs.map(kindOf);
+        const closing = kinds.indexOf('close');
+        const answered = closing === -1 ? kinds : kinds.slice(0, closing + 1);
+        const want = answered.map((k) => (k === 'keep10' ? REPLY10 : REPLY)).join('');
         const got = serve([stream]);
-        expect(got.requests).toBe(closing === -1 ? reqs.length : closing + 1);
+        expect(got.requests).toBe(answered.length);
         expect(got.close).toBe(closing !== -1);
+        expect(got.replies).toBe(want);
+        // However the stream is split into reads (HTTP/1.0 and the
+        // Connection header cut anywhere), the same replies in order.
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const chunks: Uint8Array[] = [];
+        let at = 0;
+        for (const p of [...points, stream.length]) {
+          chunks.push(stream.subarray(at, p));
+          at = p;
+        }
+        expect(serve(chunks)).toEqual(got);
       }),
       { numRuns: 300 },
     );

@@ -21,9 +21,13 @@
  *  - what the kernel does not take stays in the connection's output buffer:
  *    the connection then waits for EPOLLOUT only, reading nothing more until
  *    the output is flushed (back-pressure), then waits for EPOLLIN again;
+ *  - an HTTP/1.1 request keeps the connection unless it says
+ *    "Connection: close"; an HTTP/1.0 one keeps it only with
+ *    "Connection: keep-alive", and its reply then says "Connection:
+ *    keep-alive" (HTTP10_KEEP_ALIVE_REPLY; an HTTP/1.0 client such as
+ *    ab -k waits for the close without it) (RFC 9112 section 9.3);
  *  - it closes the connection on end of stream or an error; after the reply
- *    to a request with "Connection: close" (or an HTTP/1.0 request without
- *    "Connection: keep-alive"), ignoring whatever followed it; and when
+ *    to a request that does not keep it, ignoring whatever followed it; and when
  *    HEADER_LIMIT bytes arrive without the end of a request, after answering
  *    431 Request Header Fields Too Large.
  *
@@ -104,9 +108,12 @@ static void serve_once_per_connection(int ep, int listener) {
 #define HEADER_LIMIT 8192
 
 static const char KEEP_ALIVE_REPLY[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world";
+static const char HTTP10_KEEP_ALIVE_REPLY[] =
+    "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 11\r\n\r\nhello world";
 static const char TOO_LARGE[] =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 #define REPLY_LEN (sizeof(KEEP_ALIVE_REPLY) - 1)
+#define HTTP10_REPLY_LEN (sizeof(HTTP10_KEEP_ALIVE_REPLY) - 1)
 
 struct conn {
   int fd;
@@ -135,13 +142,22 @@ static bool equals_lower(const char *p, size_t n, const char *word) {
 
 static bool is_ows(char ch) { return ch == ' ' || ch == '\t'; }
 
-/* Whether the client asks to close after this request: its head (request
- * line and headers, up to its "\r\n\r\n") says "Connection: close", or it
- * is HTTP/1.0 without "Connection: keep-alive". */
-static bool wants_close(const char *req, size_t len) {
+/* What a request asks of its connection. */
+enum kind {
+  KEEP,        /* kept (HTTP/1.1): KEEP_ALIVE_REPLY */
+  KEEP_HTTP10, /* kept (HTTP/1.0 with keep-alive): HTTP10_KEEP_ALIVE_REPLY */
+  CLOSE_AFTER, /* closed after its reply, KEEP_ALIVE_REPLY */
+};
+
+/* What the request head (request line and headers, up to its "\r\n\r\n")
+ * asks: CLOSE_AFTER when it says "Connection: close" or is HTTP/1.0
+ * without "Connection: keep-alive"; KEEP_HTTP10 when it is HTTP/1.0 with
+ * it; else KEEP. */
+static enum kind connection_kind(const char *req, size_t len) {
   const char *end = req + len;
   const char *line = req;
-  bool close_it = false;
+  bool http10 = false;
+  bool keep_alive = false;
   bool first = true;
   while (line < end) {
     const char *eol = memchr(line, '\n', (size_t)(end - line));
@@ -149,7 +165,7 @@ static bool wants_close(const char *req, size_t len) {
     const char *stop = (eol > line && eol[-1] == '\r') ? eol - 1 : eol;
     size_t n = (size_t)(stop - line);
     if (first) {
-      close_it = n >= 8 && memcmp(stop - 8, "HTTP/1.0", 8) == 0;
+      http10 = n >= 8 && memcmp(stop - 8, "HTTP/1.0", 8) == 0;
       first = false;
     } else if (n > 11 && equals_lower(line, 11, "connection:")) {
       /* A comma-separated list of tokens. */
@@ -160,13 +176,14 @@ static bool wants_close(const char *req, size_t len) {
         while (p < stop && *p != ',') p++;
         const char *te = p;
         while (te > t && is_ows(te[-1])) te--;
-        if (equals_lower(t, (size_t)(te - t), "close")) return true;
-        if (equals_lower(t, (size_t)(te - t), "keep-alive")) close_it = false;
+        if (equals_lower(t, (size_t)(te - t), "close")) return CLOSE_AFTER;
+        if (equals_lower(t, (size_t)(te - t), "keep-alive")) keep_alive = true;
       }
     }
     line = eol + 1;
   }
-  return close_it;
+  if (!http10) return KEEP;
+  return keep_alive ? KEEP_HTTP10 : CLOSE_AFTER;
 }
 
 /* Room for n more bytes at the end of the connection's output (compacting
@@ -254,21 +271,26 @@ static void open_conn(int ep, int fd) {
 }
 
 /* Takes every complete request out of the input buffer, queueing a reply to
- * each. False when out of memory. Sets c->closing after a request that asks
+ * each, in order (all of one read's replies go out with one send). False
+ * when out of memory. Sets c->closing after a request that asks
  * to close (what follows it is dropped) or when the buffer is full without
  * the end of a request (answered 431). */
 static bool take_requests(struct conn *c) {
   size_t start = 0; /* the first byte of the request being looked at */
   size_t from = c->scanned;
-  size_t replies = 0;
   while (c->in_len - from >= 4) {
     const char *end = memmem(c->in + from, c->in_len - from, "\r\n\r\n", 4);
     if (end == NULL) break;
     size_t stop = (size_t)(end - c->in) + 4;
-    replies++;
-    bool last = wants_close(c->in + start, stop - start);
+    enum kind kind = connection_kind(c->in + start, stop - start);
+    const char *reply = kind == KEEP_HTTP10 ? HTTP10_KEEP_ALIVE_REPLY : KEEP_ALIVE_REPLY;
+    size_t reply_len = kind == KEEP_HTTP10 ? HTTP10_REPLY_LEN : REPLY_LEN;
+    char *p = reserve_output(c, reply_len);
+    if (p == NULL) return false;
+    memcpy(p, reply, reply_len);
+    c->out_len += reply_len;
     start = from = stop;
-    if (last) {
+    if (kind == CLOSE_AFTER) {
       c->closing = true;
       break;
     }
@@ -280,14 +302,6 @@ static bool take_requests(struct conn *c) {
     if (start > 0 && rest > 0) memmove(c->in, c->in + start, rest);
     c->in_len = rest;
     c->scanned = rest >= 3 ? rest - 3 : 0;
-  }
-  /* One reply per request, in order. At most HEADER_LIMIT / 4 requests fit
-   * one read, so the size cannot overflow. */
-  if (replies > 0) {
-    char *p = reserve_output(c, replies * REPLY_LEN);
-    if (p == NULL) return false;
-    for (size_t i = 0; i < replies; i++) memcpy(p + i * REPLY_LEN, KEEP_ALIVE_REPLY, REPLY_LEN);
-    c->out_len += replies * REPLY_LEN;
   }
   if (!c->closing && c->in_len == HEADER_LIMIT) {
     c->closing = true;

@@ -3,14 +3,15 @@
 //   node dist/bench/servers/net.js --port 0
 //
 // With --keep-alive it answers every request of a kept connection instead,
-// by the rules of support/http1.ts (the same as bench/c/hello_epoll.c): the
-// replies to the requests one read completes go out in one write, in order;
-// the bytes of a request not complete yet wait for the next read; it closes
-// after the reply to a request asking to (`Connection: close`, HTTP/1.0
-// without keep-alive), and answers 431 and closes when a request exceeds
-// 8 KiB.
+// by the rules of support/http1.ts (the same as bench/c/hello_epoll.c; an
+// HTTP/1.0 request with `Connection: keep-alive` is answered with
+// `Connection: keep-alive`): the replies to the requests one read
+// completes go out in one write, in order; the bytes of a request not
+// complete yet wait for the next read; it closes after the reply to a
+// request asking to (`Connection: close`, HTTP/1.0 without keep-alive),
+// and answers 431 and closes when a request exceeds 8 KiB.
 import { createServer, type Socket } from 'node:net';
-import { REPLY_LENGTH, RequestScan, replyBuffer, scanRequests, TOO_LARGE_REPLY } from '../../support/http1.js';
+import { replies, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../../support/http1.js';
 import { serverOptions, announce } from '../../support/servers.js';
 
 const REPLY = Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
@@ -36,8 +37,7 @@ function serveKeptConnection(socket: Socket): void {
       leftover = undefined;
     }
     scanRequests(buf, buf.length, scan, scanned);
-    const n = scan.requests;
-    if (n > 0) socket.write(replyBuffer(n).subarray(0, n * REPLY_LENGTH));
+    if (scan.requests > 0) socket.write(replies(scan).subarray(0, scan.replyLength));
     if (scan.close) {
       done = true;
       socket.end();
