@@ -102,6 +102,10 @@ const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as
  * and close the pending connections (each client sees a clean close), and
  * emits `'warning'` ({@link OutOfFdsWarning}) once per episode; without a
  * `'warning'` listener the warning goes to the reactor's reportError.
+
+ * An async handler needs the reactor attached: under run() it is not
+ * called, each connection is closed at once, and `ERR_REACTOR_NOT_RUNNING`
+ * is reported once per server (see {@link ConnectionHandler}).
  *
  * @example
  * ```ts

@@ -69,6 +69,20 @@ type PendingWrite = { chunks: Buffer[]; callback: (err?: Error | null) => void }
  * kernel's, as Node reports them ({@link SystemError}: code, errno,
  * syscall; a failed connect adds address and port), and destroy the stream.
  *
+ * Half-close is net.Socket's: the peer's FIN emits `'end'`; with
+ * `allowHalfOpen` the writable side stays open until `end()` is called,
+ * without it (the default) the stream ends it right after `'end'`, once
+ * what was written before has gone out, and a later write fails with
+ * `EPIPE` ("This socket has been ended by the other party"). As libuv does,
+ * the FIN is taken on a later turn of Node's loop than the data before it:
+ * a reply that the data's handlers write in `setImmediate` (node:http
+ * servers, body parsers) goes out before `'end'`.
+ *
+ * The reactor must be attached ({@link ReactorCore.attach}): the stream's
+ * events go through Node's loop. connect() and wrapping an fd throw
+ * `ERR_REACTOR_NOT_RUNNING` at once on a reactor that is not (idle, or
+ * driven by run()).
+ *
  * @example
  * ```ts
  * import { createConnection, Reactor } from 'node-selectors';
