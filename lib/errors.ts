@@ -6,6 +6,7 @@
 // ERROR_CODES is the vocabulary: README's error table lists exactly these
 // codes, and a test checks both that table and that every code the sources
 // throw is listed here.
+import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
 /**
@@ -71,8 +72,8 @@ export const ERROR_CODES = {
   ERR_REACTOR_RUNNING: 'Error: run() or attach() while run() is running',
   /** Error: run() on an attached reactor. */
   ERR_REACTOR_ATTACHED: 'Error: run() on an attached reactor',
-  /** Error: an await on a wait (readable, writable, sleep, a stream operation) of a reactor that is not attached, which would never end. */
-  ERR_REACTOR_NOT_RUNNING: 'Error: an await on a wait (readable, writable, sleep, a stream operation) of a reactor that is not attached, which would never end',
+  /** Error: work that only Node's loop can carry, on a reactor not attached to it, which would never end: an await on a wait (readable, writable, sleep, a stream operation) of an idle reactor; a ReactorSocket's connect() or wrapped fd; an async listen() handler under run(). */
+  ERR_REACTOR_NOT_RUNNING: "Error: work that only Node's loop can carry, on a reactor not attached to it, which would never end: an await on a wait (readable, writable, sleep, a stream operation) of an idle reactor; a ReactorSocket's connect() or wrapped fd; an async listen() handler under run()",
   // Coroutines
   /** Error: a second reader (or writer) waiting on the same fd. */
   ERR_ALREADY_WAITING: 'Error: a second reader (or writer) waiting on the same fd',
@@ -193,6 +194,17 @@ export function systemError(errno: number, syscall: string, address?: string, po
   err.syscall = syscall;
   if (address !== undefined) err.address = address;
   if (port !== undefined) err.port = port;
+  return err;
+}
+
+/** @internal What net.Socket reports for a write after the peer's FIN ended
+ * a socket without allowHalfOpen (and its writable side with it): code
+ * `EPIPE`, message `This socket has been ended by the other party`. */
+export function endedByPeerError(): SystemError {
+  const err = new Error('This socket has been ended by the other party') as SystemError;
+  err.code = 'EPIPE';
+  err.errno = -constants.errno.EPIPE;
+  err.syscall = 'write';
   return err;
 }
 

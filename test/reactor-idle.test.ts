@@ -1,7 +1,11 @@
-// FdStream idle timeouts, and awaits on a reactor that nothing runs.
+// FdStream idle timeouts, and work that only Node's loop can carry on a
+// reactor not attached to it: awaits, ReactorSocket's connect() and wrapped
+// fds, async connection handlers under run(). Each fails at once with
+// ERR_REACTOR_NOT_RUNNING, saying what to do, instead of waiting forever.
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { type Coroutine, Reactor, sys } from '../lib/index.js';
-import { BACKENDS, enc, socketpair, thrown, track } from './helpers.js';
+import { type Coroutine, createConnection, EVENT_READ, type FdStream, Reactor, ReactorSocket, sys } from '../lib/index.js';
+import { BACKENDS, enc, openFds, owned, socketpair, thrown, track } from './helpers.js';
 import { isOpen } from './fds.js';
 
 describe.each(BACKENDS)('idle timeouts on $name', ({ create }) => {
@@ -123,6 +127,141 @@ describe.each(BACKENDS)('awaiting on $name', ({ create }) => {
     expect(task.result()).toBeGreaterThan(0);
     sys.close(a);
     sys.close(b);
+    r.close();
+  });
+});
+
+/** A listening TCP socket on 127.0.0.1 nobody accepts from (the kernel
+ * completes connects to it all the same): its port. */
+function backlogOnly(): number {
+  const fd = owned(sys.socket(sys.AF_INET, sys.SOCK_STREAM));
+  sys.bind(fd, '127.0.0.1', 0);
+  sys.listen(fd, 8);
+  return (sys.getsockname(fd) as sys.InetAddress).port;
+}
+
+const notRunning = { code: 'ERR_REACTOR_NOT_RUNNING', message: expect.stringMatching(/call reactor\.attach\(\)/i) };
+
+describe.each(BACKENDS)('a ReactorSocket on a reactor not attached, on $name', ({ create }) => {
+  const reactor = () => new Reactor({ selector: track(create()) });
+
+  it('connect() and wrapping an fd throw ERR_REACTOR_NOT_RUNNING at once on an idle reactor, leaving nothing behind; attached, they work', async () => {
+    const r = reactor();
+    const port = backlogOnly();
+    const [a, b] = socketpair();
+    const before = openFds();
+    expect(thrown(() => createConnection(r, { host: '127.0.0.1', port }))).toMatchObject(notRunning);
+    const socket = new ReactorSocket({ reactor: r });
+    expect(thrown(() => socket.connect(port, '127.0.0.1'))).toMatchObject(notRunning);
+    expect(thrown(() => socket.connect(port, 'localhost'))).toMatchObject(notRunning); // before any lookup
+    expect(thrown(() => socket.connect({ path: '/nonexistent/socket' }))).toMatchObject(notRunning);
+    // The socket is as it was: not connecting, no fd, free to connect later.
+    expect(socket.connecting).toBe(false);
+    expect(socket.fd).toBe(-1);
+    expect(socket.destroyed).toBe(false);
+    expect(thrown(() => new ReactorSocket({ reactor: r, fd: a }))).toMatchObject(notRunning);
+    expect(isOpen(a)).toBe(true); // still the caller's
+    expect(openFds()).toEqual(before);
+    expect(r.selector.getMap().size).toBe(0);
+
+    r.attach();
+    socket.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const wrapped = new ReactorSocket({ reactor: r, fd: a });
+    sys.write(b, enc('over the wrapped fd'));
+    const [chunk] = (await once(wrapped, 'data')) as [Buffer];
+    expect(chunk.toString()).toBe('over the wrapped fd');
+    socket.destroy();
+    wrapped.destroy();
+    r.close();
+  });
+
+  it('under run() too, whose thread Node\'s loop waits for: the same calls made inside run() throw ERR_REACTOR_NOT_RUNNING', () => {
+    const r = reactor();
+    const port = backlogOnly();
+    const [a] = socketpair();
+    const errors: unknown[] = [];
+    r.callSoon(() => {
+      expect(r.running).toBe(true);
+      errors.push(thrown(() => createConnection(r, { host: '127.0.0.1', port })));
+      errors.push(thrown(() => new ReactorSocket({ reactor: r, fd: a })));
+    });
+    r.run();
+    expect(errors).toEqual([expect.objectContaining(notRunning), expect.objectContaining(notRunning)]);
+    expect(r.selector.getMap().size).toBe(0);
+    r.close();
+  });
+
+  it('on a closed reactor they throw ERR_REACTOR_CLOSED at once', () => {
+    const r = reactor();
+    const [a] = socketpair();
+    r.close();
+    expect(thrown(() => createConnection(r, { host: '127.0.0.1', port: 1 }))).toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+    expect(thrown(() => new ReactorSocket({ reactor: r, fd: a }))).toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+  });
+});
+
+describe.each(BACKENDS)('async connection handlers under run() on $name', ({ create }) => {
+  const reactor = () => new Reactor({ selector: track(create()) });
+
+  /** Connects `count` clients to `port` on `r` and calls `done` once each has
+   * read end of stream; a client still open after 3 s stops run(), so a
+   * server that never answers fails the test instead of hanging it. */
+  function clientsUntilEof(r: Reactor, port: number, count: number, done: () => void): { eofs: number } {
+    const state = { eofs: 0 };
+    const guard = r.callLater(3000, () => r.stop());
+    for (let i = 0; i < count; i++) {
+      const fd = owned(sys.socket(sys.AF_INET, sys.SOCK_STREAM));
+      sys.connect(fd, '127.0.0.1', port);
+      r.addHandler(
+        fd,
+        () => {
+          if (sys.read(fd, new Uint8Array(64)) !== 0) return;
+          r.removeHandler(fd);
+          if (++state.eofs === count) {
+            guard.cancel();
+            done();
+          }
+        },
+        EVENT_READ,
+      );
+    }
+    return state;
+  }
+
+  it('an async handler is not called: each connection is closed at once and ERR_REACTOR_NOT_RUNNING reported once', () => {
+    const r = reactor();
+    const reported: unknown[] = [];
+    r.on('error', (err) => reported.push(err));
+    let called = 0;
+    const server = r.listen({ port: 0 }, async (stream: FdStream) => {
+      called++;
+      await stream.read();
+    });
+    const clients = clientsUntilEof(r, server.port, 3, () => server.close());
+    r.run();
+    expect(clients.eofs).toBe(3);
+    expect(called).toBe(0);
+    expect(reported).toEqual([expect.objectContaining(notRunning)]);
+    expect((reported[0] as Error).message).toContain('generator function');
+    r.close();
+  });
+
+  it('a plain handler that returns a Promise keeps its fd, and ERR_REACTOR_NOT_RUNNING is reported once', () => {
+    const r = reactor();
+    const reported: unknown[] = [];
+    r.on('error', (err) => reported.push(err));
+    const handed: number[] = [];
+    const server = r.listen({ port: 0 }, (fd: number) => {
+      handed.push(owned(fd));
+      sys.close(fd); // the handler's own close: the client reads end of stream
+      return Promise.resolve();
+    });
+    const clients = clientsUntilEof(r, server.port, 2, () => server.close());
+    r.run();
+    expect(clients.eofs).toBe(2);
+    expect(handed).toHaveLength(2);
+    expect(reported).toEqual([expect.objectContaining({ code: 'ERR_REACTOR_NOT_RUNNING', message: expect.stringContaining('returned a Promise') })]);
     r.close();
   });
 });

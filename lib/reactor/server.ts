@@ -5,7 +5,10 @@
 //   - a generator function gets an FdStream and runs as a task;
 //   - an async function gets an FdStream (the reactor must be attached).
 // A stream is closed once its handler returns or fails (a failure is also
-// reported to the reactor's 'error' listeners). With reusePort, several
+// reported to the reactor's 'error' listeners). An async handler on a reactor
+// driven by run() would never get past its first await (Promises settle in
+// Node's loop, which run() holds up): each such connection is closed at
+// once instead, and ERR_REACTOR_NOT_RUNNING reported once per server. With reusePort, several
 // processes bind the same port and the kernel spreads connections.
 //
 // Out of fds (EMFILE/ENFILE), it does what libuv does: it keeps one spare
@@ -59,6 +62,14 @@ export type OutOfFdsWarning = SystemError & { refused: number };
  * async function gets an FdStream (the reactor must be attached). The
  * stream is closed once the handler returns or fails; a failure is
  * reported to the reactor's reportError.
+ *
+ * Under run(), Promises only settle once run() returns, so async code cannot
+ * serve there: an async handler is not called, each connection is closed at
+ * once (the client reads end of stream), and `ERR_REACTOR_NOT_RUNNING` is
+ * reported to the reactor's reportError, once per server. A plain function
+ * that returns a Promise under run() keeps its fd, and the same error is
+ * reported (once per server). Call `reactor.attach()` instead of run(), or
+ * write the handler as a generator function.
  */
 export type ConnectionHandler =
   | ((fd: number) => void)
@@ -91,6 +102,10 @@ const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as
  * and close the pending connections (each client sees a clean close), and
  * emits `'warning'` ({@link OutOfFdsWarning}) once per episode; without a
  * `'warning'` listener the warning goes to the reactor's reportError.
+
+ * An async handler needs the reactor attached: under run() it is not
+ * called, each connection is closed at once, and `ERR_REACTOR_NOT_RUNNING`
+ * is reported once per server (see {@link ConnectionHandler}).
  *
  * @example
  * ```ts
@@ -281,6 +296,20 @@ function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, opt
   const report = (err: unknown): void => {
     if ((err as { code?: unknown } | null)?.code !== 'ERR_STREAM_TIMEOUT') reactor.reportError(err);
   };
+  // Async code under run(): said once per server, not once per connection.
+  let toldNotAttached = false;
+  const tellNotAttached = (what: string, meanwhile: string): void => {
+    if (toldNotAttached) return;
+    toldNotAttached = true;
+    reactor.reportError(
+      codedError(
+        'ERR_REACTOR_NOT_RUNNING',
+        `${what} on a reactor that is not attached: its awaits would only resume once run() returns. ` +
+          `Call reactor.attach() instead of run(), or write the handler as a generator function (yield*). ${meanwhile} ` +
+          '(reported once per server)',
+      ),
+    );
+  };
   const open = (fd: number): FdStream => {
     const stream = new FdStream(reactor, fd, options.stream);
     if (idleTimeout > 0) stream.setTimeout(idleTimeout);
@@ -300,6 +329,13 @@ function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, opt
   if (handler instanceof (AsyncFunction as Function)) {
     const asyncHandler = handler as (stream: FdStream) => Promise<unknown>;
     return (fd) => {
+      if (!reactor.attached) {
+        // Its first await would never resume: the client gets a clean
+        // close at once rather than a connection that never answers.
+        sys.close(fd);
+        tellNotAttached('an async connection handler cannot run', 'Each connection is closed unanswered meanwhile');
+        return;
+      }
       const stream = open(fd);
       asyncHandler(stream).then(
         () => stream.close(),
@@ -313,7 +349,10 @@ function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, opt
   const callback = handler as (fd: number) => void;
   return (fd) => {
     try {
-      callback(fd);
+      const result: unknown = callback(fd);
+      if (!reactor.attached && typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
+        tellNotAttached('a connection handler returned a Promise', 'The fd stays the handler\'s');
+      }
     } catch (err) {
       report(err);
     }

@@ -16,15 +16,35 @@
 // buffering and 'drain') waits with it. Errors are the kernel's, as Node
 // reports them: code, errno (negative), syscall; connect failures add address
 // and port, as net.Socket's do.
+//
+// Half-close is net.Socket's: the peer's FIN ends the readable side ('end'),
+// and the writable side stays open until its owner ends it, or (without
+// allowHalfOpen) until the Duplex ends it right after 'end'; either way what
+// was written first goes out before our FIN. As libuv reads a FIN on a later
+// turn of Node's loop than the data before it, so is 'end' emitted here: a
+// reply that the data's handlers schedule (setImmediate, as node:http's
+// servers and body parsers do) is written before 'end', so before node:http
+// ends the socket in its 'end' listener.
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
-import { Duplex, type DuplexOptions } from 'node:stream';
-import { checkFd, codedError, codedRangeError, codedTypeError, describe, type SystemError, systemError } from '../errors.js';
+import { Duplex } from 'node:stream';
+import { checkFd, codedError, codedRangeError, codedTypeError, describe, endedByPeerError, type SystemError, systemError } from '../errors.js';
 import { binding } from '../native.js';
 import { EVENT_READ, EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys/index.js';
 import type { ReactorCore } from './core.js';
+import {
+  type AddressInfo,
+  checkAttached,
+  type ConnectOptions,
+  familyName,
+  normalizeConnectArgs,
+  notAttachedError,
+  type ReactorSocketOptions,
+} from './socket-options.js';
 import type { Handle } from './timers.js';
+
+export type { AddressInfo, ConnectOptions, ReactorSocketOptions, TcpConnectOptions, UnixConnectOptions } from './socket-options.js';
 
 const native = binding.sys;
 
@@ -33,54 +53,6 @@ const native = binding.sys;
 const SLAB_SIZE = 64 * 1024;
 /** A slab with less free space than this is replaced before a read. */
 const MIN_READ = 16 * 1024;
-
-/**
- * Options of `new ReactorSocket(options)`; `allowHalfOpen` (default false, as
- * net.Socket's), `readableHighWaterMark` and `writableHighWaterMark` are
- * node:stream's.
- */
-export interface ReactorSocketOptions extends Pick<DuplexOptions, 'allowHalfOpen' | 'readableHighWaterMark' | 'writableHighWaterMark'> {
-  /** The reactor that watches the fd; it must run (run() or attach()) for
-   * anything to happen. */
-  reactor: ReactorCore;
-  /** An open, connected, non-blocking socket to wrap (an accepted
-   * connection, one half of a socketpair): the stream owns it from now on
-   * and closes it when destroyed. Without it, call connect(). */
-  fd?: number;
-}
-
-/** Where {@link ReactorSocket.connect} connects over TCP. */
-export interface TcpConnectOptions {
-  /** The TCP port, 0..65535. */
-  port: number;
-  /** An IP address or a name (resolved with dns.lookup); default 'localhost'. */
-  host?: string;
-  /** 4 or 6: the address family a name resolves to. */
-  family?: number;
-}
-
-/** Where {@link ReactorSocket.connect} connects over a Unix socket. */
-export interface UnixConnectOptions {
-  /** A Unix socket path. */
-  path: string;
-}
-
-/** Where {@link ReactorSocket.connect} connects: a TCP port or a Unix socket path. */
-export type ConnectOptions = TcpConnectOptions | UnixConnectOptions;
-
-/** What {@link ReactorSocket.address} returns for a TCP socket. */
-export interface AddressInfo {
-  /** The IP address. */
-  address: string;
-  /** `'IPv4'` or `'IPv6'`. */
-  family: string;
-  /** The port. */
-  port: number;
-}
-
-function familyName(family: number): string {
-  return family === sys.AF_INET6 ? 'IPv6' : family === sys.AF_INET ? 'IPv4' : 'Unix';
-}
 
 type PendingWrite = { chunks: Buffer[]; callback: (err?: Error | null) => void };
 
@@ -96,6 +68,20 @@ type PendingWrite = { chunks: Buffer[]; callback: (err?: Error | null) => void }
  * writability, and its callback (so `'drain'`) with it. Errors are the
  * kernel's, as Node reports them ({@link SystemError}: code, errno,
  * syscall; a failed connect adds address and port), and destroy the stream.
+ *
+ * Half-close is net.Socket's: the peer's FIN emits `'end'`; with
+ * `allowHalfOpen` the writable side stays open until `end()` is called,
+ * without it (the default) the stream ends it right after `'end'`, once
+ * what was written before has gone out, and a later write fails with
+ * `EPIPE` ("This socket has been ended by the other party"). As libuv does,
+ * the FIN is taken on a later turn of Node's loop than the data before it:
+ * a reply that the data's handlers write in `setImmediate` (node:http
+ * servers, body parsers) goes out before `'end'`.
+ *
+ * The reactor must be attached ({@link ReactorCore.attach}): the stream's
+ * events go through Node's loop. connect() and wrapping an fd throw
+ * `ERR_REACTOR_NOT_RUNNING` at once on a reactor that is not (idle, or
+ * driven by run()).
  *
  * @example
  * ```ts
@@ -121,6 +107,8 @@ export class ReactorSocket extends Duplex {
   #connected = false;
   /** The stream asked for data and has not said stop (push() returned true). */
   #reading = false;
+  /** The peer's FIN was read; 'end' follows on a later turn of Node's loop. */
+  #eof = false;
   #slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
   #slabUsed = 0;
   /** The write the kernel did not take whole, and what is left of it. */
@@ -140,6 +128,9 @@ export class ReactorSocket extends Duplex {
    * Wraps `options.fd`, or (without one) makes a socket to {@link connect}.
    * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `options.reactor` is not a reactor.
    * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `options.fd` is not a non-negative integer.
+   * @throws `ERR_REACTOR_NOT_RUNNING` (Error) when `options.fd` is given and the reactor is not
+   * attached (the fd stays the caller's): nothing would ever be read from it.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when `options.fd` is given and the reactor is closed.
    * @throws {@link SystemError} when `options.fd` cannot be made non-blocking (`EBADF`).
    */
   constructor(options: ReactorSocketOptions) {
@@ -157,8 +148,14 @@ export class ReactorSocket extends Duplex {
       throw codedTypeError('ERR_INVALID_ARG_TYPE', `options.reactor must be a Reactor, got ${describe(options?.reactor)}`);
     }
     this.reactor = options.reactor;
+    // Like net.Socket: after the peer's FIN, without allowHalfOpen, a write
+    // made once the writable side is ended says why it fails.
+    this.once('end', () => {
+      if (!this.allowHalfOpen) this.write = writeAfterFin;
+    });
     if (options.fd !== undefined) {
       checkFd(options.fd);
+      checkAttached(this.reactor, 'new ReactorSocket({ fd })');
       sys.setNonBlocking(options.fd);
       this.#fd = options.fd;
       this.#connected = true;
@@ -214,6 +211,9 @@ export class ReactorSocket extends Duplex {
    * @param listener - Added as a `'connect'` listener.
    * @throws `ERR_SOCKET_CONNECTING` (Error) when already connected or connecting.
    * @throws `ERR_SOCKET_CLOSED` (Error) when the socket is destroyed.
+   * @throws `ERR_REACTOR_NOT_RUNNING` (Error) when the reactor is not attached (idle, or
+   * driven by run()): the connect would never be reported. Call `reactor.attach()` first.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
    * @throws `ERR_SOCKET_BAD_PORT` (RangeError) when the port is not an integer in 0..65535.
    * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when the arguments are no options, port or path.
    */
@@ -229,6 +229,7 @@ export class ReactorSocket extends Duplex {
     const [options, listener] = normalizeConnectArgs(args);
     if (this.#fd >= 0 || this.#connecting) throw codedError('ERR_SOCKET_CONNECTING', 'the socket is already connected or connecting');
     if (this.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'the socket is destroyed');
+    checkAttached(this.reactor, 'ReactorSocket.connect()');
     if (listener !== undefined) this.once('connect', listener);
     this.#connecting = true;
     if ('path' in options) {
@@ -245,6 +246,10 @@ export class ReactorSocket extends Duplex {
     // system resolver's first choice).
     lookup(host, { family: options.family ?? 0 }, (err, address, family) => {
       if (this.destroyed) return;
+      if (!err && !this.reactor.attached && !this.reactor.closed) {
+        // Detached during the lookup: nothing would report the connect.
+        err = notAttachedError('ReactorSocket.connect()');
+      }
       if (err) {
         this.#connecting = false;
         this.destroy(err);
@@ -344,9 +349,7 @@ export class ReactorSocket extends Duplex {
       const n = native.recv(this.#fd, this.#slab, start, room, 0);
       if (n < 0) return; // woken for nothing: wait again
       if (n === 0) {
-        this.#reading = false;
-        this.#update();
-        this.push(null);
+        this.#peerEnded();
         return;
       }
       this.#slabUsed = start + n;
@@ -366,9 +369,27 @@ export class ReactorSocket extends Duplex {
     }
   }
 
+  // The peer sent FIN. Stop watching (the fd stays readable for good) and
+  // end the readable side two check phases from now: the first runs the
+  // setImmediate callbacks queued so far, the second those queued by what
+  // runs after this pass (process.nextTick, Promises: node:http emits a
+  // request's 'end' there). libuv gives net.Socket the same order by
+  // reading the FIN only on the next turn of the loop after a read that did
+  // not fill its buffer.
+  #peerEnded(): void {
+    this.#eof = true;
+    this.#reading = false;
+    this.#update();
+    setImmediate(() =>
+      setImmediate(() => {
+        if (!this.destroyed) this.push(null);
+      }),
+    );
+  }
+
   /** @internal The Readable's hook: the consumer wants data. */
   override _read(): void {
-    if (this.#reading) return;
+    if (this.#reading || this.#eof) return;
     this.#reading = true;
     if (this.#connected) this.#update();
   }
@@ -612,30 +633,20 @@ function consume(chunks: Buffer[], n: number): void {
   while (chunks.length > 0 && chunks[0]!.length === 0) chunks.shift();
 }
 
-function streamDestroyed(): Error {
-  return codedError('ERR_STREAM_DESTROYED', 'the stream was destroyed before the write completed');
+// What net.Socket's write becomes once the peer's FIN ended the readable
+// side of a socket without allowHalfOpen: before end() it is the Duplex's
+// write; after, the error says the peer ended it (EPIPE), and destroys.
+function writeAfterFin(this: ReactorSocket, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  if (!this.writableEnded) return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, callback as () => void);
+  const cb = typeof encoding === 'function' ? encoding : callback;
+  const err = endedByPeerError();
+  if (typeof cb === 'function') process.nextTick(cb as (err: Error) => void, err);
+  this.destroy(err);
+  return false;
 }
 
-function normalizeConnectArgs(args: unknown[]): [ConnectOptions, (() => void) | undefined] {
-  const last = args[args.length - 1];
-  const listener = typeof last === 'function' ? (last as () => void) : undefined;
-  const [first, second] = args;
-  let options: ConnectOptions;
-  if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
-    options = { port: Number(first), ...(typeof second === 'string' ? { host: second } : {}) };
-  } else if (typeof first === 'string') {
-    options = { path: first };
-  } else if (first !== null && typeof first === 'object') {
-    options = first as ConnectOptions;
-  } else {
-    throw codedTypeError('ERR_INVALID_ARG_TYPE', `connect() takes options, a port or a path, got ${describe(first)}`);
-  }
-  if ('path' in options && typeof options.path === 'string') return [options, listener];
-  const port = (options as TcpConnectOptions).port;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw codedRangeError('ERR_SOCKET_BAD_PORT', `port must be an integer in [0, 65535], got ${describe(port)}`);
-  }
-  return [options, listener];
+function streamDestroyed(): Error {
+  return codedError('ERR_STREAM_DESTROYED', 'the stream was destroyed before the write completed');
 }
 
 /**
