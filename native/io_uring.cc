@@ -26,6 +26,15 @@
 // completion is checked with poll(). Readiness is thus reported as of the
 // Wait, as epoll reports it, not as of the wake-up.
 //
+// Except for what a poll reports once: some files answer POLLPRI | POLLERR
+// to the first poll after a change and never again (the mount table's
+// mounts_poll, sysfs attributes after sysfs_notify, GPIO values among them;
+// PSI triggers answer POLLPRI alone), so the kernel's poll that completed a
+// request has consumed the condition, and a check after it no longer sees
+// it. The priority and error bits of a completion are therefore reported
+// even when the check does not see them again (see SeenOnce); epoll, which
+// polls a file once per report, reports them the same way.
+//
 // Arming is batched: Add and Modify only queue, Wait submits everything with
 // its own io_uring_enter. Remove cancels at once, because an armed poll holds
 // a reference to the file, and a socket closed after unregister must really
@@ -404,13 +413,20 @@ class IoUringBackend final : public Backend {
     if (s == nullptr || !s->armed || s->user_data != cqe.user_data) return;
     bool more = cqe.flags & IORING_CQE_F_MORE;
     if (!more) s->armed = false;
+    uint32_t m = cqe.res >= 0 ? static_cast<uint32_t>(cqe.res) : 0;
+    uint32_t once = SeenOnce(m);
     if (queued && !more && cqe.res >= 0) {
       // A single-shot completion that waited in the queue may describe a
       // state since changed; the request is armed again in this Wait, and
       // the kernel's check then completes it at once if the fd is still
       // ready (level and oneshot alike: a oneshot key is not spent by a
-      // report it never made).
-      MarkDirty(fd);
+      // report it never made). What the completion's poll saw once is
+      // reported now, as the new request's poll cannot see it again; a
+      // oneshot key is then spent, a level one re-armed all the same to
+      // add the fd's present state to this report.
+      uint32_t events = Fold(once, s->interest);
+      if (events == 0 || s->trigger != Trigger::kOneshot) MarkDirty(fd);
+      Report(fd, s, events, out, count);
       return;
     }
     uint32_t events;
@@ -420,17 +436,15 @@ class IoUringBackend final : public Backend {
       // the owner's next read or write sees the error.
       events = s->interest;
     } else {
-      uint32_t m = static_cast<uint32_t>(cqe.res);
       // A completion caused by a wake-up carries the wake-up's key, not the
-      // fd's state, and a socket's "readable" key claims POLLPRI for any
-      // data. Where priority is asked for, the state is read with poll().
-      // A multishot completion that waited in the queue is checked the same
-      // way, as epoll checks an edge-triggered fd before reporting it.
-      if ((s->interest & kPriority) || queued) m = PollNow(fd, s->interest);
-      // POLLRDBAND counts as priority: it is asked for with POLLPRI, and a
-      // file that reported it while left out would complete every re-arm.
-      events = FoldEvents(m & POLLIN, m & POLLOUT, m & (POLLPRI | POLLRDBAND), m & (POLLERR | POLLHUP | POLLNVAL),
-                          s->interest);
+      // fd's state, and a socket's "readable" key (POLLIN | POLLPRI |
+      // POLLRDNORM | POLLRDBAND) claims POLLPRI for any data. Where priority
+      // is asked for and the mask may be that key, the state is read with
+      // poll(). A multishot completion that waited in the queue is checked
+      // the same way, as epoll checks an edge-triggered fd before reporting
+      // it. Either check keeps what the completion's poll saw once.
+      if (((s->interest & kPriority) && (m & POLLRDBAND)) || queued) m = PollNow(fd, s->interest) | once;
+      events = Fold(m, s->interest);
     }
     if (!more) {
       // A single-shot request that found nothing to report is armed again.
@@ -443,6 +457,12 @@ class IoUringBackend final : public Backend {
       // resumed. Oneshot: silent until Modify.
       if (s->trigger == Trigger::kLevel || (s->trigger == Trigger::kEdge && cqe.res >= 0)) MarkDirty(fd);
     }
+    Report(fd, s, events, out, count);
+  }
+
+  // Adds `events` (if any) to this Wait's output: a new pair, or the fd's
+  // pair already in it, so that each fd appears once per Wait.
+  void Report(int fd, Slot* s, uint32_t events, int32_t* out, int* count) {
     if (events == 0) return;
     if (s->reported_in == wait_seq_) {
       out[2 * s->out_index + 1] |= static_cast<int32_t>(events);
@@ -454,6 +474,23 @@ class IoUringBackend final : public Backend {
     out[2 * *count + 1] = static_cast<int32_t>(events);
     ++*count;
   }
+
+  // A poll mask as events, masked by the interest. POLLRDBAND counts as
+  // priority: it is asked for with POLLPRI, and a file that reported it
+  // while left out would complete every re-arm.
+  static uint32_t Fold(uint32_t m, uint32_t interest) {
+    return FoldEvents(m & POLLIN, m & POLLOUT, m & (POLLPRI | POLLRDBAND), m & (POLLERR | POLLHUP | POLLNVAL),
+                      interest);
+  }
+
+  // The bits of a completion's mask that a poll of the file may report once
+  // per change, consuming the condition as it does (POLLPRI, POLLERR), and
+  // that no later poll would show: kept whenever the mask came from a poll.
+  // A mask with POLLRDBAND may instead be a socket's "readable" wake-up key,
+  // whose POLLPRI claims nothing (the polls of TCP, UDP and Unix sockets, and
+  // of the files that report once, never answer POLLRDBAND): nothing of it
+  // is kept, and poll() decides.
+  static uint32_t SeenOnce(uint32_t m) { return (m & POLLRDBAND) ? 0 : m & (POLLPRI | POLLERR); }
 
   static uint32_t PollNow(int fd, uint32_t events) {
     pollfd p{fd, static_cast<short>(ToPollMask(events)), 0};

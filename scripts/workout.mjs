@@ -4,6 +4,7 @@
 // Usage: node scripts/workout.mjs [cycles]
 import { availableBackends, EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, wakeupSelector } from '../dist/lib/index.js';
 import { selectorClass } from '../dist/lib/index.js';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
 
 const cycles = Number(process.argv[2] ?? 10000);
 const buf = new Uint8Array(64);
@@ -49,6 +50,23 @@ for (const name of availableBackends()) {
       extra.selectRaw(0.01);
     }
     extra.unregister(c);
+  }
+  // A file that answers POLLPRI | POLLERR once per change and is always
+  // readable (the mount table): each trigger, each interest with priority.
+  if (existsSync('/proc/self/mountinfo') && extra.supportedEvents & EVENT_PRIORITY) {
+    const mounts = openSync('/proc/self/mountinfo', constants.O_RDONLY | constants.O_NONBLOCK);
+    for (const trigger of ['level', 'edge', 'oneshot']) {
+      for (const events of [EVENT_PRIORITY, EVENT_READ | EVENT_PRIORITY]) {
+        try {
+          extra.register(mounts, events, null, { trigger });
+        } catch {
+          continue; // ERR_UNSUPPORTED_TRIGGER
+        }
+        for (let i = 0; i < cycles / 100; i++) extra.select(0);
+        extra.unregister(mounts);
+      }
+    }
+    closeSync(mounts);
   }
   const handle = extra.wakeupHandle();
   extra.close();
