@@ -12,12 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_READ, EVENT_WRITE, sys, type BaseSelector } from '../lib/index.js';
 
 type InotifyEvent = sys.InotifyEvent;
-import { BACKENDS, fdsChangedSince, openFds, owned, pipe, release, thrown, track } from './helpers.js';
+import { BACKENDS, DIST_INDEX, fdsChangedSince, openFds, owned, pipe, release, thrown, track } from './helpers.js';
 
 const hasEventfd = sys.supports('eventfd');
 const hasTimerfd = sys.supports('timerfd');
 const hasInotify = sys.supports('inotifyInit');
 const hasPidfd = sys.supports('pidfdOpen');
+// strace must exist and be allowed to trace (some containers forbid ptrace).
+const strace = spawnSync('strace', ['-qq', '-o', '/dev/null', 'true']).status === 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'sys-linux-'));
 let fdsBefore: number[] = [];
@@ -513,5 +515,51 @@ describe.runIf(hasPidfd)('pidfd', () => {
     child.kill('SIGKILL');
     expect(eventsOf(sel, fd, 10_000)).toBe(EVENT_READ);
     expect(await exited).toEqual([null, 'SIGKILL']);
+  });
+});
+
+// A kernel without pidfd_open (before 5.3), made with strace: every
+// pidfd_open of a child node process fails with ENOSYS.
+describe.runIf(hasPidfd && strace)('pidfd on a kernel that lacks pidfd_open', () => {
+  /** Runs `code` (an ES module; LIB is the package) under strace's ENOSYS; returns its stdout and the pidfd_open calls made. */
+  function withoutPidfd(code: string): { stdout: string; calls: number } {
+    const log = join(dir, `strace-${process.hrtime.bigint()}.log`);
+    const r = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', log, '-e', 'trace=pidfd_open', '-e', 'inject=pidfd_open:error=ENOSYS', process.execPath, '--input-type=module', '-e', code.replaceAll('LIB', JSON.stringify(DIST_INDEX))],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const calls = spawnSync('grep', ['-c', 'pidfd_open(', log], { encoding: 'utf8' }).stdout.trim();
+    return { stdout: r.stdout.trim(), calls: Number(calls) };
+  }
+
+  it('loading the package probes nothing', () => {
+    expect(withoutPidfd(`import { sys } from LIB; console.log(typeof sys.pidfdOpen);`)).toEqual({ stdout: 'function', calls: 0 });
+  });
+
+  it('sys.supports answers false and pidfdOpen throws ERR_NOT_SUPPORTED (ENOSYS its cause), the kernel probed once', () => {
+    const { stdout, calls } = withoutPidfd(`
+      import { sys } from LIB;
+      const out = [sys.supports('pidfdOpen'), sys.supports('pidfdOpen')];
+      for (const pid of [process.pid, 0]) {
+        try { sys.pidfdOpen(pid); out.push('opened'); } catch (e) { out.push(e.code + ' ' + (e.cause?.code ?? '-')); }
+      }
+      console.log(JSON.stringify(out));
+    `);
+    expect(JSON.parse(stdout)).toEqual([false, false, 'ERR_NOT_SUPPORTED ENOSYS', 'ERR_NOT_SUPPORTED ENOSYS']);
+    expect(calls).toBe(1);
+  });
+
+  it('a pidfdOpen before any supports() finds ENOSYS itself and gives it as the cause', () => {
+    const { stdout, calls } = withoutPidfd(`
+      import { sys } from LIB;
+      const out = [];
+      try { sys.pidfdOpen(process.pid); } catch (e) { out.push(e.code, e.cause?.code, e.cause?.syscall, e.message.includes('kernel')); }
+      out.push(sys.supports('pidfdOpen'));
+      console.log(JSON.stringify(out));
+    `);
+    expect(JSON.parse(stdout)).toEqual(['ERR_NOT_SUPPORTED', 'ENOSYS', 'pidfd_open', true, false]);
+    expect(calls).toBe(1);
   });
 });

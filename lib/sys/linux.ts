@@ -5,7 +5,7 @@
 // to have pidfd_open (5.3+), which is probed once, the first time it matters.
 // Same rules as every sys module: arguments checked first, every fd made here
 // non-blocking and close-on-exec, a SystemError for every kernel failure.
-import { checkFd, codedRangeError, codedTypeError, describe, notSupported, type SystemError } from '../errors.js';
+import { checkFd, codedError, codedRangeError, codedTypeError, describe, notSupported, type SystemError } from '../errors.js';
 import { binding } from '../native.js';
 import { checkInteger } from './checks.js';
 
@@ -297,8 +297,10 @@ export function parseInotify(buf: Uint8Array, n: number): InotifyEvent[] {
   return events;
 }
 
-// Whether the running kernel has pidfd_open: undefined until probed.
+// Whether the running kernel has pidfd_open: undefined until probed; and
+// when it has not, the SystemError that said so.
 let pidfdKernel: boolean | undefined;
+let pidfdRefusal: SystemError | undefined;
 
 // One pidfd_open of this process, closed at once. ENOSYS (a kernel before
 // 5.3) or EPERM (a seccomp filter that refuses the call: pidfd_open of one's
@@ -312,9 +314,22 @@ function pidfdWorks(): boolean {
     return (pidfdKernel = true);
   } catch (err) {
     const code = (err as SystemError).code;
-    if (code === 'ENOSYS' || code === 'EPERM') return (pidfdKernel = false);
-    return true;
+    if (code !== 'ENOSYS' && code !== 'EPERM') return true;
+    pidfdRefusal = err as SystemError;
+    return (pidfdKernel = false);
   }
+}
+
+// ERR_NOT_SUPPORTED for pidfdOpen: the build's, or the kernel's with its
+// refusal as the cause.
+function pidfdNotSupported(): Error {
+  if (pidfdRefusal === undefined) return notSupported('pidfdOpen');
+  const err = codedError(
+    'ERR_NOT_SUPPORTED',
+    `sys.pidfdOpen is not supported by this kernel: pidfd_open failed with ${pidfdRefusal.code} (Linux 5.3 and later have it; see sys.supports)`,
+  );
+  err.cause = pidfdRefusal;
+  return err;
 }
 
 // sys.supports('pidfdOpen') reads this table: the build says whether the
@@ -333,18 +348,12 @@ if (native.supported['pidfdOpen'] === true) {
  * known to be yours and unreaped (right after spawning it), since a pid is
  * reused once reaped.
  * @param pid - A process id, a positive integer.
- * @throws `ERR_NOT_SUPPORTED` where the platform has no pidfd_open, or the running kernel lacks it (Linux before 5.3; the error's `cause` is the ENOSYS).
+ * @throws `ERR_NOT_SUPPORTED` where the platform has no pidfd_open, or the running kernel lacks it (Linux before 5.3, or a seccomp filter refusing it: the error's `cause` is the ENOSYS or EPERM that told).
  * @throws `ERR_INVALID_ARG_TYPE` (TypeError) / `ERR_OUT_OF_RANGE` (RangeError) when `pid` is not an integer in [1, 2^31 - 1].
  * @throws {@link SystemError} when the kernel refuses (`ESRCH`: no such process, or one already reaped; `EMFILE`).
  */
 export function pidfdOpen(pid: number): number {
-  if (native.pidfdOpen === undefined || !pidfdWorks()) throw notSupported('pidfdOpen');
+  if (native.pidfdOpen === undefined || !pidfdWorks()) throw pidfdNotSupported();
   checkInteger(pid, 'pid', 1, 0x7fffffff);
-  try {
-    return native.pidfdOpen(pid);
-  } catch (err) {
-    if ((err as SystemError).code !== 'ENOSYS') throw err;
-    pidfdKernel = false;
-    throw Object.assign(notSupported('pidfdOpen'), { cause: err });
-  }
+  return native.pidfdOpen(pid);
 }
