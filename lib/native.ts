@@ -77,8 +77,18 @@ export interface NativeSysFiles {}
 /** @internal Terminals (native/sys_tty.cc). */
 export interface NativeSysTty {}
 
-/** @internal Linux's event fds (native/sys_linux.cc); absent elsewhere. */
-export interface NativeSysLinux {}
+/** @internal Linux's event fds (native/sys_linux.cc); each absent where its
+ * feature test failed. */
+export interface NativeSysLinux {
+  eventfd?(initval: number, semaphore: boolean): number;
+  timerfd?(): number;
+  timerfdSet?(fd: number, initialMs: number, intervalMs: number): void;
+  inotifyInit?(): number;
+  inotifyAddWatch?(fd: number, path: string, mask: number): number;
+  inotifyRemoveWatch?(fd: number, wd: number): void;
+  /** Throws ENOSYS where the build has the syscall but the kernel lacks it. */
+  pidfdOpen?(pid: number): number;
+}
 
 /** @internal */
 export interface NativeSocketAddress {
@@ -126,8 +136,34 @@ export interface NativeFileConstants {}
 /** @internal The constants of native/sys_tty.cc. */
 export interface NativeTtyConstants {}
 
-/** @internal The constants of native/sys_linux.cc. */
-export interface NativeLinuxConstants {}
+/** @internal The constants of native/sys_linux.cc: inotify's, present only
+ * where inotify is. */
+export interface NativeLinuxConstants {
+  IN_ACCESS?: number;
+  IN_MODIFY?: number;
+  IN_ATTRIB?: number;
+  IN_CLOSE_WRITE?: number;
+  IN_CLOSE_NOWRITE?: number;
+  IN_CLOSE?: number;
+  IN_OPEN?: number;
+  IN_MOVED_FROM?: number;
+  IN_MOVED_TO?: number;
+  IN_MOVE?: number;
+  IN_CREATE?: number;
+  IN_DELETE?: number;
+  IN_DELETE_SELF?: number;
+  IN_MOVE_SELF?: number;
+  IN_UNMOUNT?: number;
+  IN_Q_OVERFLOW?: number;
+  IN_IGNORED?: number;
+  IN_ONLYDIR?: number;
+  IN_DONT_FOLLOW?: number;
+  IN_EXCL_UNLINK?: number;
+  IN_MASK_ADD?: number;
+  IN_ISDIR?: number;
+  IN_ONESHOT?: number;
+  IN_ALL_EVENTS?: number;
+}
 
 /** @internal Wakes an attached reactor from Node's loop; see native/watcher.h. */
 export interface NativeWatcher {

@@ -11,8 +11,8 @@
 // Environment:
 //   NODE_SELECTORS_PORTABLE=1  report none of the Linux-only calls (pipe2,
 //       dup3, accept4, SOCK_NONBLOCK/SOCK_CLOEXEC, MSG_NOSIGNAL, ppoll, eventfd,
-//       epoll, io_uring), so that a Linux build compiles what macOS compiles
-//       and the fallbacks run in CI.
+//       epoll, io_uring, and sys's timerfd, inotify and pidfd_open), so that
+//       a Linux build compiles what macOS compiles and the fallbacks run in CI.
 //   LIBKQUEUE_DIR=<libkqueue sources>  with PORTABLE, also build the kqueue
 //       backend against libkqueue (a user-space kqueue on epoll), built here
 //       out of tree with CMake into build-libkqueue/ beside binding.gyp.
@@ -115,6 +115,43 @@ int main(void) { return kqueue(); }`,
   // -- native/sys_file.cc
   // -- native/sys_tty.cc
   // -- native/sys_linux.cc
+  // Linux's event fds (macOS has none; FreeBSD 13 has eventfd in libc).
+  {
+    name: 'EVENTFD_SEMAPHORE',
+    linuxOnly: true,
+    code: `#include <sys/eventfd.h>
+int main(void) { return eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC); }`,
+  },
+  {
+    name: 'TIMERFD',
+    linuxOnly: true,
+    code: `#include <sys/timerfd.h>
+#include <time.h>
+int main(void) {
+  struct itimerspec t = {{0, 0}, {0, 1}};
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  return timerfd_settime(fd, 0, &t, 0);
+}`,
+  },
+  {
+    name: 'INOTIFY',
+    linuxOnly: true,
+    code: `#include <sys/inotify.h>
+int main(void) {
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  int wd = inotify_add_watch(fd, ".", IN_ALL_EVENTS | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK | IN_MASK_ADD | IN_ONESHOT);
+  return inotify_rm_watch(fd, wd) + (IN_ISDIR | IN_IGNORED | IN_Q_OVERFLOW | IN_UNMOUNT);
+}`,
+  },
+  {
+    // The syscall number in the headers (__NR_pidfd_open, Linux 5.3); the
+    // running kernel may still lack it (ENOSYS), which lib/sys/ probes.
+    name: 'PIDFD_OPEN',
+    linuxOnly: true,
+    code: `#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) { return (int)syscall(SYS_pidfd_open, 1, 0); }`,
+  },
 ];
 
 function log(message) {

@@ -81,6 +81,9 @@ void CloseWakeChannel(int read_fd, int write_fd);
 // -- native/sys_file.cc
 // -- native/sys_tty.cc
 // -- native/sys_linux.cc
+// (none: each of its calls has one form, present or absent by its own
+// feature test; pidfd_open's flag fallback for kernels 5.3 to 5.9 is a
+// kernel difference, handled in sys_linux.cc)
 
 }  // namespace platform
 }  // namespace selectors

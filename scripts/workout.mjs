@@ -133,5 +133,69 @@ native.close();
 try {
   binding.wait(slot, 0);
 } catch {}
+// Linux's event fds (native/sys_linux.cc): each call, its error paths, and
+// its fd in a selector; only the families this build and kernel have.
+function linuxEventFds() {
+  const sel = new (selectorClass(availableBackends()[0]))();
+  const counter = new Uint8Array(8);
+  const attempt = (call) => {
+    try {
+      call();
+    } catch {}
+  };
+  if (sys.supports('eventfd')) {
+    for (let i = 0; i < cycles / 10; i++) {
+      const fd = sys.eventfd(i % 2, { semaphore: i % 3 === 0 });
+      counter.fill(0);
+      counter[0] = 1;
+      sys.write(fd, counter);
+      sel.register(fd, EVENT_READ | EVENT_WRITE);
+      sel.select(0);
+      sel.unregister(fd);
+      sys.read(fd, counter);
+      attempt(() => sys.read(fd, counter.subarray(0, 4))); // EINVAL
+      sys.close(fd);
+    }
+  }
+  if (sys.supports('timerfd')) {
+    const fd = sys.timerfd();
+    sel.register(fd, EVENT_READ);
+    for (let i = 0; i < cycles / 100; i++) {
+      sys.timerfdSet(fd, 0.001, i % 2 ? 0.5 : 0);
+      sel.select(100);
+      sys.read(fd, counter);
+      sys.timerfdSet(fd, 0);
+    }
+    sel.unregister(fd);
+    sys.close(fd);
+    attempt(() => binding.sys.timerfdSet(-1, NaN, 0)); // the addon's own range check
+    attempt(() => sys.timerfdSet(999_999, 1)); // EBADF
+  }
+  if (sys.supports('inotifyInit')) {
+    const fd = sys.inotifyInit();
+    const buf = new Uint8Array(4096);
+    for (let i = 0; i < cycles / 100; i++) {
+      const wd = sys.inotifyAddWatch(fd, process.cwd(), sys.IN_ALL_EVENTS);
+      attempt(() => sys.inotifyAddWatch(fd, `/nonexistent-${i}`, sys.IN_CREATE)); // ENOENT
+      attempt(() => binding.sys.inotifyAddWatch(fd, 'a\0b', sys.IN_CREATE)); // NUL, refused by the addon
+      sys.inotifyRemoveWatch(fd, wd);
+      attempt(() => sys.inotifyRemoveWatch(fd, wd)); // EINVAL
+      for (let n = sys.read(fd, buf); n > 0; n = sys.read(fd, buf)) sys.parseInotify(buf, n);
+    }
+    sys.close(fd);
+  }
+  if (sys.supports('pidfdOpen')) {
+    for (let i = 0; i < cycles / 100; i++) {
+      const fd = sys.pidfdOpen(process.pid);
+      sel.register(fd, EVENT_READ);
+      sel.select(0);
+      sel.unregister(fd);
+      sys.close(fd);
+      attempt(() => binding.sys.pidfdOpen(0)); // refused by the addon
+    }
+  }
+  sel.close();
+}
+linuxEventFds();
 globalThis.leftOpen = availableBackends().map((name) => new (selectorClass(name))());
 console.log('workout done');
