@@ -307,22 +307,19 @@ describe('sendfile', () => {
     owned(conn);
     sel.unregister(listener);
     sel.register(conn, EVENT_WRITE);
+    // -1 (the socket's buffer is full: python3 reads slower than the kernel
+    // sends) waits for writability; how often depends on the machine.
     let sent = 0;
-    let wouldBlock = 0;
     while (sent < bytes.length && Date.now() < deadline) {
       const n = sys.sendfile(conn, fd, sent, bytes.length - sent);
-      if (n === -1) {
-        wouldBlock++;
-        sel.select(1000);
-      } else sent += n;
+      if (n === -1) sel.select(1000);
+      else sent += n;
     }
     expect(sent).toBe(bytes.length);
     sel.unregister(conn);
     release(conn);
     expect(await exited).toBe(0);
     expect(out.trim()).toBe(`${bytes.length} ${sha256(bytes)}`);
-    // A 4 MiB file does not fit in loopback's socket buffers at once.
-    expect(wouldBlock).toBeGreaterThan(0);
   });
 });
 

@@ -360,7 +360,8 @@ export class FdStream implements FdWaiter {
         this.#eof = true;
         return 0;
       }
-      if (n === 0 && ++this.#emptyReads > 1) {
+      if (n < 0) this.#emptyReads = 0; // a writer is there (a FIFO), just no bytes yet
+      else if (++this.#emptyReads > 1) {
         // Readable, yet 0 bytes again: a FIFO without a writer, which
         // reports readable until one comes. A pause instead of a spin.
         yield this.#pauseFor(Math.min(2 ** (this.#emptyReads - 2), EOF_RETRY_MAX_MS));

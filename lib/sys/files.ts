@@ -39,8 +39,9 @@ const OPEN_FLAGS = O_CREAT | O_TRUNC | O_APPEND | O_EXCL | O_NOCTTY;
  * opened read-only opens at once even with no writer (its reads return 0
  * until one comes: see `StreamOptions.eofIsFinal`), and a FIFO opened
  * write-only with no reader fails with `ENXIO` instead of waiting for one.
- * A regular file is always "ready": poll, select and kqueue report it
- * readable and writable, and epoll refuses it (`EPERM`).
+ * A regular file is always "ready": poll, select and io_uring report it
+ * readable and writable (BSD kqueue: readable before its end), and epoll
+ * refuses it (`EPERM`).
  *
  * @param path - The file's path (a string without NUL).
  * @param flags - One of O_RDONLY (the default), O_WRONLY, O_RDWR, or'ed with
