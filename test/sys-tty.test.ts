@@ -7,10 +7,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants as os } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { DefaultSelector, EVENT_READ, EVENT_WRITE, sys, type Termios } from '../lib/index.js';
+import { DefaultSelector, EVENT_READ, EVENT_WRITE, sys } from '../lib/index.js';
 import { binding } from '../lib/native.js';
 import { BACKENDS, DIST_INDEX, enc, fdsChangedSince, openFds, owned, pipe, release, socketpair, thrown, track } from './helpers.js';
 
+type Termios = sys.Termios;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 // The interpreter itself, not a launcher: a launcher script (pyenv's shim
