@@ -121,6 +121,7 @@ describe('open', () => {
     expectCoded(() => sys.open(path, sys.O_WRONLY | sys.O_RDWR | sys.O_CREAT), 'RangeError', 'ERR_INVALID_ARG_VALUE');
     expectCoded(() => sys.open(path, -1), 'RangeError', 'ERR_INVALID_ARG_VALUE');
     expectCoded(() => sys.open(path, 1.5), 'RangeError', 'ERR_INVALID_ARG_VALUE');
+    expectCoded(() => sys.open(path, 2 ** 32 + sys.O_WRONLY), 'RangeError', 'ERR_INVALID_ARG_VALUE'); // not a 32-bit flag word
     expectCoded(() => sys.open(path, create, 0o10000), 'RangeError', 'ERR_OUT_OF_RANGE');
     expectCoded(() => sys.open(path, create, -1), 'RangeError', 'ERR_OUT_OF_RANGE');
     expectCoded(() => sys.open(path, create, '644' as unknown as number), 'TypeError', 'ERR_INVALID_ARG_TYPE');

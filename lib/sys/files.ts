@@ -59,7 +59,7 @@ export function open(path: string, flags: number = O_RDONLY, mode = 0o666): numb
   }
   if (path.includes('\0')) throw codedTypeError('ERR_INVALID_ARG_VALUE', `path must not contain NUL, got ${describe(path)}`);
   if (typeof flags !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `flags must be a number, got ${describe(flags)}`);
-  if (!Number.isInteger(flags) || flags < 0 || (flags & ~(OPEN_FLAGS | c.O_ACCMODE)) !== 0 || !ACCESS_MODES.has(flags & c.O_ACCMODE)) {
+  if (!Number.isInteger(flags) || flags < 0 || flags > 0x7fffffff || (flags & ~(OPEN_FLAGS | c.O_ACCMODE)) !== 0 || !ACCESS_MODES.has(flags & c.O_ACCMODE)) {
     throw codedRangeError(
       'ERR_INVALID_ARG_VALUE',
       `flags must be O_RDONLY, O_WRONLY or O_RDWR, or'ed with O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_NOCTTY; got ${flags}`,
