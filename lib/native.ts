@@ -72,10 +72,35 @@ export interface NativeSys extends NativeSysMsg, NativeSysFiles, NativeSysTty, N
 export interface NativeSysMsg {}
 
 /** @internal open, readv, sendfile (native/sys_file.cc). */
-export interface NativeSysFiles {}
+export interface NativeSysFiles {
+  open(path: string, flags: number, mode: number): number;
+  readv(fd: number, bufs: readonly Uint8Array[]): number;
+  sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+}
+
+/** @internal The termios values as native/sys_tty.cc reads and writes them. */
+export interface NativeTermios {
+  iflag: number;
+  oflag: number;
+  cflag: number;
+  lflag: number;
+  cc: Uint8Array;
+  ispeed: number;
+  ospeed: number;
+}
 
 /** @internal Terminals (native/sys_tty.cc). */
-export interface NativeSysTty {}
+export interface NativeSysTty {
+  openpty(): [number, number];
+  isatty(fd: number): boolean;
+  ttyname(fd: number): string;
+  tcgetattr(fd: number): NativeTermios;
+  tcsetattr(fd: number, t: NativeTermios, when: number): void;
+  /** The flags and cc of the C library's cfmakeraw; no speeds. */
+  cfmakeraw(t: NativeTermios): Omit<NativeTermios, 'ispeed' | 'ospeed'>;
+  getWindowSize(fd: number): { rows: number; cols: number };
+  setWindowSize(fd: number, rows: number, cols: number): void;
+}
 
 /** @internal Linux's event fds (native/sys_linux.cc); each absent where its
  * feature test failed. */
@@ -131,10 +156,76 @@ export interface NativeSysConstants extends NativeMsgConstants, NativeFileConsta
 export interface NativeMsgConstants {}
 
 /** @internal The constants of native/sys_file.cc. */
-export interface NativeFileConstants {}
+export interface NativeFileConstants {
+  O_RDONLY: number;
+  O_WRONLY: number;
+  O_RDWR: number;
+  O_CREAT: number;
+  O_TRUNC: number;
+  O_APPEND: number;
+  O_EXCL: number;
+  O_NOCTTY: number;
+  O_ACCMODE: number;
+  /** Which sendfile the build calls. */
+  SENDFILE_FORM: 'linux' | 'freebsd' | 'darwin' | 'fallback';
+}
 
-/** @internal The constants of native/sys_tty.cc. */
-export interface NativeTtyConstants {}
+/** @internal The constants of native/sys_tty.cc (CRTSCTS only where defined). */
+export interface NativeTtyConstants {
+  ECHO: number;
+  ICANON: number;
+  ISIG: number;
+  IEXTEN: number;
+  ECHOE: number;
+  ECHOK: number;
+  ECHONL: number;
+  NOFLSH: number;
+  TOSTOP: number;
+  OPOST: number;
+  ONLCR: number;
+  ICRNL: number;
+  INLCR: number;
+  IGNCR: number;
+  IXON: number;
+  IXOFF: number;
+  IXANY: number;
+  ISTRIP: number;
+  INPCK: number;
+  PARMRK: number;
+  BRKINT: number;
+  IGNBRK: number;
+  IGNPAR: number;
+  CSIZE: number;
+  CS5: number;
+  CS6: number;
+  CS7: number;
+  CS8: number;
+  CSTOPB: number;
+  CREAD: number;
+  PARENB: number;
+  PARODD: number;
+  HUPCL: number;
+  CLOCAL: number;
+  CRTSCTS?: number;
+  VMIN: number;
+  VTIME: number;
+  VINTR: number;
+  VQUIT: number;
+  VERASE: number;
+  VKILL: number;
+  VEOF: number;
+  VSTART: number;
+  VSTOP: number;
+  VSUSP: number;
+  NCCS: number;
+  TCSANOW: number;
+  TCSADRAIN: number;
+  TCSAFLUSH: number;
+  /** The standard rates the headers define, ascending. */
+  BAUD_RATES: number[];
+  /** speed_t is the rate itself: any rate goes to the driver. */
+  SPEED_IS_BAUD: boolean;
+}
 
 /** @internal The constants of native/sys_linux.cc: inotify's, present only
  * where inotify is. */

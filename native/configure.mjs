@@ -113,7 +113,50 @@ int main(void) { return kqueue(); }`,
   // sys.supports(name) says false).
   // -- native/sys_msg.cc
   // -- native/sys_file.cc
+  // sendfile has three signatures; each test names the function without
+  // calling it first (an undeclared name is an error, where an undeclared
+  // call is only a warning in C) and then calls it with exactly its
+  // arguments (a wrong count is an error), so that only the platform's own
+  // form passes. None: sys_file.cc's pread/write fallback.
+  {
+    name: 'SENDFILE_LINUX', // sendfile(out, in, &offset, count)
+    linuxOnly: true,
+    code: `#include <sys/types.h>
+#include <sys/sendfile.h>
+int main(void) { off_t o = 0; (void)sendfile; return (int)sendfile(1, 0, &o, 1); }`,
+  },
+  {
+    name: 'SENDFILE_FREEBSD', // sendfile(in, out, offset, nbytes, hdtr, &sbytes, flags)
+    code: `#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+int main(void) { off_t sb = 0; (void)sendfile; return sendfile(0, 1, 0, 1, (struct sf_hdtr *)0, &sb, 0); }`,
+  },
+  {
+    name: 'SENDFILE_DARWIN', // sendfile(in, out, offset, &len, hdtr, flags)
+    code: `#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+int main(void) { off_t len = 1; (void)sendfile; return sendfile(0, 1, 0, &len, (struct sf_hdtr *)0, 0); }`,
+  },
   // -- native/sys_tty.cc
+  {
+    name: 'PTSNAME_R', // else ptsname(), which returns a static buffer
+    code: `#include <stdlib.h>
+int main(void) { char b[64]; (void)ptsname_r; return ptsname_r(0, b, sizeof b); }`,
+  },
+  {
+    name: 'CFMAKERAW', // else the POSIX flags glibc's cfmakeraw clears, in sys_tty.cc
+    code: `#include <termios.h>
+int main(void) { struct termios t; (void)cfmakeraw; cfmakeraw(&t); return (int)t.c_lflag; }`,
+  },
+  {
+    // speed_t holds the rate itself (macOS, the BSDs) rather than a code
+    // (Linux's B9600 is 015): any rate is passed to the driver as it is.
+    name: 'SPEED_IS_BAUD',
+    code: `#include <termios.h>
+int main(void) { int check[(B9600 == 9600 && B38400 == 38400 && B50 == 50) ? 1 : -1]; check[0] = 0; return check[0]; }`,
+  },
   // -- native/sys_linux.cc
   // Linux's event fds (macOS has none; FreeBSD 13 has eventfd in libc).
   {

@@ -4,7 +4,7 @@
 // Usage: node scripts/workout.mjs [cycles]
 import { availableBackends, EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, wakeupSelector } from '../dist/lib/index.js';
 import { selectorClass } from '../dist/lib/index.js';
-import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 
 const cycles = Number(process.argv[2] ?? 10000);
 const buf = new Uint8Array(64);
@@ -198,4 +198,70 @@ function linuxEventFds() {
 }
 linuxEventFds();
 globalThis.leftOpen = availableBackends().map((name) => new (selectorClass(name))());
+filesAndTerminals(cycles / 100);
 console.log('workout done');
+
+// Files and terminals: open, readv, sendfile (the kernel's and the pread/write
+// step), ptys and termios, window sizes, and the error paths of each.
+function filesAndTerminals(rounds) {
+  const dir = mkdtempSync('/tmp/node-selectors-workout-');
+  writeFileSync(`${dir}/f`, new Uint8Array(100_000).fill(7));
+  const big = new Uint8Array(200_000);
+  for (let i = 0; i < rounds; i++) {
+    const f = sys.open(`${dir}/f`);
+    const [a, b] = sys.socketpair();
+    sys.sendfile(a, f, i, 5000);
+    sys.readv(b, [buf, big]);
+    const [r, w] = sys.pipe();
+    sys.sendfile(w, f, 0, 100_000);
+    sys.readv(r, [big.subarray(0, 10), big.subarray(10)]);
+    const out = sys.open(`${dir}/out`, sys.O_WRONLY | sys.O_CREAT | sys.O_TRUNC | sys.O_APPEND, 0o600);
+    sys.sendfile(out, f, 0, 100_000); // refused by Linux's sendfile (O_APPEND): the pread/write step
+    try {
+      sys.sendfile(a, r, 0, 10); // ESPIPE
+    } catch {}
+    try {
+      sys.open(`${dir}/missing`);
+    } catch {}
+    try {
+      binding.sys.open(`${dir}/f\0x`, 0, 0);
+    } catch {}
+    try {
+      binding.sys.readv(b, [buf, {}]);
+    } catch {}
+    for (const fd of [f, a, b, r, w, out]) sys.close(fd);
+
+    const [controller, terminal] = sys.openpty();
+    sys.isatty(controller);
+    sys.ttyname(terminal);
+    const t = sys.tcgetattr(terminal);
+    const raw = sys.cfmakeraw(t);
+    sys.tcsetattr(terminal, { ...raw, ispeed: 115200, ospeed: 115200 });
+    sys.tcsetattr(terminal, t, 'flush');
+    sys.setWindowSize(controller, { rows: 24 + (i % 10), cols: 80 });
+    sys.getWindowSize(terminal);
+    sys.write(controller, buf, 0, 8);
+    const [p, q] = sys.pipe();
+    for (const call of [
+      () => binding.sys.tcsetattr(terminal, { ...t, ispeed: 12345, ospeed: 12345 }, 0),
+      () => binding.sys.tcsetattr(terminal, { ...t, cc: new Uint8Array(3) }, 0),
+      () => binding.sys.cfmakeraw({ ...t, lflag: 'x' }),
+      () => sys.tcgetattr(p), // ENOTTY
+      () => sys.ttyname(999_999),
+      () => sys.isatty(999_999),
+      () => binding.sys.setWindowSize(controller, 70_000, 1),
+    ]) {
+      try {
+        call();
+      } catch {}
+    }
+    sys.close(p);
+    sys.close(q);
+    sys.close(terminal);
+    try {
+      sys.read(controller, buf); // EIO on Linux
+    } catch {}
+    sys.close(controller);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -104,8 +104,11 @@ export class Reactor extends ReactorCore {
   /**
    * A buffered stream over the non-blocking `fd` (see {@link FdStream}),
    * which closes the fd when it closes unless `options.closeFd` is false.
+   * For a terminal or a FIFO whose writer may come back, `{ eofIsFinal: false }`
+   * keeps the stream open across 0-byte reads (see {@link StreamOptions.eofIsFinal}).
    * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
    * @throws `ERR_OUT_OF_RANGE` (RangeError) when `highWaterMark` or `readSize` is not an integer >= 1.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `eofIsFinal` is given but not a boolean.
    * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
    */
   stream(fd: number, options?: StreamOptions): FdStream {

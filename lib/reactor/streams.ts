@@ -27,7 +27,34 @@ export interface StreamOptions {
   readSize?: number;
   /** Close the fd when the stream closes (default true). */
   closeFd?: boolean;
+  /**
+   * Whether a read of 0 bytes ends the stream (default true: sockets,
+   * pipes, files). False, for a terminal or a FIFO whose writer may come
+   * back (cpython#103436): a 0-byte read does not end the stream, and the
+   * read waits for more instead: a terminal's end-of-file character (^D on
+   * an empty line) reads as 0 bytes once, and the next line still comes;
+   * a FIFO opened read-only reads 0 bytes while no writer has it open, and
+   * a new writer's bytes still come. Reads then end only with close() (or
+   * the idle timeout), never with IncompleteReadError.
+   *
+   * While a FIFO has no writer, the kernel reports it readable all the time
+   * (a hang-up, POSIX: until a writer opens it), so the stream does not
+   * wait for readability then but checks again on a timer, from 1 ms up to
+   * 100 ms apart, until bytes come: a returning writer is seen within
+   * 100 ms, and no CPU is spun meanwhile. A terminal after ^D is not
+   * readable until new input comes, and costs no timer.
+   *
+   * Either way, `EIO` from a read of a terminal is the end of the stream
+   * (not an error): Linux's answer on a pty's controller once every fd of
+   * the terminal side is closed (the program on it has gone), or on a
+   * serial line that hung up.
+   */
+  eofIsFinal?: boolean;
 }
+
+/** The longest pause between two reads of a FIFO without a writer (see
+ * StreamOptions.eofIsFinal), in milliseconds. */
+const EOF_RETRY_MAX_MS = 100;
 
 /** An operation usable as `yield* op` in a coroutine or `await op` in async
  * code (with the reactor attached): what FdStream's reads and writes
@@ -81,8 +108,8 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number):
 }
 
 /**
- * A buffered stream over a non-blocking fd (a socket, a pipe), for
- * coroutines and async code: reads of up to n bytes, exactly n bytes, or up
+ * A buffered stream over a non-blocking fd (a socket, a pipe, a terminal,
+ * a FIFO), for coroutines and async code: reads of up to n bytes, exactly n bytes, or up
  * to a delimiter, and writes with back-pressure. Made by
  * {@link Reactor.stream} or handed to a {@link TcpServer}'s generator or
  * async handler; it closes the fd when it closes (unless `closeFd: false`).
@@ -121,12 +148,17 @@ export class FdStream implements FdWaiter {
   readonly #waiters: FdWaiters;
   readonly #readSize: number;
   readonly #closeFd: boolean;
+  readonly #eofIsFinal: boolean;
   readonly #readable: FdWait;
   // Read buffer: bytes [#start, #end) are buffered, unread.
   #buf: Uint8Array;
   #start = 0;
   #end = 0;
   #eof = false;
+  // With eofIsFinal false: 0-byte reads in a row, and the timer of the
+  // pause before the next read (a FIFO without a writer).
+  #emptyReads = 0;
+  #pause: { timer: Handle; wake: Deferred<void> } | null = null;
   // Write queue: chunks not yet written; the first from #headOffset.
   #queue: Uint8Array[] = [];
   #headOffset = 0;
@@ -147,9 +179,10 @@ export class FdStream implements FdWaiter {
   /**
    * @param reactor - The loop that watches the fd.
    * @param fd - A non-blocking fd; the stream owns it unless `options.closeFd` is false.
-   * @param options - Buffer sizes and fd ownership.
+   * @param options - Buffer sizes, fd ownership, and whether a 0-byte read ends the stream.
    * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
    * @throws `ERR_OUT_OF_RANGE` (RangeError) when `highWaterMark` or `readSize` is not an integer >= 1.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `eofIsFinal` is given but not a boolean.
    * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
    */
   constructor(reactor: ReactorCore, fd: number, options: StreamOptions = {}) {
@@ -161,6 +194,10 @@ export class FdStream implements FdWaiter {
     this.highWaterMark = options.highWaterMark ?? 64 * 1024;
     this.#readSize = options.readSize ?? 64 * 1024;
     this.#closeFd = options.closeFd ?? true;
+    this.#eofIsFinal = options.eofIsFinal ?? true;
+    if (typeof this.#eofIsFinal !== 'boolean') {
+      throw codedTypeError('ERR_INVALID_ARG_TYPE', `eofIsFinal must be a boolean, got ${describe(this.#eofIsFinal)}`);
+    }
     checkCount(this.highWaterMark, 'highWaterMark', 1);
     checkCount(this.#readSize, 'readSize', 1);
     this.#buf = EMPTY; // allocated by the first read
@@ -312,18 +349,51 @@ export class FdStream implements FdWaiter {
         this.#start = 0;
         this.#end = size;
       }
-      const n = sys.read(this.fd, this.#buf, this.#end, max);
+      const n = this.#readSome(max);
       if (n > 0) {
         this.#end += n;
+        this.#emptyReads = 0;
         if (this.#timeoutMs > 0) this.#touch();
         return n;
       }
-      if (n === 0) {
+      if (n === 0 && (this.#eofIsFinal || this.#eof)) {
         this.#eof = true;
         return 0;
       }
+      if (n < 0) this.#emptyReads = 0; // a writer is there (a FIFO), just no bytes yet
+      else if (++this.#emptyReads > 1) {
+        // Readable, yet 0 bytes again: a FIFO without a writer, which
+        // reports readable until one comes. A pause instead of a spin.
+        yield this.#pauseFor(Math.min(2 ** (this.#emptyReads - 2), EOF_RETRY_MAX_MS));
+        if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
+      }
       yield this.#readable;
     }
+  }
+
+  // One read into the buffer: bytes read, 0 at end of stream, -1 if it
+  // would block. EIO from a terminal (Linux's pty controller once the
+  // terminal side is closed; a serial line that hung up) is its end: 0,
+  // and final whatever eofIsFinal says.
+  #readSome(max: number): number {
+    try {
+      return sys.read(this.fd, this.#buf, this.#end, max);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EIO' || !sys.isatty(this.fd)) throw err;
+      this.#eof = true;
+      return 0;
+    }
+  }
+
+  #pauseFor(ms: number): Deferred<void> {
+    this.#pause?.timer.cancel();
+    const wake = new Deferred<void>();
+    const timer = this.#loop.callLater(ms, () => {
+      if (this.#pause?.wake === wake) this.#pause = null;
+      wake.resolve();
+    });
+    this.#pause = { timer, wake };
+    return wake;
   }
 
   #take(n: number): Uint8Array {
@@ -453,6 +523,12 @@ export class FdStream implements FdWaiter {
     this.#closed = true;
     this.#timer?.cancel();
     this.#timer = null;
+    const pause = this.#pause;
+    this.#pause = null;
+    if (pause !== null) {
+      pause.timer.cancel();
+      pause.wake.reject(makeError());
+    }
     this.#buf = EMPTY;
     this.#start = this.#end = 0;
     this.#waiters.forget(this.fd, makeError);
