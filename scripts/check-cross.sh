@@ -70,17 +70,12 @@ done
 
 # ---- tools (Debian's LLVM packages, by absolute path) -------------------------
 apt_hint="apt-get install clang-$V lld-$V llvm-$V libc++-$V-dev libc++abi-$V-dev file"
-tool() { command -v "$1" 2>/dev/null || missing "$1 is missing ($apt_hint); nothing was built"; }
-CLANG=$(tool "clang-$V")
-CLANGXX=$(tool "clang++-$V")
-tool "ld.lld-$V" >/dev/null
+for t in "clang-$V" "clang++-$V" "ld.lld-$V" "llvm-nm-$V" "llvm-objdump-$V" "llvm-readelf-$V" file make python3; do
+  command -v "$t" >/dev/null 2>&1 || missing "$t is missing ($apt_hint); nothing was built"
+done
 [ -x "/usr/lib/llvm-$V/bin/ld64.lld" ] || missing "/usr/lib/llvm-$V/bin/ld64.lld is missing ($apt_hint); nothing was built"
-NM=$(tool "llvm-nm-$V")
-OBJDUMP=$(tool "llvm-objdump-$V")
-READELF=$(tool "llvm-readelf-$V")
-tool file >/dev/null
-tool make >/dev/null
-tool python3 >/dev/null
+CLANG=$(command -v "clang-$V") CLANGXX=$(command -v "clang++-$V")
+NM=$(command -v "llvm-nm-$V") OBJDUMP=$(command -v "llvm-objdump-$V") READELF=$(command -v "llvm-readelf-$V")
 LIBCXX_INC=/usr/lib/llvm-$V/include/c++/v1
 LIBCXX_SO=/usr/lib/llvm-$V/lib/libc++.so.1
 LIBCXXABI_SO=/usr/lib/llvm-$V/lib/libc++abi.so.1
