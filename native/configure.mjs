@@ -119,9 +119,11 @@ int main(void) { struct io_uring_params p; (void)p; return __NR_io_uring_setup +
 int main(void) { return kqueue(); }`,
   },
   {
-    // kqueue1(O_CLOEXEC): a close-on-exec kqueue in one call (FreeBSD since
-    // 13.3 and 14.0, alongside kqueuex(KQUEUE_CLOEXEC); NetBSD; OpenBSD).
-    // macOS and libkqueue lack it: kqueue() + fcntl there.
+    // kqueue1(O_CLOEXEC): a close-on-exec kqueue in one call, no window for
+    // a fork+exec between kqueue() and fcntl(). FreeBSD 14 has it, and 13.4
+    // too (libc.so.7, FBSD_1.7, beside kqueuex(KQUEUE_CLOEXEC), which adds
+    // nothing here); NetBSD has had it since 6. macOS and libkqueue lack it:
+    // kqueue() + fcntl there.
     name: 'KQUEUE1',
     macosLacks: true,
     needs: 'KQUEUE',
