@@ -9,14 +9,19 @@
 //   node native/configure.mjs libraries     extra libraries to link (libkqueue)
 //
 // Environment:
-//   NODE_SELECTORS_PORTABLE=1  report none of the Linux-only calls (pipe2,
-//       dup3, accept4, SOCK_NONBLOCK/SOCK_CLOEXEC, MSG_NOSIGNAL, ppoll, eventfd,
-//       epoll, io_uring, and sys's timerfd, inotify and pidfd_open), so that
-//       a Linux build compiles what macOS compiles and the fallbacks run in CI.
+//   NODE_SELECTORS_PORTABLE=1  report none of the calls macOS lacks (pipe2,
+//       dup3, accept4, SOCK_NONBLOCK/SOCK_CLOEXEC, ppoll, eventfd, epoll,
+//       io_uring, kqueue1, and sys's timerfd, inotify and pidfd_open), so that a Linux build compiles what macOS compiles
+//       and the fallbacks run in CI. MSG_NOSIGNAL stays: macOS has it too.
 //   LIBKQUEUE_DIR=<libkqueue sources>  with PORTABLE, also build the kqueue
 //       backend against libkqueue (a user-space kqueue on epoll), built here
 //       out of tree with CMake into build-libkqueue/ beside binding.gyp.
-//   CC  the C compiler for the tests (default: cc).
+//   CC  the C compiler for the tests (default: cc), read as make reads it: a
+//       program and its arguments separated by spaces (CC="zig cc -target
+//       aarch64-macos" works). A compiler that cannot be started, or that
+//       cannot build an empty program, stops the build with its reason: it
+//       would otherwise make every feature test "fail" and quietly leave out
+//       backends (scripts/check-cross.sh cross-compiles through here).
 //
 // Results are cached per environment in build/native-config.json, since gyp
 // runs this once per list.
@@ -29,40 +34,45 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const portable = process.env.NODE_SELECTORS_PORTABLE === '1';
 const libkqueueDir = process.env.LIBKQUEUE_DIR ? resolve(root, process.env.LIBKQUEUE_DIR) : '';
-const cc = process.env.CC || 'cc';
+const ccWords = (process.env.CC || 'cc').trim().split(/\s+/);
+const cc = ccWords.join(' ');
 
 // Each test: a name, the defines it sets when it links, and a program.
-// `linuxOnly` marks what macOS lacks: NODE_SELECTORS_PORTABLE drops those.
+// `macosLacks` marks what macOS's SDK does not have: NODE_SELECTORS_PORTABLE
+// drops those, so that the portable build compiles the fallbacks macOS
+// compiles (scripts/check-cross.sh shows which tests each target passes).
+// `needs` names a test that must have passed first.
 const TESTS = [
   {
     name: 'PIPE2',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <fcntl.h>
 #include <unistd.h>
 int main(void) { int f[2]; return pipe2(f, O_NONBLOCK | O_CLOEXEC); }`,
   },
   {
     name: 'DUP3',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <fcntl.h>
 #include <unistd.h>
 int main(void) { return dup3(0, 1, O_CLOEXEC); }`,
   },
   {
     name: 'SOCK_FLAGS',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <sys/socket.h>
 int main(void) { return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }`,
   },
   {
     name: 'ACCEPT4',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <sys/socket.h>
 int main(void) { return accept4(0, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC); }`,
   },
   {
+    // macOS's sys/socket.h has it too (SDK 15.1); native/platform.h says why
+    // macOS also sets SO_NOSIGPIPE.
     name: 'MSG_NOSIGNAL',
-    linuxOnly: true,
     code: `#include <sys/socket.h>
 int main(void) { return (int)send(0, "", 0, MSG_NOSIGNAL); }`,
   },
@@ -73,7 +83,7 @@ int main(void) { int on = 1; return setsockopt(0, SOL_SOCKET, SO_NOSIGPIPE, &on,
   },
   {
     name: 'PPOLL',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <poll.h>
 #include <stddef.h>
 #include <time.h>
@@ -81,20 +91,20 @@ int main(void) { struct timespec t = {0, 0}; return ppoll(NULL, 0, &t, NULL); }`
   },
   {
     name: 'EVENTFD',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <sys/eventfd.h>
 int main(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }`,
   },
   {
     name: 'EPOLL',
-    linuxOnly: true,
+    macosLacks: true,
     source: 'native/epoll.cc',
     code: `#include <sys/epoll.h>
 int main(void) { return epoll_create1(EPOLL_CLOEXEC); }`,
   },
   {
     name: 'IO_URING',
-    linuxOnly: true,
+    macosLacks: true,
     source: 'native/io_uring.cc',
     code: `#include <linux/io_uring.h>
 #include <sys/syscall.h>
@@ -120,7 +130,7 @@ int main(void) { return kqueue(); }`,
   // form passes. None: sys_file.cc's pread/write fallback.
   {
     name: 'SENDFILE_LINUX', // sendfile(out, in, &offset, count)
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <sys/types.h>
 #include <sys/sendfile.h>
 int main(void) { off_t o = 0; (void)sendfile; return (int)sendfile(1, 0, &o, 1); }`,
@@ -161,13 +171,13 @@ int main(void) { int check[(B9600 == 9600 && B38400 == 38400 && B50 == 50) ? 1 :
   // Linux's event fds (macOS has none; FreeBSD 13 has eventfd in libc).
   {
     name: 'EVENTFD_SEMAPHORE',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <sys/eventfd.h>
 int main(void) { return eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC); }`,
   },
   {
     name: 'TIMERFD',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <sys/timerfd.h>
 #include <time.h>
 int main(void) {
@@ -178,7 +188,7 @@ int main(void) {
   },
   {
     name: 'INOTIFY',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <sys/inotify.h>
 int main(void) {
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -190,7 +200,7 @@ int main(void) {
     // The syscall number in the headers (__NR_pidfd_open, Linux 5.3); the
     // running kernel may still lack it (ENOSYS), which lib/sys/ probes.
     name: 'PIDFD_OPEN',
-    linuxOnly: true,
+    macosLacks: true,
     code: `#include <sys/syscall.h>
 #include <unistd.h>
 int main(void) { return (int)syscall(SYS_pidfd_open, 1, 0); }`,
@@ -201,14 +211,45 @@ function log(message) {
   process.stderr.write(`node-selectors configure: ${message}\n`);
 }
 
-function compiles(code, extraArgs = []) {
+// Stops the build: gyp prints this process's stderr and fails.
+function fail(message) {
+  log(`error: ${message}`);
+  process.exit(1);
+}
+
+// Compiles and links `code`; returns the compiler's output when it fails,
+// '' when it links. A compiler that cannot be started stops the build.
+function tryCompile(code, extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'node-selectors-conf-'));
   try {
     writeFileSync(join(dir, 't.c'), `#define _GNU_SOURCE 1\n${code}\n`);
-    const r = spawnSync(cc, [join(dir, 't.c'), '-o', join(dir, 't'), ...extraArgs], { stdio: 'ignore' });
-    return r.status === 0;
+    const r = spawnSync(ccWords[0], [...ccWords.slice(1), join(dir, 't.c'), '-o', join(dir, 't'), ...extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (r.error) {
+      const why = r.error.code === 'ENOENT' ? 'no such program' : r.error.message;
+      fail(`cannot start the C compiler ${ccWords[0]} (CC="${cc}"): ${why}; set CC to a C compiler (a program and its arguments)`);
+    }
+    if (r.status === 0) return '';
+    return `${r.stdout}${r.stderr}`.trim() || (r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function compiles(code, extraArgs = []) {
+  return tryCompile(code, extraArgs) === '';
+}
+
+// Every feature test is a program that links or not; a compiler that links
+// nothing would turn every answer into "no" and leave out backends quietly.
+function checkCompiler() {
+  const output = tryCompile('int main(void) { return 0; }');
+  if (output !== '') {
+    const lines = output.split('\n');
+    const shown = lines.slice(0, 8).join('\n  ') + (lines.length > 8 ? '\n  ...' : '');
+    fail(`the C compiler CC="${cc}" cannot build an empty program, so no feature test can be trusted:\n  ${shown}`);
   }
 }
 
@@ -242,11 +283,13 @@ function configure() {
   } catch {
     /* no cache yet */
   }
+  checkCompiler();
   const config = { defines: [], sources: [], include_dirs: [], libraries: [] };
   const found = [];
   for (const test of TESTS) {
-    if (portable && test.linuxOnly) continue;
+    if (portable && test.macosLacks) continue;
     if (test.name === 'KQUEUE' && portable && libkqueueDir) continue; // below
+    if (test.needs && !found.includes(test.needs)) continue;
     if (!compiles(test.code)) continue;
     found.push(test.name);
     config.defines.push(`NS_HAVE_${test.name}=1`);

@@ -16,15 +16,16 @@
 
 #include "backend.h"
 #include "kqueue_translate.h"
+#include "platform.h"
 
 namespace selectors {
 namespace {
 
-// EVFILT_EXCEPT with NOTE_OOB reports TCP urgent data on macOS, OpenBSD and
-// NetBSD. FreeBSD (sys/sys/event.h up to 15) and libkqueue have no such
+// EVFILT_EXCEPT with NOTE_OOB reports TCP urgent data on macOS and OpenBSD.
+// FreeBSD (sys/sys/event.h up to 15), NetBSD and libkqueue have no such
 // filter: there SupportedEvents() leaves out kPriority, so that registering
 // EVENT_PRIORITY fails in TypeScript with ERR_UNSUPPORTED_EVENTS (select and
-// poll still watch it).
+// poll still watch it), and Change() refuses it here.
 #if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
 constexpr bool kHaveExcept = true;
 #else
@@ -38,22 +39,35 @@ constexpr bool kLibkqueue = true;
 constexpr bool kLibkqueue = false;
 #endif
 
-int16_t NativeFilter(int16_t f) {
+// struct kevent's own field types: filter and flags are int16_t/uint16_t on
+// macOS and FreeBSD, uint32_t on NetBSD (where EVFILT_READ is 0).
+using KeventRecord = struct kevent;  // the struct, not the function of that name
+using NativeFilterT = decltype(KeventRecord::filter);
+using NativeFlagsT = decltype(KeventRecord::flags);
+
+// The platform's filter for a neutral one; false for a filter the platform
+// lacks (kFilterExcept without EVFILT_EXCEPT). No value stands for "none":
+// 0 is EVFILT_READ on NetBSD.
+bool NativeFilter(int16_t f, NativeFilterT* out) {
   switch (f) {
     case kq::kFilterRead:
-      return EVFILT_READ;
+      *out = EVFILT_READ;
+      return true;
     case kq::kFilterWrite:
-      return EVFILT_WRITE;
+      *out = EVFILT_WRITE;
+      return true;
 #if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
     case kq::kFilterExcept:
-      return EVFILT_EXCEPT;
+      *out = EVFILT_EXCEPT;
+      return true;
 #endif
     default:
-      return 0;
+      return false;
   }
 }
 
-int16_t NeutralFilter(int16_t f) {
+// The neutral filter for a platform's one; 0 (no neutral filter) for any other.
+int16_t NeutralFilter(NativeFilterT f) {
   if (f == EVFILT_READ) return kq::kFilterRead;
   if (f == EVFILT_WRITE) return kq::kFilterWrite;
 #if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
@@ -65,7 +79,7 @@ int16_t NeutralFilter(int16_t f) {
 // Neutral flag bit <-> platform flag, in one table for both directions.
 struct FlagPair {
   uint16_t neutral;
-  uint16_t native;
+  NativeFlagsT native;
 };
 constexpr FlagPair kFlags[] = {
     {kq::kAdd, EV_ADD},         {kq::kDelete, EV_DELETE},     {kq::kEnable, EV_ENABLE},
@@ -73,8 +87,11 @@ constexpr FlagPair kFlags[] = {
     {kq::kReceipt, EV_RECEIPT}, {kq::kEof, EV_EOF},           {kq::kError, EV_ERROR},
 };
 
-struct kevent ToNative(const kq::KEvent& k) {
-  uint16_t flags = 0;
+// False (nothing written) for a filter the platform lacks.
+bool ToNative(const kq::KEvent& k, struct kevent* ev) {
+  NativeFilterT filter;
+  if (!NativeFilter(k.filter, &filter)) return false;
+  NativeFlagsT flags = 0;
   for (const FlagPair& p : kFlags) {
     if (k.flags & p.neutral) flags |= p.native;
   }
@@ -82,12 +99,11 @@ struct kevent ToNative(const kq::KEvent& k) {
 #if defined(EVFILT_EXCEPT) && defined(NOTE_OOB)
   if (k.fflags & kq::kNoteOob) fflags |= NOTE_OOB;
 #endif
-  struct kevent ev;
-  // udata is a pointer on macOS and FreeBSD, an intptr_t on NetBSD: the
-  // C-style cast converts to either.
-  EV_SET(&ev, static_cast<uintptr_t>(k.fd), NativeFilter(k.filter), flags, fflags, 0,
-         (decltype(ev.udata))(static_cast<uintptr_t>(k.udata)));
-  return ev;
+  // udata is a pointer on macOS and FreeBSD, an intptr_t on older NetBSD:
+  // the C-style cast converts to either.
+  EV_SET(ev, static_cast<uintptr_t>(k.fd), filter, flags, fflags, 0,
+         (decltype(ev->udata))(static_cast<uintptr_t>(k.udata)));
+  return true;
 }
 
 kq::KEvent FromNative(const struct kevent& ev) {
@@ -196,8 +212,15 @@ class KqueueBackend final : public Backend {
     receipts->clear();
     native_changes_.clear();
     for (const kq::KEvent& k : changes) {
-      native_changes_.push_back(ToNative(k));
-      native_changes_.back().flags |= EV_RECEIPT;
+      struct kevent ev;
+      // Never happens: Change() refuses kPriority where there is no
+      // EVFILT_EXCEPT, so no registration names a filter the platform lacks.
+      if (!ToNative(k, &ev)) {
+        errno = EINVAL;
+        return -1;
+      }
+      ev.flags |= EV_RECEIPT;
+      native_changes_.push_back(ev);
     }
     if (native_results_.size() < changes.size()) native_results_.resize(changes.size());
     timespec zero{};
@@ -222,15 +245,12 @@ class KqueueBackend final : public Backend {
 };
 
 std::unique_ptr<Backend> Create(SysError* error) {
-  int kq = kqueue();
+  const char* syscall = nullptr;
+  int kq = platform::Kqueue(&syscall);
   if (kq < 0) {
-    *error = Fail(errno, "kqueue");
+    *error = Fail(errno, syscall);
     return nullptr;
   }
-  // kqueue fds are not inherited by fork children, but exec would keep them.
-#ifdef FD_CLOEXEC
-  fcntl(kq, F_SETFD, FD_CLOEXEC);
-#endif
   return std::make_unique<KqueueBackend>(kq);
 }
 

@@ -13,6 +13,10 @@
 #ifdef NS_HAVE_EVENTFD
 #include <sys/eventfd.h>
 #endif
+#ifdef NS_HAVE_KQUEUE
+#include <sys/event.h>
+#include <sys/time.h>
+#endif
 
 namespace selectors {
 namespace platform {
@@ -34,14 +38,14 @@ int SetCloexecNonblock(int fd) {
 }
 
 // Everything a new socket needs beyond its creation: the flags unless the
-// creating call set them atomically (`flags_set`), and SO_NOSIGPIPE where
-// that replaces MSG_NOSIGNAL.
+// creating call set them atomically (`flags_set`), and SO_NOSIGPIPE where it
+// exists (platform.h says why macOS sets it although it has MSG_NOSIGNAL).
 int PrepareSocket(int fd, bool flags_set, const char** syscall) {
   if (!flags_set && SetCloexecNonblock(fd) < 0) {
     *syscall = "fcntl";
     return -1;
   }
-#if defined(NS_HAVE_SO_NOSIGPIPE) && !defined(NS_HAVE_MSG_NOSIGNAL)
+#ifdef NS_HAVE_SO_NOSIGPIPE
   int on = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) < 0) {
     *syscall = "setsockopt";
@@ -131,19 +135,22 @@ int SocketPair(int family, int type, int fds[2], const char** syscall) {
 int Accept(int listener, const char** syscall) {
 #ifdef NS_HAVE_ACCEPT4
   *syscall = "accept4";
-  return accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  bool flags_set = true;
 #else
   *syscall = "accept";
   int fd = accept(listener, nullptr, nullptr);
-  if (fd < 0) return -1;
   // Whether an accepted socket inherits O_NONBLOCK from its listener differs
   // between kernels (BSDs: yes, Linux: no), so the flags are always set here.
-  if (PrepareSocket(fd, false, syscall) < 0) {
+  bool flags_set = false;
+#endif
+  if (fd < 0) return -1;
+  // SO_NOSIGPIPE too where it exists (FreeBSD has accept4 and SO_NOSIGPIPE).
+  if (PrepareSocket(fd, flags_set, syscall) < 0) {
     CloseKeepErrno(fd);
     return -1;
   }
   return fd;
-#endif
 }
 
 int SendFlags() {
@@ -213,6 +220,25 @@ void CloseWakeChannel(int read_fd, int write_fd) {
   if (write_fd >= 0 && write_fd != read_fd) close(write_fd);
   if (read_fd >= 0) close(read_fd);
 }
+
+#ifdef NS_HAVE_KQUEUE
+int Kqueue(const char** syscall) {
+#ifdef NS_HAVE_KQUEUE1
+  *syscall = "kqueue1";
+  return kqueue1(O_CLOEXEC);
+#else
+  *syscall = "kqueue";
+  int kq = kqueue();
+  if (kq < 0) return -1;
+  if (fcntl(kq, F_SETFD, FD_CLOEXEC) < 0) {
+    CloseKeepErrno(kq);
+    *syscall = "fcntl";
+    return -1;
+  }
+  return kq;
+#endif
+}
+#endif
 
 }  // namespace platform
 }  // namespace selectors

@@ -232,9 +232,9 @@ napi_value Recv(napi_env env, const napi_value (&args)[5], size_t) {
   return ResultOrWouldBlock(env, r, "recv");
 }
 
-// send(fd, buf, offset, length, flags): MSG_NOSIGNAL (or SO_NOSIGPIPE, set
-// at creation) always, so that a peer that has gone away is an EPIPE error,
-// never a SIGPIPE.
+// send(fd, buf, offset, length, flags): MSG_NOSIGNAL where the platform has
+// it (and SO_NOSIGPIPE, set at creation where that exists; platform.h), so
+// that a peer that has gone away is an EPIPE error, never a SIGPIPE.
 napi_value Send(napi_env env, const napi_value (&args)[5], size_t) {
   int fd = Int32Arg(env, args[0]);
   ByteRange range = GetByteRange(env, &args[1]);

@@ -1,9 +1,18 @@
 // register / unregister / modify / getKey / getMap / close / using, on every backend.
 import { describe, expect, it } from 'vitest';
-import { EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, SelectorKey } from '../lib/index.js';
+import { EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, SelectorKey, sys } from '../lib/index.js';
 import { BACKENDS, kqueueLimit, pipe, socketpair, track } from './helpers.js';
 
 describe.each(BACKENDS)('$name', ({ backend, create }) => {
+  it('fileno(), on the backends with a kernel object, is a close-on-exec fd (kqueue1, or kqueue then fcntl)', () => {
+    const sel = track(create()) as ReturnType<typeof create> & { fileno?: () => number };
+    if (typeof sel.fileno !== 'function') {
+      expect(['select', 'poll']).toContain(backend);
+      return;
+    }
+    expect(sys.getFdFlags(sel.fileno()).closeOnExec).toBe(true);
+  });
+
   it('register returns the key and getKey finds it by fd or fileobj', () => {
     const sel = track(create<string>());
     const [a] = socketpair();

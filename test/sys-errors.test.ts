@@ -110,6 +110,40 @@ describe('system errors', () => {
     `);
     expect(out).toBe('EPIPE EPIPE EPIPE EPIPE');
   });
+
+  it('a SIGPIPE listener never hears send or writev to a gone peer (MSG_NOSIGNAL), and does hear write to a pipe', () => {
+    // Node ignores SIGPIPE until someone listens for it; with a listener a
+    // raised SIGPIPE is delivered, so this shows which calls raise it. send
+    // and writev (sendmsg) pass MSG_NOSIGNAL in every build, the portable one
+    // too, as on macOS (native/platform.h). write(2) on a pipe cannot, which
+    // proves the listener hears what is raised.
+    const out = runNode(`
+      import { sys } from LIB;
+      let heard = 0;
+      process.on('SIGPIPE', () => { heard++; });
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+      const out = [];
+      const attempt = (f) => { try { f(); out.push('ok'); } catch (e) { out.push(e.code); } };
+      const [a, b] = sys.socketpair(); sys.close(b);
+      attempt(() => sys.send(a, new Uint8Array(1)));
+      attempt(() => sys.writev(a, [new Uint8Array(1)]));
+      const l = sys.socket(sys.AF_INET); sys.bind(l, '127.0.0.1', 0); sys.listen(l);
+      const c = sys.socket(sys.AF_INET); sys.connect(c, '127.0.0.1', sys.getsockname(l).port);
+      let s = -1; while (s === -1) s = sys.accept(l);
+      sys.shutdown(s, sys.SHUT_WR);
+      attempt(() => sys.send(s, new Uint8Array(1)));
+      attempt(() => sys.writev(s, [new Uint8Array(1)]));
+      await settle();
+      out.push('heard ' + heard);
+      const [r, w] = sys.pipe(); sys.close(r);
+      attempt(() => sys.write(w, new Uint8Array(1)));
+      await settle();
+      out.push('heard ' + heard);
+      console.log(out.join(' '));
+      process.exit(0);
+    `);
+    expect(out).toBe('EPIPE EPIPE EPIPE EPIPE heard 0 EPIPE heard 1');
+  });
 });
 
 describe('fds made by sys', () => {
