@@ -11,8 +11,8 @@
 // Environment:
 //   NODE_SELECTORS_PORTABLE=1  report none of the calls macOS lacks (pipe2,
 //       dup3, accept4, SOCK_NONBLOCK/SOCK_CLOEXEC, ppoll, eventfd, epoll,
-//       io_uring, kqueue1, and sys's timerfd, inotify and pidfd_open), so that a Linux build compiles what macOS compiles
-//       and the fallbacks run in CI. MSG_NOSIGNAL stays: macOS has it too.
+//       io_uring, kqueue1, and sys's timerfd, inotify and pidfd_open), so that
+//       a Linux build compiles what macOS compiles and the fallbacks run in CI. MSG_NOSIGNAL stays: macOS has it too.
 //   LIBKQUEUE_DIR=<libkqueue sources>  with PORTABLE, also build the kqueue
 //       backend against libkqueue (a user-space kqueue on epoll), built here
 //       out of tree with CMake into build-libkqueue/ beside binding.gyp.
@@ -117,6 +117,21 @@ int main(void) { struct io_uring_params p; (void)p; return __NR_io_uring_setup +
 #include <sys/event.h>
 #include <sys/time.h>
 int main(void) { return kqueue(); }`,
+  },
+  {
+    // kqueue1(O_CLOEXEC): a close-on-exec kqueue in one call, no window for
+    // a fork+exec between kqueue() and fcntl(). FreeBSD 14 has it, and 13.4
+    // too (libc.so.7, FBSD_1.7, beside kqueuex(KQUEUE_CLOEXEC), which adds
+    // nothing here); NetBSD has had it since 6. macOS and libkqueue lack it:
+    // kqueue() + fcntl there.
+    name: 'KQUEUE1',
+    macosLacks: true,
+    needs: 'KQUEUE',
+    code: `#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/time.h>
+#include <fcntl.h>
+int main(void) { return kqueue1(O_CLOEXEC); }`,
   },
   // The fd toolkit's optional calls, one group per file of native/; each
   // define is read by that file alone (an absent call is not exported and
