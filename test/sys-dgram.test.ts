@@ -58,11 +58,17 @@ async function receive(fd: number, buf: Uint8Array): Promise<sys.Datagram> {
   }
 }
 
+/** The environment of peer programs: ours without LD_PRELOAD, which under
+ * ASan (scripts/asan.sh) preloads the sanitizer runtime, and which
+ * deadlocks some programs not built for it (logger). */
+const PEER_ENV: NodeJS.ProcessEnv = { ...process.env };
+delete PEER_ENV['LD_PRELOAD'];
+
 /** Runs a program until it exits; resolves with its stdout, after `ready`
  * (the first line it prints) has been handed to `onReady`. */
 function runPeer(cmd: string, args: string[], onReady: (line: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: PEER_ENV });
     let out = '';
     let err = '';
     let ready = false;
@@ -242,7 +248,7 @@ describe('real peers', () => {
     const theirs = unixPath();
     const [ours] = unixDgram();
     // socat prints what it received; -u: one way; it ends after the datagram (-T for safety).
-    const child = spawn('socat', ['-u', '-T', '10', `UNIX-RECVFROM:${theirs}`, 'STDOUT'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('socat', ['-u', '-T', '10', `UNIX-RECVFROM:${theirs}`, 'STDOUT'], { stdio: ['ignore', 'pipe', 'inherit'], env: PEER_ENV });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', r));
@@ -263,7 +269,7 @@ describe('real peers', () => {
   it('an unbound python3 sender reaches our recvfrom with no address (null)', async () => {
     const [ours, ourPath] = unixDgram();
     const py = `import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.sendto(b"anonymous", ${JSON.stringify(ourPath)})`;
-    expect(spawnSync('python3', ['-c', py]).status).toBe(0);
+    expect(spawnSync('python3', ['-c', py], { env: PEER_ENV, timeout: 20_000 }).status).toBe(0);
     const buf = new Uint8Array(64);
     expect(sys.recvfrom(ours, buf)).toEqual({ bytes: 9, address: null, truncated: false });
     expect(text(buf, 9)).toBe('anonymous');
@@ -294,6 +300,8 @@ describe('real peers', () => {
     const [ours, path] = unixDgram();
     const r = spawnSync('logger', ['--socket', path, '-d', '--socket-errors=on', '-t', 'nstest', '-p', 'user.notice', 'hello from logger'], {
       encoding: 'utf8',
+      env: PEER_ENV,
+      timeout: 20_000,
     });
     expect(r.status, r.stderr).toBe(0);
     const buf = new Uint8Array(1024);
@@ -362,7 +370,13 @@ describe('multicast and broadcast', () => {
 
   it('delivers a datagram sent to a joined group while IP_MULTICAST_LOOP is on, none after leaving', async (ctx) => {
     const [member, port] = udp(sys.AF_INET, '0.0.0.0');
-    sys.addMembership(member, '239.255.42.2');
+    try {
+      sys.addMembership(member, '239.255.42.2'); // on the interface the kernel routes the group to
+    } catch (err) {
+      const code = (err as SystemError).code;
+      if (code === 'ENODEV' || code === 'EADDRNOTAVAIL') return ctx.skip(`no interface for multicast here (${code})`);
+      throw err;
+    }
     const sender = owned(sys.socket(sys.AF_INET, sys.SOCK_DGRAM));
     expect(sys.getsockopt(sender, sys.IPPROTO_IP, sys.IP_MULTICAST_LOOP)).toBe(1);
     try {

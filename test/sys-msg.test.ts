@@ -29,9 +29,15 @@ async function receiveMsg(fd: number, buf: Uint8Array, options?: sys.RecvMsgOpti
   }
 }
 
+/** The environment of python3 peers: ours without LD_PRELOAD, which under
+ * ASan (scripts/asan.sh) preloads the sanitizer runtime into programs not
+ * built for it. A node child keeps it: it loads the instrumented addon. */
+const PEER_ENV: NodeJS.ProcessEnv = { ...process.env };
+delete PEER_ENV['LD_PRELOAD'];
+
 /** A child holding `fd` as its fd 3; resolves with its stdout once it exits 0. */
 function child(cmd: string, args: string[], fd: number): { proc: ChildProcess; done: Promise<string> } {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe', fd] });
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe', fd], env: cmd === process.execPath ? process.env : PEER_ENV });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -234,7 +240,7 @@ describe('fds passed between processes', () => {
     // receive on it also carries an SCM_CREDENTIALS message, which recvmsg
     // must ignore.
     const probe = await new Promise<string>((resolve) => {
-      const p = spawn('python3', ['-c', 'import socket; print(hasattr(socket, "SO_PASSCRED"))']);
+      const p = spawn('python3', ['-c', 'import socket; print(hasattr(socket, "SO_PASSCRED"))'], { env: PEER_ENV });
       let out = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
       p.on('exit', () => resolve(out.trim()));
@@ -326,7 +332,7 @@ describe('peerCredentials', () => {
       'sys.stdout.write(str(os.getpid())); sys.stdout.flush()',
       's.recv(1)',
     ].join('\n');
-    const proc = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'], env: PEER_ENV });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise((r) => proc.on('exit', r));
