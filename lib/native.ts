@@ -38,7 +38,8 @@ export interface NativeSelector {
 /** @internal */
 export interface NativeSys extends NativeSysMsg, NativeSysFiles, NativeSysTty, NativeSysLinux {
   pipe(): [number, number];
-  socketpair(): [number, number];
+  /** type: SOCK_STREAM when undefined. */
+  socketpair(type?: number): [number, number];
   dup2(oldFd: number, newFd: number): number;
   /** Without offset and length: all of buf. */
   read(fd: number, buf: Uint8Array, offset?: number, length?: number): number;
@@ -69,7 +70,29 @@ export interface NativeSys extends NativeSysMsg, NativeSysFiles, NativeSysTty, N
 }
 
 /** @internal Datagrams, multicast and messages that carry fds (native/sys_msg.cc). */
-export interface NativeSysMsg {}
+export interface NativeSysMsg {
+  /** Without a port, `host` is a Unix socket path. */
+  sendto(fd: number, buf: Uint8Array, host: string, port: number | undefined): number;
+  /** Bytes or -1; the sender's address, its length and the truncation flag go to `scratch`. */
+  recvfrom(fd: number, buf: Uint8Array, scratch: Uint8Array): number;
+  /** The address recvfrom left in `scratch`, or null for an unnamed sender. */
+  formatAddress(scratch: Uint8Array, length: number): NativeSocketAddress | null;
+  membership(fd: number, join: boolean, group: string, iface: string | number | undefined): void;
+  sendmsg(
+    fd: number,
+    chunks: Uint8Array | readonly Uint8Array[],
+    fds: readonly number[] | undefined,
+    host: string | undefined,
+    port: number | undefined,
+  ): number;
+  recvmsg(
+    fd: number,
+    buf: Uint8Array,
+    maxFds: number,
+  ): { bytes: number; fds: number[]; address: NativeSocketAddress | null; truncated: boolean; fdsTruncated: boolean } | null;
+  /** Absent where the platform has no way to ask (sys.supports('peerCredentials')). */
+  peerCredentials?(fd: number): { pid: number; uid: number; gid: number };
+}
 
 /** @internal open, readv, sendfile (native/sys_file.cc). */
 export interface NativeSysFiles {
@@ -153,7 +176,21 @@ export interface NativeSysConstants extends NativeMsgConstants, NativeFileConsta
 }
 
 /** @internal The constants of native/sys_msg.cc. */
-export interface NativeMsgConstants {}
+export interface NativeMsgConstants {
+  /** Absent where the platform has no SOCK_SEQPACKET. */
+  SOCK_SEQPACKET?: number;
+  IPPROTO_IP: number;
+  IP_MULTICAST_TTL: number;
+  IP_MULTICAST_LOOP: number;
+  IPV6_MULTICAST_HOPS: number;
+  IPV6_MULTICAST_LOOP: number;
+  /** The size of recvfrom's scratch buffer: a sockaddr_storage, then two int32s. */
+  SOCKADDR_SCRATCH: number;
+  /** sizeof(sockaddr_storage): where the two int32s of the scratch start. */
+  SOCKADDR_SIZE: number;
+  /** The most fds one sendmsg passes and one recvmsg keeps. */
+  MAX_FDS: number;
+}
 
 /** @internal The constants of native/sys_file.cc. */
 export interface NativeFileConstants {

@@ -137,6 +137,52 @@ int main(void) { return kqueue1(O_CLOEXEC); }`,
   // define is read by that file alone (an absent call is not exported and
   // sys.supports(name) says false).
   // -- native/sys_msg.cc
+  {
+    // Received fds close-on-exec in the same call (Linux, FreeBSD); else fcntl right after.
+    name: 'MSG_CMSG_CLOEXEC',
+    linuxOnly: true,
+    code: `#include <sys/socket.h>
+int main(void) { struct msghdr m = {0}; return (int)recvmsg(0, &m, MSG_CMSG_CLOEXEC); }`,
+  },
+  {
+    // Peer credentials, Linux's form: struct ucred with the pid.
+    name: 'SO_PEERCRED',
+    linuxOnly: true,
+    code: `#include <sys/socket.h>
+int main(void) { struct ucred u; socklen_t l = sizeof u; return getsockopt(0, SOL_SOCKET, SO_PEERCRED, &u, &l) + (int)u.pid + (int)u.uid + (int)u.gid; }`,
+  },
+  {
+    // The BSD form (FreeBSD, macOS): struct xucred at level SOL_LOCAL.
+    name: 'LOCAL_PEERCRED',
+    code: `#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/ucred.h>
+#include <sys/un.h>
+int main(void) { struct xucred x; socklen_t l = sizeof x; return getsockopt(0, SOL_LOCAL, LOCAL_PEERCRED, &x, &l) + (int)x.cr_uid + (int)x.cr_groups[0] + XUCRED_VERSION; }`,
+  },
+  {
+    // FreeBSD 13's xucred carries the peer's pid.
+    name: 'XUCRED_CR_PID',
+    code: `#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/ucred.h>
+int main(void) { struct xucred x = {0}; return (int)x.cr_pid; }`,
+  },
+  {
+    // macOS gives the peer's pid as an option of its own.
+    name: 'LOCAL_PEERPID',
+    code: `#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+int main(void) { pid_t p; socklen_t l = sizeof p; return getsockopt(0, SOL_LOCAL, LOCAL_PEERPID, &p, &l); }`,
+  },
+  {
+    // The last resort: uid and gid, no pid (not in glibc).
+    name: 'GETPEEREID',
+    code: `#include <sys/types.h>
+#include <unistd.h>
+int main(void) { uid_t u; gid_t g; return getpeereid(0, &u, &g); }`,
+  },
   // -- native/sys_file.cc
   // sendfile has three signatures; each test names the function without
   // calling it first (an undeclared name is an error, where an undeclared

@@ -29,11 +29,13 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   return FdPair(info.Env(), fds);
 }
 
-// socketpair(): a connected AF_UNIX stream pair, non-blocking, close-on-exec.
+// socketpair(type = SOCK_STREAM): a connected AF_UNIX pair of that type
+// (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET), non-blocking, close-on-exec.
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   int fds[2];
   const char* syscall = nullptr;
-  if (platform::SocketPair(AF_UNIX, SOCK_STREAM, fds, &syscall) < 0) ThrowErrno(info.Env(), errno, syscall);
+  int type = info[0].IsUndefined() ? SOCK_STREAM : Int32Arg(info, 0);
+  if (platform::SocketPair(AF_UNIX, type, fds, &syscall) < 0) ThrowErrno(info.Env(), errno, syscall);
   return FdPair(info.Env(), fds);
 }
 

@@ -31,77 +31,92 @@
 #include "errors.h"
 #include "fast_call.h"
 #include "platform.h"
+#include "sockaddr.h"
 #include "sys.h"
 
 namespace selectors {
 
 namespace {
 
-// An address in the form the kernel takes it.
-struct SocketAddress {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }
-};
-
-[[noreturn]] void ThrowBadAddress(Napi::Env env, const std::string& host) {
-  ThrowTypeError(env, "ERR_INVALID_IP_ADDRESS", ("not an IPv4 or IPv6 address: " + host).c_str());
+[[noreturn]] void ThrowBadAddress(Napi::Env env, const char* host) {
+  ThrowTypeError(env, "ERR_INVALID_IP_ADDRESS", (std::string("not an IPv4 or IPv6 address: ") + host).c_str());
 }
 
-// `host` with a port is an IPv4 or IPv6 address (an IPv6 one may carry a
-// "%scope" suffix, a zone name or number); without a port it is the path of
-// a Unix-domain socket. A path that starts with NUL names a Linux abstract
-// socket, whose length is exactly the string's (no terminator).
 SocketAddress ParseAddress(const Napi::CallbackInfo& info, size_t host_index) {
-  Napi::Env env = info.Env();
-  std::string host = info[host_index].As<Napi::String>().Utf8Value();
+  return selectors::ParseAddress(info.Env(), info[host_index], info[host_index + 1]);
+}
+
+}  // namespace
+
+// One napi call reads the host into a stack buffer: every valid host is far
+// shorter (a Unix path is at most sizeof(sun_path), an IPv6 address with a
+// zone under 64 bytes), so a string that fills the buffer is refused as too
+// long rather than read twice. sendto pays this on every datagram.
+SocketAddress ParseAddress(napi_env raw_env, napi_value host_value, napi_value port_value) {
+  Napi::Env env(raw_env);
+  char host[256];
+  size_t size = 0;
+  if (napi_get_value_string_utf8(env, host_value, host, sizeof(host), &size) != napi_ok) {
+    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "host must be a string");
+  }
+  // A UTF-8 character takes at most 4 bytes, so a string cut short by the
+  // buffer has at least sizeof(host) - 4 bytes.
+  bool too_long = size >= sizeof(host) - 4;
   SocketAddress addr;
-  if (info[host_index + 1].IsUndefined()) {
+  napi_valuetype port_type;
+  if (napi_typeof(env, port_value, &port_type) != napi_ok) port_type = napi_undefined;
+  if (port_type == napi_undefined) {
     sockaddr_un* un = reinterpret_cast<sockaddr_un*>(&addr.storage);
+    bool abstract = size > 0 && host[0] == '\0';
     // Room for a terminating NUL, except for abstract names.
-    size_t room = sizeof(un->sun_path) - (host.empty() || host[0] != '\0' ? 1 : 0);
-    if (host.empty() || host.size() > room || (host[0] != '\0' && host.find('\0') != std::string::npos)) {
+    size_t room = sizeof(un->sun_path) - (abstract ? 0 : 1);
+    if (size == 0 || too_long || size > room || (!abstract && memchr(host, '\0', size) != nullptr)) {
       ThrowRangeError(env, "ERR_INVALID_ARG_VALUE", "invalid Unix socket path");
     }
     un->sun_family = AF_UNIX;
-    memcpy(un->sun_path, host.data(), host.size());
-    addr.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + host.size() + (host[0] != '\0' ? 1 : 0));
+    memcpy(un->sun_path, host, size);
+    addr.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + size + (abstract ? 0 : 1));
     return addr;
   }
-  double port = info[host_index + 1].As<Napi::Number>().DoubleValue();
+  if (too_long) ThrowBadAddress(env, "(too long)");
+  double port;
+  if (napi_get_value_double(env, port_value, &port) != napi_ok) ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "port must be a number");
   if (!(port >= 0 && port <= 65535)) ThrowRangeError(env, "ERR_SOCKET_BAD_PORT", "port must be in 0..65535");
   uint16_t nport = htons(static_cast<uint16_t>(port));
 
   sockaddr_in* in4 = reinterpret_cast<sockaddr_in*>(&addr.storage);
-  if (inet_pton(AF_INET, host.c_str(), &in4->sin_addr) == 1) {
+  if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
     in4->sin_family = AF_INET;
     in4->sin_port = nport;
     addr.length = sizeof(sockaddr_in);
     return addr;
   }
   sockaddr_in6* in6 = reinterpret_cast<sockaddr_in6*>(&addr.storage);
-  std::string ip = host;
-  size_t percent = host.find('%');
-  if (percent != std::string::npos) {
-    ip = host.substr(0, percent);
-    std::string zone = host.substr(percent + 1);
-    unsigned index = if_nametoindex(zone.c_str());
+  char* percent = strchr(host, '%');
+  if (percent != nullptr) {
+    *percent = '\0';
+    const char* zone = percent + 1;
+    unsigned index = if_nametoindex(zone);
     if (index == 0) {
       char* end = nullptr;
-      unsigned long n = strtoul(zone.c_str(), &end, 10);
-      if (zone.empty() || *end != '\0' || n > UINT32_MAX) ThrowBadAddress(env, host);
+      unsigned long n = strtoul(zone, &end, 10);
+      *percent = '%';
+      if (*zone == '\0' || *end != '\0' || n > UINT32_MAX) ThrowBadAddress(env, host);
+      *percent = '\0';
       index = static_cast<unsigned>(n);
     }
     in6->sin6_scope_id = index;
   }
-  if (inet_pton(AF_INET6, ip.c_str(), &in6->sin6_addr) != 1) ThrowBadAddress(env, host);
+  if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1) {
+    if (percent != nullptr) *percent = '%';
+    ThrowBadAddress(env, host);
+  }
   in6->sin6_family = AF_INET6;
   in6->sin6_port = nport;
   addr.length = sizeof(sockaddr_in6);
   return addr;
 }
 
-// { family, address, port } for IP sockets, { family, path } for Unix ones.
 Napi::Object AddressObject(Napi::Env env, const sockaddr_storage& storage, socklen_t length) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("family", Napi::Number::New(env, storage.ss_family));
@@ -138,6 +153,22 @@ Napi::Object AddressObject(Napi::Env env, const sockaddr_storage& storage, sockl
   }
   return out;
 }
+
+bool IsUnnamed(const sockaddr_storage& storage, socklen_t length) {
+  if (length == 0) return true;
+  if (storage.ss_family != AF_UNIX) return false;
+  // Linux says just the family (or nothing); a platform that fills in the
+  // whole structure leaves the path zeroed. No real name is all NULs.
+  const sockaddr_un* un = reinterpret_cast<const sockaddr_un*>(&storage);
+  size_t n = length > offsetof(sockaddr_un, sun_path) ? length - offsetof(sockaddr_un, sun_path) : 0;
+  if (n > sizeof(un->sun_path)) n = sizeof(un->sun_path);
+  for (size_t i = 0; i < n; i++) {
+    if (un->sun_path[i] != '\0') return false;
+  }
+  return true;
+}
+
+namespace {
 
 // socket(family, type)
 Napi::Value Socket(const Napi::CallbackInfo& info) {

@@ -199,6 +199,79 @@ function linuxEventFds() {
 linuxEventFds();
 globalThis.leftOpen = availableBackends().map((name) => new (selectorClass(name))());
 filesAndTerminals(cycles / 100);
+
+// Datagrams and messages with fds: sendto/recvfrom over UDP and Unix paths
+// (addresses both ways, truncation, an unnamed sender), multicast
+// membership, sendmsg/recvmsg passing fds (kept, closed beyond maxFds,
+// truncated), peer credentials, and the error paths.
+function msgWorkout(n) {
+  const data = new Uint8Array(64);
+  const small = new Uint8Array(4);
+  const unixA = `\0node-selectors-workout-dgram-a-${process.pid}`;
+  const unixB = `\0node-selectors-workout-dgram-b-${process.pid}`;
+  const a = sys.socket(sys.AF_UNIX, sys.SOCK_DGRAM);
+  const b = sys.socket(sys.AF_UNIX, sys.SOCK_DGRAM);
+  sys.bind(a, unixA);
+  sys.bind(b, unixB);
+  const anon = sys.socket(sys.AF_UNIX, sys.SOCK_DGRAM);
+  const u4 = sys.socket(sys.AF_INET, sys.SOCK_DGRAM);
+  sys.bind(u4, '127.0.0.1', 0);
+  const port4 = sys.getsockname(u4).port;
+  let u6 = -1;
+  let port6 = 0;
+  try {
+    u6 = sys.socket(sys.AF_INET6, sys.SOCK_DGRAM);
+    sys.bind(u6, '::1', 0);
+    port6 = sys.getsockname(u6).port;
+  } catch {
+    if (u6 >= 0) sys.close(u6);
+    u6 = -1; // no IPv6 loopback here
+  }
+  const [p0, p1] = sys.pipe();
+  const [s0, s1] = sys.socketpair(sys.SOCK_DGRAM);
+  for (let i = 0; i < n; i++) {
+    sys.sendto(b, data, unixA);
+    sys.recvfrom(a, small); // truncated
+    sys.sendto(anon, data, unixA);
+    sys.recvfrom(a, data); // no address
+    sys.sendto(u4, data, '127.0.0.1', port4);
+    sys.recvfrom(u4, data);
+    if (u6 >= 0) {
+      sys.sendto(u6, data, '::1', port6);
+      sys.recvfrom(u6, data);
+    }
+    sys.recvfrom(u4, data); // would block
+    sys.sendmsg(s0, [data.subarray(0, 3), data.subarray(3, 9)], { fds: [p0, p1, p0] });
+    const m = sys.recvmsg(s1, small, { maxFds: 2 }); // two kept, one closed, truncated
+    for (const fd of m.fds) sys.close(fd);
+    sys.sendmsg(a, data, { fds: [p1], host: unixB });
+    const k = sys.recvmsg(b, data);
+    for (const fd of k.fds) sys.close(fd);
+    sys.recvmsg(s1, data); // would block
+    sys.socketpair(sys.SOCK_SEQPACKET ?? sys.SOCK_DGRAM).forEach((fd) => sys.close(fd));
+    if (sys.supports('peerCredentials')) sys.peerCredentials(s0);
+    for (const call of [
+      () => sys.sendto(b, data, '/nonexistent/socket'), // ENOENT
+      () => sys.sendmsg(s0, data, { fds: [999_999] }), // EBADF
+      () => sys.recvmsg(999_999, data),
+      () => sys.recvfrom(p0, data), // ENOTSOCK
+      () => sys.addMembership(u4, '10.0.0.1'), // EINVAL
+      () => sys.addMembership(u4, 'ff02::1', 'no-such-if0'),
+      () => sys.peerCredentials(p0),
+    ]) {
+      try {
+        call();
+      } catch {}
+    }
+    try {
+      sys.addMembership(u4, '239.255.42.3', '127.0.0.1');
+      sys.dropMembership(u4, '239.255.42.3', '127.0.0.1');
+    } catch {}
+  }
+  for (const fd of [a, b, anon, u4, p0, p1, s0, s1]) sys.close(fd);
+  if (u6 >= 0) sys.close(u6);
+}
+msgWorkout(Math.max(10, cycles / 100));
 console.log('workout done');
 
 // Files and terminals: open, readv, sendfile (the kernel's and the pread/write

@@ -19,6 +19,9 @@ export const AF_UNIX = c.AF_UNIX;
 export const SOCK_STREAM = c.SOCK_STREAM;
 /** Socket type: datagrams (UDP, Unix datagram). */
 export const SOCK_DGRAM = c.SOCK_DGRAM;
+/** Socket type: a connection of datagrams whose boundaries are kept (Unix
+ * sockets only here); undefined where the platform has none. */
+export const SOCK_SEQPACKET: number | undefined = c.SOCK_SEQPACKET;
 /** setsockopt level of the socket options (SO_*). */
 export const SOL_SOCKET = c.SOL_SOCKET;
 /** Lets a listener bind a port still in TIME_WAIT. */
@@ -35,6 +38,16 @@ export const SO_OOBINLINE = c.SO_OOBINLINE;
 export const SO_RCVBUF = c.SO_RCVBUF;
 /** The send buffer size, in bytes (the kernel may double or clamp it). */
 export const SO_SNDBUF = c.SO_SNDBUF;
+/** setsockopt level of the IPv4 options (IP_MULTICAST_TTL, IP_MULTICAST_LOOP). */
+export const IPPROTO_IP = c.IPPROTO_IP;
+/** The time-to-live of IPv4 multicast datagrams sent (1 by default: this network only). */
+export const IP_MULTICAST_TTL = c.IP_MULTICAST_TTL;
+/** Whether IPv4 multicast datagrams sent come back to this host's own members (on by default). */
+export const IP_MULTICAST_LOOP = c.IP_MULTICAST_LOOP;
+/** The hop limit of IPv6 multicast datagrams sent (1 by default). */
+export const IPV6_MULTICAST_HOPS = c.IPV6_MULTICAST_HOPS;
+/** Whether IPv6 multicast datagrams sent come back to this host's own members (on by default). */
+export const IPV6_MULTICAST_LOOP = c.IPV6_MULTICAST_LOOP;
 /** setsockopt level of the TCP options (TCP_NODELAY). */
 export const IPPROTO_TCP = c.IPPROTO_TCP;
 /** setsockopt level of the IPv6 options (IPV6_V6ONLY). */
@@ -81,21 +94,28 @@ export interface UnixAddress {
 /** What getsockname and getpeername return: `'port' in address` tells which. */
 export type SocketAddress = InetAddress | UnixAddress;
 
-/** A connected pair of Unix stream sockets, non-blocking and close-on-exec.
- * @throws {@link SystemError} when the kernel refuses (`EMFILE`, `ENFILE`). */
-export function socketpair(): [number, number] {
-  return native.socketpair();
-}
-
 const FAMILIES = new Set([AF_INET, AF_INET6, AF_UNIX]);
 const TYPES = new Set([SOCK_STREAM, SOCK_DGRAM]);
+const UNIX_TYPES = new Set(SOCK_SEQPACKET === undefined ? TYPES : [...TYPES, SOCK_SEQPACKET]);
+
+/** A connected pair of Unix sockets of `type`, non-blocking and
+ * close-on-exec: SOCK_STREAM (the default), SOCK_DGRAM (each send one
+ * datagram, sendto-less) or SOCK_SEQPACKET where the platform has it.
+ * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `type` is not a number.
+ * @throws `ERR_INVALID_ARG_VALUE` (RangeError) for another type.
+ * @throws {@link SystemError} when the kernel refuses (`EMFILE`, `ENFILE`, `EPROTONOSUPPORT`). */
+export function socketpair(type: number = SOCK_STREAM): [number, number] {
+  checkMember(type, UNIX_TYPES, 'socket type');
+  return type === SOCK_STREAM ? native.socketpair() : native.socketpair(type);
+}
 const SHUTDOWN_HOW = new Set([SHUT_RD, SHUT_WR, SHUT_RDWR]);
 const MESSAGE_FLAGS = MSG_OOB | MSG_PEEK;
 /** The options setsockopt/getsockopt accept, by level; all of them are ints. */
 const OPTIONS = new Map<number, Set<number>>([
   [SOL_SOCKET, new Set([SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_BROADCAST, SO_OOBINLINE, SO_RCVBUF, SO_SNDBUF])],
+  [IPPROTO_IP, new Set([IP_MULTICAST_TTL, IP_MULTICAST_LOOP])],
   [IPPROTO_TCP, new Set([TCP_NODELAY])],
-  [IPPROTO_IPV6, new Set([IPV6_V6ONLY])],
+  [IPPROTO_IPV6, new Set([IPV6_V6ONLY, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP])],
 ]);
 
 function checkFlags(flags: unknown): asserts flags is number {
@@ -114,13 +134,14 @@ function checkOption(level: unknown, option: unknown): void {
 }
 
 /** A new socket of `family` (AF_INET, AF_INET6, AF_UNIX) and `type`
- * (SOCK_STREAM, the default, or SOCK_DGRAM), non-blocking and close-on-exec.
+ * (SOCK_STREAM, the default, or SOCK_DGRAM; for AF_UNIX also SOCK_SEQPACKET
+ * where defined), non-blocking and close-on-exec.
  * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `family` or `type` is not a number.
- * @throws `ERR_INVALID_ARG_VALUE` (RangeError) for another family or type.
+ * @throws `ERR_INVALID_ARG_VALUE` (RangeError) for another family or type (SOCK_SEQPACKET with an IP family).
  * @throws {@link SystemError} when the kernel refuses (`EMFILE`, `EAFNOSUPPORT`, ...). */
 export function socket(family: number, type: number = SOCK_STREAM): number {
   checkMember(family, FAMILIES, 'family');
-  checkMember(type, TYPES, 'socket type');
+  checkMember(type, family === AF_UNIX ? UNIX_TYPES : TYPES, 'socket type');
   return native.socket(family, type);
 }
 
@@ -202,7 +223,8 @@ export function getsockoptError(fd: number): number {
 
 /** Sets an integer or boolean option: SOL_SOCKET (SO_REUSEADDR, SO_REUSEPORT,
  * SO_KEEPALIVE, SO_BROADCAST, SO_OOBINLINE, SO_RCVBUF, SO_SNDBUF, in bytes),
- * IPPROTO_TCP (TCP_NODELAY), IPPROTO_IPV6 (IPV6_V6ONLY).
+ * IPPROTO_IP (IP_MULTICAST_TTL, IP_MULTICAST_LOOP), IPPROTO_TCP (TCP_NODELAY),
+ * IPPROTO_IPV6 (IPV6_V6ONLY, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP).
  * @throws `ERR_INVALID_FD` (TypeError/RangeError) when `fd` is not a non-negative integer.
  * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `level`, `option` or `value` is not a number (or boolean value).
  * @throws `ERR_INVALID_ARG_VALUE` (RangeError) for an option not listed here.
