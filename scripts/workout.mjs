@@ -1,6 +1,7 @@
 // Exercises every native entry point of the addon for a memory checker:
 // selectors on each backend (register, modify, select, errors, close, GC'd
-// without close, trigger modes, priority, wakeup) and the sys calls.
+// without close, trigger modes, priority, wakeup), the sys calls and the
+// reactors' signal table.
 // Usage: node scripts/workout.mjs [cycles]
 import { availableBackends, EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, wakeupSelector } from '../dist/lib/index.js';
 import { selectorClass } from '../dist/lib/index.js';
@@ -116,4 +117,43 @@ try {
   binding.wait(slot, 0);
 } catch {}
 globalThis.leftOpen = availableBackends().map((name) => new (selectorClass(name))());
+// The reactors' signal table (native/signals.cc): watch, unwatch, release,
+// reinstall, installed and the handler itself (a real signal per cycle), the
+// error paths, and a reactor's signal handler under run().
+{
+  const { binding } = await import('../dist/lib/native.js');
+  const { Reactor } = await import('../dist/lib/index.js');
+  const signals = binding.signals;
+  const { SIGUSR2, SIGWINCH } = (await import('node:os')).constants.signals;
+  for (let i = 0; i < cycles / 100; i++) {
+    const [r, w] = sys.pipe();
+    signals.watch(w, SIGUSR2);
+    signals.watch(w, SIGWINCH);
+    signals.installed(SIGUSR2);
+    signals.reinstall(SIGUSR2);
+    process.kill(process.pid, 'SIGUSR2');
+    sys.read(r, buf);
+    signals.unwatch(w, SIGUSR2);
+    signals.unwatch(w, SIGUSR2); // not watched: false
+    signals.release(w);
+    signals.release(w); // released: false
+    for (const bad of [() => signals.watch(-1, SIGUSR2), () => signals.watch(w, 9), () => signals.watch(w, 0), () => signals.unwatch('x', SIGUSR2)]) {
+      try {
+        bad();
+      } catch {}
+    }
+    sys.close(r);
+    sys.close(w);
+  }
+  const reactor = new Reactor();
+  let seen = 0;
+  reactor.addSignalHandler('SIGUSR2', () => {
+    if (++seen === 10) reactor.removeSignalHandler('SIGUSR2');
+    else reactor.callSoon(() => process.kill(process.pid, 'SIGUSR2'));
+  });
+  reactor.callSoon(() => process.kill(process.pid, 'SIGUSR2'));
+  reactor.run();
+  reactor.close();
+}
 console.log('workout done');
+
