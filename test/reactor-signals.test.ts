@@ -145,15 +145,15 @@ describe('signals and Node\'s own listeners', () => {
     expect(JSON.parse(r.stdout)).toEqual({ seen: ['reactor'] });
   });
 
-  it('handles SIGTERM and SIGINT instead of dying by them (Node\'s own exit handler is not chained)', () => {
+  it('handles SIGTERM and SIGINT instead of dying by them (Node\'s own exit handler is not chained), on a bare ReactorCore', () => {
     const out = report(`
-      import { Reactor } from LIB;
-      const reactor = new Reactor();
+      import { ReactorCore, addSignalHandler, removeSignalHandler } from LIB;
+      const reactor = new ReactorCore();
       const seen = [];
       for (const sig of ['SIGTERM', 'SIGINT']) {
-        reactor.addSignalHandler(sig, (name) => {
+        addSignalHandler(reactor, sig, (name) => {
           seen.push(name);
-          reactor.removeSignalHandler(name);
+          removeSignalHandler(reactor, name);
         });
       }
       reactor.callLater(5, () => process.kill(process.pid, 'SIGTERM'));
