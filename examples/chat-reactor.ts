@@ -13,6 +13,10 @@
 //
 // Prints `listening on 127.0.0.1:PORT`. Lines are limited to 4 KiB: a longer
 // one ends that client's session with a message, instead of buffering it.
+//
+// On SIGTERM or SIGINT (a reactor signal handler) it stops accepting, tells
+// every client it is shutting down, closes them and exits 0 once they are
+// closed, within a second at most.
 import { type FdStream, LimitExceededError, Reactor } from '../lib/index.js';
 import { commandLine, nonNegativeInt, portNumber } from '../support/options.js';
 import { listenOptions } from '../support/servers.js';
@@ -59,13 +63,27 @@ const server = reactor.listen({ host: values.host, port, idleTimeout }, async (s
       broadcast(stream, `${name}: ${line}`);
     }
   } catch (err) {
-    // End of stream (a client leaving) is the normal way out.
+    // End of stream (a client leaving) is the normal way out, and a stream
+    // closed by a shutdown another.
+    const code = (err as { code?: string }).code;
     if (err instanceof LimitExceededError) stream.write(`line longer than ${MAX_LINE} bytes: bye\n`);
-    else if ((err as { code?: string }).code !== 'ERR_STREAM_EOF') throw err;
+    else if (code !== 'ERR_STREAM_EOF' && code !== 'ERR_STREAM_CLOSED') throw err;
   } finally {
     clients.delete(stream);
     broadcast(stream, `* ${name} left\n`);
   }
 });
+const shutdown = (): void => {
+  reactor.callLater(1000, () => reactor.close()); // clients that do not go in time
+  server.close();
+  for (const [client] of clients) {
+    if (client.closed) continue;
+    client.write('* server shutting down\n');
+    client.close(); // flushes that line; the client's readUntil ends
+  }
+  server.closed.addDoneCallback(() => reactor.close());
+};
+reactor.addSignalHandler('SIGTERM', shutdown);
+reactor.addSignalHandler('SIGINT', shutdown);
 reactor.attach();
 console.log(`listening on ${server.address}`);

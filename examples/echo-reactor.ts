@@ -9,6 +9,11 @@
 //
 // Prints `listening on 127.0.0.1:PORT`. The stream's write() waits when a
 // client sends faster than it reads, so a slow client costs bounded memory.
+//
+// On SIGTERM or SIGINT (handled by the reactor: under run() Node's own
+// process.on listeners could not run) it stops accepting, closes every
+// connection (what is being echoed is flushed first) and exits 0 once they
+// are closed, within a second at most.
 import { type FdStream, Reactor } from '../lib/index.js';
 import { commandLine, nonNegativeInt, portNumber } from '../support/options.js';
 import { listenOptions } from '../support/servers.js';
@@ -22,15 +27,31 @@ const port = cli.check(() => portNumber('port', values.port));
 const idleTimeout = cli.check(() => nonNegativeInt('idle-timeout', values['idle-timeout']));
 
 const reactor = new Reactor();
+// A client resetting its connection, or one closed by a shutdown, is
+// routine: not worth a stack trace.
 reactor.on('error', (err: { code?: string }) => {
-  if (err?.code !== 'ECONNRESET' && err?.code !== 'EPIPE') console.error(err);
+  if (err?.code !== 'ECONNRESET' && err?.code !== 'EPIPE' && err?.code !== 'ERR_STREAM_CLOSED') console.error(err);
 });
+const open = new Set<FdStream>();
 const server = reactor.listen({ host: values.host, port, idleTimeout }, function* (stream: FdStream) {
-  for (;;) {
-    const data = yield* stream.read();
-    if (data.length === 0) return; // the client closed: the server closes too
-    yield* stream.write(data);
+  open.add(stream);
+  try {
+    for (;;) {
+      const data = yield* stream.read();
+      if (data.length === 0) return; // the client closed: the server closes too
+      yield* stream.write(data);
+    }
+  } finally {
+    open.delete(stream);
   }
 });
+const shutdown = (): void => {
+  reactor.callLater(1000, () => reactor.close()); // connections that do not end in time
+  server.close();
+  for (const stream of open) stream.close(); // a waiting read ends with ERR_STREAM_CLOSED
+  server.closed.addDoneCallback(() => reactor.close());
+};
+reactor.addSignalHandler('SIGTERM', shutdown);
+reactor.addSignalHandler('SIGINT', shutdown);
 console.log(`listening on ${server.address}`);
-reactor.run();
+reactor.run(); // returns once the reactor is closed

@@ -27,6 +27,13 @@
 // io_uring; default: DefaultSelector) picks the reactor's selector. It prints `listening on 127.0.0.1:PORT` once every worker
 // accepts connections. With --workers N, N processes bind the same port
 // through SO_REUSEPORT and the kernel spreads the connections among them.
+//
+// On SIGTERM or SIGINT (handled by the reactor itself: under run() Node's own
+// process.on listeners could not run) it stops accepting, closes its
+// connections (a reply being written is flushed first, a connection waiting
+// for a request is closed) and exits 0 once they are closed, within
+// SHUTDOWN_GRACE_MS at most. With --workers the parent passes the signal on
+// and exits 0 once every worker has exited 0.
 import { fork, type ChildProcess } from 'node:child_process';
 import { HEADER_LIMIT, replies, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
 import { KeptConnections } from './kept-connections.js';
@@ -37,6 +44,8 @@ import { backendClass, backendOption, LISTEN_OPTIONS } from '../support/servers.
 const REPLY = new TextEncoder().encode('HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nhello world');
 const STYLES = ['callbacks', 'generators', 'async'] as const;
 type Style = (typeof STYLES)[number];
+/** How long a shutdown waits for the connections before closing the reactor anyway. */
+const SHUTDOWN_GRACE_MS = 1000;
 
 const cli = commandLine('hello-reactor', 'npm run hello:reactor -- [options]\n       node dist/examples/hello-reactor.js [options]', {
   style: { type: 'string', default: 'callbacks', arg: 'STYLE', help: 'how connections are served: callbacks, generators or async' },
@@ -82,17 +91,47 @@ function answerChunk(stream: FdStream, head: Uint8Array | undefined, chunk: Uint
   return scan.consumed < buf.length ? buf.subarray(scan.consumed) : undefined;
 }
 
-function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; address: string } {
+// The stream styles' open connections, for a shutdown to close them.
+const streams = new Set<FdStream>();
+/** `handler`, keeping its stream in `streams` while it runs. */
+function tracked(handler: (stream: FdStream) => Generator<unknown, void>): (stream: FdStream) => Generator<unknown, void> {
+  return function* (stream: FdStream) {
+    streams.add(stream);
+    try {
+      yield* handler(stream);
+    } finally {
+      streams.delete(stream);
+    }
+  };
+}
+
+/** The same, for an async handler. */
+function trackedAsync(handler: (stream: FdStream) => Promise<void>): (stream: FdStream) => Promise<void> {
+  return async (stream: FdStream) => {
+    streams.add(stream);
+    try {
+      await handler(stream);
+    } finally {
+      streams.delete(stream);
+    }
+  };
+}
+
+function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; address: string; shutdown: () => void } {
   const reactor = new Reactor({ selector: newSelector() });
   const request = new Uint8Array(4096);
   const options = { host, port: listenPort, reusePort, idleTimeout };
   let server;
+  let shutdown: () => void;
   if (style === 'callbacks') {
-    // A plain handler owns its fd, and so its idle timer (by fd).
+    // A plain handler owns its fd, and so its idle timer (by fd), and closes
+    // its connections itself when the server shuts down.
     const idle: Array<Handle | undefined> = [];
+    const open = new Set<number>();
     const drop = (fd: number): void => {
       idle[fd]?.cancel();
       idle[fd] = undefined;
+      open.delete(fd);
       reactor.removeHandler(fd);
       sys.close(fd);
     };
@@ -126,6 +165,7 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
       else kept.close(fd);
     };
     server = reactor.listen(options, (fd: number) => {
+      open.add(fd);
       if (keepAlive) {
         reactor.addHandler(fd, answerKept, EVENT_READ);
         if (idleTimeout > 0) {
@@ -137,9 +177,18 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
       reactor.addHandler(fd, answer, EVENT_READ);
       if (idleTimeout > 0) idle[fd] = reactor.callLater(idleTimeout, () => drop(fd));
     });
+    const listener = server;
+    shutdown = () => {
+      listener.close();
+      for (const fd of open) {
+        if (keepAlive) kept.close(fd);
+        else drop(fd);
+      }
+      reactor.close();
+    };
   } else if (style === 'generators' && keepAlive) {
     const scan = new RequestScan();
-    server = reactor.listen(options, function* (stream: FdStream) {
+    server = reactor.listen(options, tracked(function* (stream: FdStream) {
       let head: Uint8Array | undefined;
       for (;;) {
         const chunk = yield* stream.read(HEADER_LIMIT);
@@ -150,10 +199,10 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
         // Back-pressure: read no more while the client does not read.
         if (stream.writeQueueSize > stream.highWaterMark) yield* stream.drain();
       }
-    });
+    }));
   } else if (style === 'async' && keepAlive) {
     const scan = new RequestScan();
-    server = reactor.listen(options, async (stream: FdStream) => {
+    server = reactor.listen(options, trackedAsync(async (stream: FdStream) => {
       let head: Uint8Array | undefined;
       for (;;) {
         const chunk = await stream.read(HEADER_LIMIT);
@@ -164,24 +213,35 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
         // Back-pressure: read no more while the client does not read.
         if (stream.writeQueueSize > stream.highWaterMark) await stream.drain();
       }
-    });
+    }));
   } else if (style === 'generators') {
-    server = reactor.listen(options, function* (stream: FdStream) {
+    server = reactor.listen(options, tracked(function* (stream: FdStream) {
       const req = yield* stream.read(4096);
       if (req.length > 0) stream.write(REPLY);
-    });
+    }));
   } else {
-    server = reactor.listen(options, async (stream: FdStream) => {
+    server = reactor.listen(options, trackedAsync(async (stream: FdStream) => {
       const req = await stream.read(4096);
       if (req.length > 0) stream.write(REPLY);
-    });
+    }));
   }
-  // A client resetting its connection is routine for a server: not worth a
-  // stack trace. Anything else is printed.
+  if (style !== 'callbacks') {
+    const listener = server;
+    shutdown = () => {
+      listener.close();
+      // A connection waiting for a request ends (its read fails with
+      // ERR_STREAM_CLOSED); a reply being written is flushed first.
+      for (const stream of streams) stream.close();
+      listener.closed.addDoneCallback(() => reactor.close());
+    };
+  }
+  // A client resetting its connection is routine for a server, and so is a
+  // connection closed by a shutdown: not worth a stack trace. Anything else
+  // is printed.
   reactor.on('error', (err: { code?: string }) => {
-    if (err?.code !== 'ECONNRESET' && err?.code !== 'EPIPE') console.error(err);
+    if (err?.code !== 'ECONNRESET' && err?.code !== 'EPIPE' && err?.code !== 'ERR_STREAM_CLOSED') console.error(err);
   });
-  return { reactor, address: server.address };
+  return { reactor, address: server.address, shutdown: shutdown! };
 }
 
 // The parent as it was at start-up, before anything could delay us.
@@ -190,7 +250,17 @@ const PARENT = process.ppid;
 const ORPHAN_CHECK_MS = 1000;
 
 function runServer(listenPort: number, reusePort: boolean, announce: (address: string) => void): void {
-  const { reactor, address } = serve(listenPort, reusePort);
+  const { reactor, address, shutdown } = serve(listenPort, reusePort);
+  // The reactor handles the signals: under run() Node's own listeners would
+  // wait until run() returns, that is forever.
+  const stop = (): void => {
+    reactor.callLater(SHUTDOWN_GRACE_MS, () => reactor.close());
+    shutdown();
+  };
+  reactor.addSignalHandler('SIGTERM', stop);
+  reactor.addSignalHandler('SIGINT', stop);
+  // A worker's IPC channel to its parent would keep it alive.
+  if (values.worker) reactor.once('close', () => process.disconnect?.());
   announce(address);
   if (values.worker) {
     // A worker whose parent died (even by SIGKILL, which it cannot pass
@@ -219,6 +289,7 @@ if (values.worker) {
   const chosen = 'port' in bound ? bound.port : port;
   const children: ChildProcess[] = [];
   let ready = 0;
+  let stopping = false;
   for (let i = 0; i < workers; i++) {
     const args = ['--style', style, '--host', host, '--port', String(chosen), '--idle-timeout', String(idleTimeout), '--backend', backend, '--worker'];
     if (keepAlive) args.push('--keep-alive');
@@ -232,13 +303,17 @@ if (values.worker) {
       }
     });
     child.on('exit', (code) => {
-      // One worker gone means the server is broken: stop the others.
-      for (const c of children) c.kill();
-      process.exitCode = code ?? 1;
+      // Exit 0 only if every worker did.
+      if (code !== 0) process.exitCode = code ?? 1;
+      else process.exitCode ??= 0;
+      // One worker gone unasked means the server is broken: stop the others.
+      if (!stopping) stop('SIGTERM');
     });
   }
-  const stop = (): void => {
-    for (const c of children) c.kill();
+  // Pass the signal on; the parent exits once its workers have.
+  const stop = (signal: NodeJS.Signals): void => {
+    stopping = true;
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

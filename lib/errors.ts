@@ -92,6 +92,13 @@ export const ERROR_CODES = {
   ERR_STREAM_LIMIT: 'LimitExceededError: readUntil found no delimiter within maxBytes',
   /** Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations. */
   ERR_STREAM_TIMEOUT: 'Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations',
+  // Signals
+  /** TypeError: a signal name or number the platform does not have (addSignalHandler, removeSignalHandler). */
+  ERR_UNKNOWN_SIGNAL: 'TypeError: a signal name or number the platform does not have (addSignalHandler, removeSignalHandler)',
+  /** Error: addSignalHandler of a signal no handler may take: SIGKILL, SIGSTOP, or a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL). */
+  ERR_SIGNAL_UNCATCHABLE: 'Error: addSignalHandler of a signal no handler may take: SIGKILL, SIGSTOP, or a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL)',
+  /** Error: addSignalHandler when 64 reactors of the process (over all threads) handle signals already. */
+  ERR_SIGNAL_CHANNELS_EXHAUSTED: 'Error: addSignalHandler when 64 reactors of the process (over all threads) handle signals already',
 } as const;
 
 /** Every code the package gives its errors (see ERROR_CODES). */

@@ -334,6 +334,33 @@ export interface NativeBinding {
    * no Linux-only calls) and `libkqueue` (kqueue is libkqueue's, on Linux). */
   build: { portable: boolean; libkqueue: boolean };
   sys: NativeSys;
+  /** The process-wide signal table of the reactors (native/signals.h). */
+  signals: NativeSignals;
+}
+
+/** The reactors' signal table: each channel is the write end of a pipe whose
+ * read end a reactor watches; the C handler writes the signal number (one
+ * byte) to each channel that watches the signal, then chains to the action
+ * installed before it. Signal numbers are 1..maxSignal, never SIGKILL/SIGSTOP. */
+export interface NativeSignals {
+  /** `writeFd` gets a byte for each `signum` from now on; the handler is put
+   * on top of the current action (which it chains to) unless it is there. */
+  watch(writeFd: number, signum: number): void;
+  /** Stops that; false when it did not watch it. The last channel to stop
+   * watching a signal puts back the action from before. */
+  unwatch(writeFd: number, signum: number): boolean;
+  /** Unwatches every signal of the channel; once it returns no handler
+   * writes to `writeFd`: it may be closed. False when it watched none. */
+  release(writeFd: number): boolean;
+  /** Puts the handler back on top if another replaced it (libuv, when Node
+   * starts or stops listening); true when it had to. */
+  reinstall(signum: number): boolean;
+  /** Whether the action in place for `signum` is the reactors' handler. */
+  installed(signum: number): boolean;
+  /** How many channels the process may have at once. */
+  maxChannels: number;
+  /** The highest signal number a channel may watch. */
+  maxSignal: number;
 }
 
 function packageRoot(): string {

@@ -1,12 +1,15 @@
 // Addon entry point: exposes the Selector class, the names of the backends
-// compiled in (best first) and the fd-level syscalls. No global mutable
-// state, so the addon loads in any number of worker threads.
+// compiled in (best first), the fd-level syscalls and the reactors' signal
+// table. Its only process-wide state is that table (native/signals.h: signal
+// dispositions are process-wide) and the wakeup handles (native/wakeup.h),
+// both made for any number of worker threads.
 #include <napi.h>
 #include <sys/select.h>
 
 #include "backend.h"
 #include "fast_call.h"
 #include "selector.h"
+#include "signals.h"
 #include "sys.h"
 #include "watcher.h"
 
@@ -41,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #endif
   exports.Set("build", build);
   exports.Set("sys", SysExports(env));
+  exports.Set("signals", SignalExports(env));
   return exports;
 }
 

@@ -1,6 +1,7 @@
 // Exercises every native entry point of the addon for a memory checker:
 // selectors on each backend (register, modify, select, errors, close, GC'd
-// without close, trigger modes, priority, wakeup) and the sys calls.
+// without close, trigger modes, priority, wakeup), the sys calls and the
+// reactors' signal table.
 // Usage: node scripts/workout.mjs [cycles]
 import { availableBackends, EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, wakeupSelector } from '../dist/lib/index.js';
 import { selectorClass } from '../dist/lib/index.js';
@@ -272,7 +273,6 @@ function msgWorkout(n) {
   if (u6 >= 0) sys.close(u6);
 }
 msgWorkout(Math.max(10, cycles / 100));
-console.log('workout done');
 
 // Files and terminals: open, readv, sendfile (the kernel's and the pread/write
 // step), ptys and termios, window sizes, and the error paths of each.
@@ -338,3 +338,44 @@ function filesAndTerminals(rounds) {
   }
   rmSync(dir, { recursive: true, force: true });
 }
+
+// The reactors' signal table (native/signals.cc): watch, unwatch, release,
+// reinstall, installed and the handler itself (a real signal per cycle), the
+// error paths, and a reactor's signal handler under run().
+{
+  const { binding } = await import('../dist/lib/native.js');
+  const { Reactor } = await import('../dist/lib/index.js');
+  const signals = binding.signals;
+  const { SIGUSR2, SIGWINCH } = (await import('node:os')).constants.signals;
+  for (let i = 0; i < cycles / 100; i++) {
+    const [r, w] = sys.pipe();
+    signals.watch(w, SIGUSR2);
+    signals.watch(w, SIGWINCH);
+    signals.installed(SIGUSR2);
+    signals.reinstall(SIGUSR2);
+    process.kill(process.pid, 'SIGUSR2');
+    sys.read(r, buf);
+    signals.unwatch(w, SIGUSR2);
+    signals.unwatch(w, SIGUSR2); // not watched: false
+    signals.release(w);
+    signals.release(w); // released: false
+    for (const bad of [() => signals.watch(-1, SIGUSR2), () => signals.watch(w, 9), () => signals.watch(w, 0), () => signals.unwatch('x', SIGUSR2)]) {
+      try {
+        bad();
+      } catch {}
+    }
+    sys.close(r);
+    sys.close(w);
+  }
+  const reactor = new Reactor();
+  let seen = 0;
+  reactor.addSignalHandler('SIGUSR2', () => {
+    if (++seen === 10) reactor.removeSignalHandler('SIGUSR2');
+    else reactor.callSoon(() => process.kill(process.pid, 'SIGUSR2'));
+  });
+  reactor.callSoon(() => process.kill(process.pid, 'SIGUSR2'));
+  reactor.run();
+  reactor.close();
+}
+console.log('workout done');
+

@@ -66,6 +66,9 @@ const ATTACHED_ROUNDS = 8;
  *
  * Calls that add work (addHandler, callSoon, callLater, run, attach) throw
  * `ERR_REACTOR_CLOSED` once the reactor is closed.
+ *
+ * Events: `'error'` (see {@link reportError}) and `'close'`, emitted once by
+ * {@link close} after everything is removed.
  */
 export class ReactorCore extends EventEmitter {
   /** The selector the reactor drives (its fds are the handlers' fds). */
@@ -276,7 +279,9 @@ export class ReactorCore extends EventEmitter {
   }
 
   /** Removes every handler, timer and callback, detaches, and closes the
-   * selector if the reactor created it. Idempotent. A run() in progress
+   * selector if the reactor created it, then emits `'close'` (what layers
+   * listen to, to release what they hold for the reactor: a listener that
+   * throws goes to {@link reportError}). Idempotent. A run() in progress
    * returns after the current pass. */
   close(): void {
     if (this.#closed) return;
@@ -293,6 +298,13 @@ export class ReactorCore extends EventEmitter {
     this.#soon = [];
     this.#closed = true;
     if (this.#ownsSelector) this.selector.close();
+    for (const listener of this.listeners('close')) {
+      try {
+        (listener as () => void).call(this);
+      } catch (err) {
+        this.reportError(err);
+      }
+    }
   }
 
   /** The same as {@link close}, for `using`. */

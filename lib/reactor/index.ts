@@ -4,6 +4,7 @@
 export { ReactorCore, type IoHandler, type ReactorOptions, type Handle } from './core.js';
 export { Reactor } from './reactor.js';
 export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, sleep, type Coroutine, type FdWaiter } from './coroutines.js';
+export { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 export { FdStream, Op, type StreamOptions } from './streams.js';
 export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
 export {

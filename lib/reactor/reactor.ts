@@ -5,6 +5,7 @@
 import { type Coroutine, type FdWait, readable, type SleepWait, sleep, spawn, type Task, writable } from './coroutines.js';
 import { ReactorCore } from './core.js';
 import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
+import { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 import { FdStream, type StreamOptions } from './streams.js';
 
 /**
@@ -133,5 +134,32 @@ export class Reactor extends ReactorCore {
    */
   listen(options: ListenOptions, handler: ConnectionHandler): TcpServer {
     return new TcpServer(this, options, handler);
+  }
+
+  /**
+   * Runs `callback(signalName)` in a reactor pass each time `signal` arrives,
+   * under run() as under attach(); Node's own `process.on(signal)` listeners
+   * still run. The same as {@link addSignalHandler | addSignalHandler(reactor, signal, callback)},
+   * which tells the details.
+   * @throws `ERR_UNKNOWN_SIGNAL`, `ERR_INVALID_ARG_TYPE` (TypeError), `ERR_SIGNAL_UNCATCHABLE`,
+   * `ERR_SIGNAL_CHANNELS_EXHAUSTED`, `ERR_REACTOR_CLOSED` (Error): see {@link addSignalHandler}.
+   *
+   * @example
+   * ```ts
+   * reactor.addSignalHandler('SIGTERM', () => reactor.stop());
+   * reactor.run(); // returns at SIGTERM, where the process would have died by it
+   * ```
+   */
+  addSignalHandler(signal: NodeJS.Signals | number, callback: SignalCallback): void {
+    addSignalHandler(this, signal, callback);
+  }
+
+  /**
+   * Removes the callback for `signal`; false when there was none. See
+   * {@link removeSignalHandler}.
+   * @throws `ERR_UNKNOWN_SIGNAL` (TypeError) when `signal` names no signal of the platform.
+   */
+  removeSignalHandler(signal: NodeJS.Signals | number): boolean {
+    return removeSignalHandler(this, signal);
   }
 }

@@ -23,7 +23,7 @@ import { EventEmitter } from 'node:events';
 import { codedError, codedRangeError, codedTypeError, describe, type SystemError } from '../errors.js';
 import { EVENT_READ } from '../selector.js';
 import * as sys from '../sys/index.js';
-import { type Coroutine, spawn } from './coroutines.js';
+import { type Coroutine, Deferred, type Future, spawn } from './coroutines.js';
 import type { ReactorCore } from './core.js';
 import { FdStream, type StreamOptions } from './streams.js';
 
@@ -107,6 +107,10 @@ const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as
  * called, each connection is closed at once, and `ERR_REACTOR_NOT_RUNNING`
  * is reported once per server (see {@link ConnectionHandler}).
  *
+ * Shutting down gracefully: {@link close} stops accepting, the connections
+ * go on until their handlers end, and {@link closed} settles once the last
+ * one is closed ({@link connections} counts them).
+ *
  * @example
  * ```ts
  * import { type FdStream, listen, Reactor } from 'node-selectors';
@@ -134,6 +138,8 @@ export class TcpServer extends EventEmitter {
   #spare = -1;
   #starved = false; // in an out-of-fds episode: reported, not yet over
   #refused = 0;
+  #connections = 0;
+  readonly #closedFuture = new Deferred<void>();
 
   /**
    * Binds and listens at once; accepting starts with the reactor (run() or attach()).
@@ -174,7 +180,13 @@ export class TcpServer extends EventEmitter {
     this.fd = fd;
     this.host = host;
     this.port = 'port' in bound ? bound.port : options.port;
-    this.#onConnection = connectionStarter(reactor, handler, options, idle);
+    this.#onConnection = connectionStarter(reactor, handler, options, idle, {
+      opened: () => this.#connections++,
+      ended: () => {
+        this.#connections--;
+        this.#settleIfDone();
+      },
+    });
     const noDelay = options.noDelay === true;
     this.#accept = () => this.#acceptAll(noDelay);
     this.#spare = openSpare();
@@ -199,7 +211,24 @@ export class TcpServer extends EventEmitter {
     return this.#refused;
   }
 
-  /** Stops accepting and closes the listener; connections go on. */
+  /** Open connections handed to generator and async handlers: accepted and
+   * not yet closed (their handler has not ended). A plain-function handler
+   * owns its fd, so its connections are not counted. */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /** Fulfilled once the server is closed and so is every connection it
+   * counts ({@link connections}): after {@link close}, when the last
+   * handler has ended and its stream is closed (what it still had queued is
+   * flushed after, as FdStream.close does). Yield or await it; it never
+   * fails. */
+  get closed(): Future<void> {
+    return this.#closedFuture;
+  }
+
+  /** Stops accepting and closes the listener; the open connections go on
+   * until their handlers end, then {@link closed} settles. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -208,6 +237,11 @@ export class TcpServer extends EventEmitter {
     if (this.#spare >= 0) sys.close(this.#spare);
     this.#spare = -1;
     sys.close(this.fd);
+    this.#settleIfDone();
+  }
+
+  #settleIfDone(): void {
+    if (this.#closed && this.#connections === 0) this.#closedFuture.resolve();
   }
 
   #resume(): void {
@@ -291,7 +325,14 @@ export function listen(loop: ReactorCore, options: ListenOptions, handler: Conne
 }
 
 // Builds what runs per accepted fd, by the handler's kind.
-function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, options: ListenOptions, idleTimeout: number): (fd: number) => void {
+// `track` hears of each stream connection opening and ending (its stream closed).
+function connectionStarter(
+  reactor: ReactorCore,
+  handler: ConnectionHandler,
+  options: ListenOptions,
+  idleTimeout: number,
+  track: { opened(): void; ended(): void },
+): (fd: number) => void {
   // A stream closed by its idle timeout is the server working, not a failure.
   const report = (err: unknown): void => {
     if ((err as { code?: unknown } | null)?.code !== 'ERR_STREAM_TIMEOUT') reactor.reportError(err);
@@ -313,6 +354,7 @@ function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, opt
   const open = (fd: number): FdStream => {
     const stream = new FdStream(reactor, fd, options.stream);
     if (idleTimeout > 0) stream.setTimeout(idleTimeout);
+    track.opened();
     return stream;
   };
   if (handler instanceof (GeneratorFunction as Function)) {
@@ -323,6 +365,7 @@ function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, opt
         // Observed here, so the task does not report a failure itself.
         if (!task.fulfilled && !task.cancelled) report(task.exception);
         stream.close();
+        track.ended();
       });
     };
   }
@@ -338,10 +381,14 @@ function connectionStarter(reactor: ReactorCore, handler: ConnectionHandler, opt
       }
       const stream = open(fd);
       asyncHandler(stream).then(
-        () => stream.close(),
+        () => {
+          stream.close();
+          track.ended();
+        },
         (err: unknown) => {
           report(err);
           stream.close();
+          track.ended();
         },
       );
     };
