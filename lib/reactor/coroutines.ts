@@ -247,7 +247,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #state: State = 'pending';
   #value: T | undefined;
   #error: unknown;
-  #observers: Array<(f: Future<T>) => void> = [];
+  // Typed without T, so that a Future<string> is a Future<unknown> (covariant, as a Promise is).
+  #observers: Array<(f: Future<any>) => void> = [];
   #observed = false; // a done callback was ever added
 
   /** Whether it is settled: fulfilled, rejected or cancelled. */
@@ -293,12 +294,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
   addDoneCallback(fn: (future: this) => void): void {
     this.#observed = true;
     if (this.#state !== 'pending') fn(this);
-    else this.#observers.push(fn as (f: Future<T>) => void);
+    else this.#observers.push(fn as (f: Future<any>) => void);
   }
 
   /** @internal */
   removeDoneCallback(fn: (future: this) => void): void {
-    const i = this.#observers.indexOf(fn as (f: Future<T>) => void);
+    const i = this.#observers.indexOf(fn as (f: Future<any>) => void);
     if (i >= 0) this.#observers.splice(i, 1);
   }
 
