@@ -18,7 +18,7 @@ import { checkCallback, checkFd, codedError, codedRangeError, codedTypeError, de
 import { type BaseSelector, markReactorSelector, onSelectorClose } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
 import { type Attachment, NodeLoopAttachment } from './attach.js';
-import { type Handle, type Timer, TimerHeap } from './timers.js';
+import { type Handle, PeriodicTimer, type Timer, TimerHeap } from './timers.js';
 
 export type { Handle } from './timers.js';
 
@@ -90,6 +90,7 @@ export class ReactorCore extends EventEmitter {
   #stopObservingSelector: (() => void) | null = null;
   #refed = true;
   readonly #pass = (): void => this.#attachedPass();
+  readonly #scheduleAt = (when: number, fn: () => void): Timer | null => (this.#closed ? null : this.#at(when, fn));
 
   /**
    * @param options - The selector to drive (default: a new {@link DefaultSelector}, owned and closed by the reactor).
@@ -229,7 +230,41 @@ export class ReactorCore extends EventEmitter {
     if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
     if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', 'delay must not be NaN');
     checkCallback(fn, 'callback');
-    const timer = this.#timers.push(performance.now() + Math.max(0, ms), fn);
+    return this.#at(performance.now() + Math.max(0, ms), fn);
+  }
+
+  /**
+   * Runs `fn` every `ms` milliseconds until the handle is cancelled (from
+   * inside `fn` too), the first time `ms` from now. As Tornado's
+   * PeriodicCallback, the calls keep to the grid now + k * ms: the next is
+   * planned from the last planned time, not from when `fn` ran, so the
+   * period does not drift by the time the calls take; ticks missed while
+   * the thread was busy are skipped, not run in a burst. What `fn` throws
+   * is reported as a timer's exception is ({@link reportError}), and the
+   * calls go on. While it is not cancelled, run() does not return by itself.
+   * @param ms - The period in milliseconds, > 0; fractions are kept.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `ms` is not a number or `fn` not a function.
+   * @throws `ERR_INVALID_ARG_VALUE` (RangeError) when `ms` is NaN.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `ms` is not > 0, or infinite.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   *
+   * @example
+   * ```ts
+   * let beats = 0;
+   * const heartbeat = reactor.callEvery(1000, () => {
+   *   if (++beats === 3) heartbeat.cancel();
+   * });
+   * ```
+   */
+  callEvery(ms: number, fn: () => void): Handle {
+    this.#checkOpen();
+    checkDuration(ms, 'period', Number.MIN_VALUE);
+    checkCallback(fn, 'callback');
+    return new PeriodicTimer(ms, fn, performance.now(), this.#scheduleAt);
+  }
+
+  #at(when: number, fn: () => void): Timer {
+    const timer = this.#timers.push(when, fn);
     if (this.#timers.peek() === timer) this.#wake();
     return timer;
   }
@@ -494,4 +529,12 @@ export class ReactorCore extends EventEmitter {
   #checkOpen(): void {
     if (this.#closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
   }
+}
+
+// A duration option or argument: a number, not NaN, finite and >= min.
+function checkDuration(ms: unknown, what: string, min: number): number {
+  if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a number, got ${describe(ms)}`);
+  if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', `${what} must not be NaN`);
+  if (!(ms >= min) || ms === Infinity) throw codedRangeError('ERR_OUT_OF_RANGE', `${what} must be a finite number ${min === 0 ? '>= 0' : '> 0'}, got ${ms}`);
+  return ms;
 }
