@@ -22,6 +22,7 @@
 import { CancelledError, checkFd, codedError, codedTypeError, describe } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../selector.js';
 import type { ReactorCore } from './core.js';
+import type { SlowWatch } from './slow.js';
 import type { Handle } from './timers.js';
 
 /** Something waiting for an fd: a task, a stream flushing its writes, or an
@@ -385,19 +386,24 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   #onFutureDone: ((f: Future<unknown>) => void) | null = null;
 
   readonly #waiters: FdWaiters;
+  readonly #slow: SlowWatch | null;
 
   /**
    * Use {@link spawn}: a task made directly does not start.
    * @param reactor - The loop its waits go through.
    * @param gen - The generator it drives.
+   * @param name - What to call it (in a slow-callback report): its generator function's name.
    */
   constructor(
     /** The loop the task's waits go through. */
     readonly reactor: ReactorCore,
     private readonly gen: Coroutine<T>,
+    /** The name of the generator function it runs; '' when spawned from a generator object, which does not tell. */
+    readonly name = '',
   ) {
     super();
     this.#waiters = fdWaiters(reactor);
+    this.#slow = reactor.slowWatch ?? null;
   }
 
   /** Throws a CancelledError into the coroutine where it waits, after
@@ -438,10 +444,25 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
     else this.#step(f.exception, true);
   }
 
+  // A step, timed when the reactor reports slow callbacks.
+  #step(input: unknown, isError: boolean): void {
+    const slow = this.#slow;
+    if (slow === null) {
+      this.#run(input, isError);
+      return;
+    }
+    const start = slow.start();
+    try {
+      this.#run(input, isError);
+    } finally {
+      slow.end(start, () => `task step of ${this.name || 'a coroutine'}`);
+    }
+  }
+
   // Runs the generator until it waits for something not yet available, or
   // ends. A loop, not recursion, so yielding finished futures cannot grow
   // the stack.
-  #step(input: unknown, isError: boolean): void {
+  #run(input: unknown, isError: boolean): void {
     if (this.done) return;
     this.#running = true;
     try {
@@ -625,7 +646,7 @@ export function spawn<T>(loop: ReactorCore, coroutine: Coroutine<T> | (() => Cor
   if (gen === null || typeof gen !== 'object' || typeof gen.next !== 'function' || typeof gen.throw !== 'function') {
     throw codedTypeError('ERR_INVALID_ARG_TYPE', `spawn() needs a generator or a generator function, got ${describe(gen)}`);
   }
-  return new Task<T>(loop, gen).start();
+  return new Task<T>(loop, gen, typeof coroutine === 'function' ? coroutine.name : '').start();
 }
 
 /**
