@@ -1,6 +1,6 @@
 // reactor.callEvery(ms, fn): a periodic callback on every backend, under
-// run() and attach(). Timing bounds are loose lower bounds, plus one upper
-// bound far from what a drifting schedule could meet; nothing measures speed.
+// run() and attach(). Timing bounds are lower bounds, plus one upper bound
+// that a drifting schedule could never meet; nothing measures speed.
 import { describe, expect, it } from 'vitest';
 import { Deferred, type Handle, Reactor } from '../lib/index.js';
 import { BACKENDS, thrown, track } from './helpers.js';
@@ -52,17 +52,12 @@ describe.each(BACKENDS)('callEvery on $name', ({ create }) => {
       return { start, times, handle };
     }
 
-    // The grid slot a call fell in: call k is planned at start + k * ms and
-    // never runs before its time.
-    const slots = (start: number, ms: number, times: number[]) => times.map((t) => Math.floor((t - start) / ms));
-
-    it('calls fn every ms, never early, never twice in one period; cancel() inside fn ends it and run() returns', async () => {
+    it('calls fn every ms, never before its time; cancel() inside fn ends it and run() returns', async () => {
       const r = reactor();
       const { start, times, handle } = await periodic(r, 10, (call) => call === 5);
       expect(times).toHaveLength(5);
+      // Call k is planned at k * ms from callEvery, and never runs early.
       times.forEach((t, i) => expect(t - start).toBeGreaterThanOrEqual((i + 1) * 10));
-      const s = slots(start, 10, times);
-      s.slice(1).forEach((slot, i) => expect(slot).toBeGreaterThan(s[i]!));
       expect(handle.cancelled).toBe(true);
       // Nothing left: no timer of the periodic callback.
       const before = r.time();
@@ -73,35 +68,36 @@ describe.each(BACKENDS)('callEvery on $name', ({ create }) => {
 
     it('keeps to the grid: the time a call takes does not push the next one back', async () => {
       const r = reactor();
-      // Each call takes 25 ms of a 40 ms period. Planned from the end of each
-      // call, calls would be 65 ms apart or more; on the grid they are 40
-      // apart (80 when the machine made one miss its slot).
-      const { times } = await periodic(r, 40, (call) => {
-        busy(25);
-        return call === 6;
+      // Each call takes 20 ms of a 60 ms period. Planned from the end of each
+      // call, calls would be 80 ms apart or more, always; on the grid they
+      // are 60 apart, give or take how much later than the one before a
+      // call starts (120 when one missed its slot). One gap of the seven
+      // below 78 is enough.
+      const { times } = await periodic(r, 60, (call) => {
+        busy(20);
+        return call === 8;
       });
       const gaps = times.slice(1).map((t, i) => t - times[i]!);
-      expect(Math.min(...gaps)).toBeLessThan(65);
+      expect(Math.min(...gaps)).toBeLessThan(78);
       r.close();
     });
 
     it('skips the ticks a long call ran past instead of running them in a burst', async () => {
       const r = reactor();
-      // The second call takes 3.5 periods: the ticks it covers are skipped,
-      // so no two calls ever fall in the same period, and the next one comes
-      // on the first grid point after it ended.
+      // The second call takes 3.5 periods: the ticks it ran past are
+      // skipped, so the next call comes at the first grid point after it
+      // ended, and the one after a period later. Run in a burst, both would
+      // come at once after the long call.
       let longEnd = 0;
-      const { start, times } = await periodic(r, 20, (call) => {
+      const { times } = await periodic(r, 20, (call) => {
         if (call === 2) {
           busy(70);
           longEnd = r.time();
         }
-        return call === 5;
+        return call === 4;
       });
-      const s = slots(start, 20, times);
-      s.slice(1).forEach((slot, i) => expect(slot).toBeGreaterThan(s[i]!));
-      expect(times[2]!).toBeGreaterThanOrEqual(longEnd);
-      expect(s[2]! - s[1]!).toBeGreaterThanOrEqual(4);
+      expect(times[2]!).toBeGreaterThan(longEnd);
+      expect(times[3]! - longEnd).toBeGreaterThan(20);
       r.close();
     });
 
@@ -121,18 +117,21 @@ describe.each(BACKENDS)('callEvery on $name', ({ create }) => {
     it('cancel() from outside stops it; cancel() is harmless twice; close() cancels it', async () => {
       const r = reactor();
       let calls = 0;
-      const handle = r.callEvery(5, () => calls++);
-      expect(handle.cancelled).toBe(false);
       const stopped = new Deferred<void>();
-      r.callLater(23, () => {
-        handle.cancel();
-        handle.cancel();
-        stopped.resolve();
+      const handle = r.callEvery(5, () => {
+        // Cancelled a little after the second call, from a timer.
+        if (++calls === 2) {
+          r.callLater(3, () => {
+            handle.cancel();
+            handle.cancel();
+            stopped.resolve();
+          });
+        }
       });
+      expect(handle.cancelled).toBe(false);
       await drive(r, mode, stopped);
       const seen = calls;
-      expect(seen).toBeGreaterThanOrEqual(1);
-      expect(seen).toBeLessThanOrEqual(4);
+      expect(seen).toBeGreaterThanOrEqual(2);
       expect(handle.cancelled).toBe(true);
       const again = new Deferred<void>();
       r.callLater(20, () => again.resolve());

@@ -48,8 +48,9 @@ describe.each(BACKENDS)('slow callbacks on $name', ({ create }) => {
     }
 
     it('each kind of unit that runs long emits slow with its name and duration; the innermost unit takes the blame', async () => {
-      const THRESHOLD = 15;
-      const LONG = 25;
+      // Far above what a quick unit takes even when the machine preempts it.
+      const THRESHOLD = 40;
+      const LONG = 50;
       const r = reactor(THRESHOLD);
       const slow: SlowCallback[] = [];
       r.on('slow', (s: SlowCallback) => slow.push(s));
@@ -125,7 +126,7 @@ describe.each(BACKENDS)('slow callbacks on $name', ({ create }) => {
       );
       for (const s of slow) expect(s.durationMs, s.name).toBeGreaterThanOrEqual(THRESHOLD);
       // Each long unit once; the timer and the fd handler that resumed the tasks not at all.
-      expect(names.filter((n) => n === 'task step of crunch')).toHaveLength(1);
+      expect(names.filter((n) => n === 'task step of crunch')).toHaveLength(1); // its first step was quick
       expect(names.filter((n) => n.includes(`for fd ${e}`) || n === 'callLater callback')).toEqual([]);
       r.close();
     });
@@ -197,7 +198,8 @@ describe.each(BACKENDS)('slow callbacks on $name', ({ create }) => {
       r.callSoon(() => (busy(10), done2()));
       r.callLater(1, () => done2()); // the loop went on
       await drive(r, mode, second);
-      expect(errors.map((err) => err.message)).toEqual(['from the slow listener']);
+      expect(errors.length).toBeGreaterThanOrEqual(1); // more if a quick unit was preempted for 5 ms
+      expect(new Set(errors.map((err) => err.message))).toEqual(new Set(['from the slow listener']));
       expect(warn).toHaveBeenCalledTimes(1);
       r.close();
     });
