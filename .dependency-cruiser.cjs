@@ -1,7 +1,8 @@
 // The layering of lib/, checked by `npm test` (npm run check:deps):
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
-//     <- the reactor core (reactor/core.ts, timers.ts, attach.ts)
-//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts; socket-options.ts <- socket.ts; signals.ts)
+//     <- the reactor core (reactor/core.ts, timers.ts, attach.ts, slow.ts)
+//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts;
+//        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts)
 //     <- the facade (reactor/reactor.ts), which alone imports every layer
 //     <- the entry points (index.ts, reactor/index.ts).
 // Around lib/, which imports none of them: support/ (what tests, examples and
@@ -22,8 +23,8 @@ module.exports = {
       name: 'core-knows-no-layer',
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
-      from: { path: '^lib/reactor/(core|timers|attach)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|reactor|index)\\.ts$' },
+      from: { path: '^lib/reactor/(core|timers|attach|slow)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -86,7 +87,14 @@ module.exports = {
       severity: 'error',
       comment: 'coroutines <- streams <- server; ReactorSocket stands beside them on the core.',
       from: { path: '^lib/reactor/(coroutines|socket|socket-options)\\.ts$' },
-      to: { path: '^lib/reactor/(streams|server|socket|coroutines)\\.ts$', pathNot: '$from' },
+      to: { path: '^lib/reactor/(streams|server|socket|coroutines|tasks)\\.ts$', pathNot: '$from' },
+    },
+    {
+      name: 'task-helpers-on-coroutines',
+      severity: 'error',
+      comment: 'gather and withTimeout (tasks.ts) stand on coroutines alone, beside streams, the server and ReactorSocket.',
+      from: { path: '^lib/reactor/tasks\\.ts$' },
+      to: { path: '^lib/reactor/(streams|server|socket)\\.ts$' },
     },
   ],
   options: {

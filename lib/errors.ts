@@ -83,6 +83,8 @@ export const ERROR_CODES = {
   ERR_TASK_PENDING: 'Error: result() of a future that is not done',
   /** Error: a coroutine yielded something it cannot wait for (or a task itself). */
   ERR_INVALID_YIELD: 'Error: a coroutine yielded something it cannot wait for (or a task itself)',
+  /** Error: withTimeout() gave up on a task that did not finish in time (the task is cancelled). */
+  ERR_TIMEOUT: 'Error: withTimeout() gave up on a task that did not finish in time (the task is cancelled)',
   // Streams
   /** Error: an FdStream operation after close(), and readers waiting when it closed. */
   ERR_STREAM_CLOSED: 'Error: an FdStream operation after close(), and readers waiting when it closed',

@@ -18,9 +18,11 @@ import { checkCallback, checkFd, codedError, codedRangeError, codedTypeError, de
 import { type BaseSelector, markReactorSelector, onSelectorClose } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
 import { type Attachment, NodeLoopAttachment } from './attach.js';
-import { type Handle, type Timer, TimerHeap } from './timers.js';
+import { SlowWatch } from './slow.js';
+import { type Handle, PeriodicTimer, type Timer, TimerHeap } from './timers.js';
 
 export type { Handle } from './timers.js';
+export type { SlowCallback } from './slow.js';
 
 /** Called with the fd and the events it is ready for (a subset of its interest). */
 export type IoHandler = (fd: number, events: number) => void;
@@ -30,6 +32,12 @@ export interface ReactorOptions {
   /** The selector to drive; default a new DefaultSelector, which the reactor
    * then owns and closes. A selector passed in stays open after close(). */
   selector?: BaseSelector;
+  /** asyncio's debug mode: each handler, callback, timer or task step that
+   * takes this many milliseconds or longer emits `'slow'` with a
+   * {@link SlowCallback} (`{ name, durationMs }`), or, with no `'slow'`
+   * listener, prints a line on stderr. Off (the default) when undefined:
+   * the loop then reads no clock per callback. */
+  slowCallbackMs?: number;
 }
 
 class HandlerEntry {
@@ -62,7 +70,9 @@ const ATTACHED_ROUNDS = 8;
  *
  * An exception thrown by a handler, callback or task never stops the loop:
  * it goes to {@link reportError}, that is to the `'error'` listeners, or to
- * stderr when there are none.
+ * stderr when there are none. Made with `slowCallbackMs`, it emits `'slow'`
+ * ({@link SlowCallback}) for each handler, callback or task step that ran
+ * that long.
  *
  * Calls that add work (addHandler, callSoon, callLater, run, attach) throw
  * `ERR_REACTOR_CLOSED` once the reactor is closed.
@@ -93,13 +103,22 @@ export class ReactorCore extends EventEmitter {
   #stopObservingSelector: (() => void) | null = null;
   #refed = true;
   readonly #pass = (): void => this.#attachedPass();
+  readonly #scheduleAt = (when: number, fn: () => void): Timer | null => (this.#closed ? null : this.#at(when, fn));
+  /** @internal What times the loop's units when `slowCallbackMs` is set; null (the default) otherwise. */
+  readonly slowWatch: SlowWatch | null;
 
   /**
-   * @param options - The selector to drive (default: a new {@link DefaultSelector}, owned and closed by the reactor).
+   * @param options - The selector to drive (default: a new {@link DefaultSelector}, owned and closed by the reactor),
+   * and `slowCallbackMs` (off by default).
    * @throws `ERR_BACKEND_UNAVAILABLE` (Error), or a {@link SystemError}, when the default selector cannot be opened.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `slowCallbackMs` is not a number,
+   * `ERR_INVALID_ARG_VALUE` (RangeError) when it is NaN, `ERR_OUT_OF_RANGE` (RangeError) when negative or infinite.
    */
   constructor(options: ReactorOptions = {}) {
     super();
+    // Checked before the selector is opened: a bad option leaves no fd behind.
+    const slowMs = options.slowCallbackMs;
+    this.slowWatch = slowMs === undefined ? null : new SlowWatch(checkDuration(slowMs, 'slowCallbackMs', 0), this);
     this.#ownsSelector = options.selector === undefined;
     this.selector = options.selector ?? new (defaultSelectorClass())();
     // A reactor collected without close() is seen as its own selector
@@ -232,7 +251,41 @@ export class ReactorCore extends EventEmitter {
     if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
     if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', 'delay must not be NaN');
     checkCallback(fn, 'callback');
-    const timer = this.#timers.push(performance.now() + Math.max(0, ms), fn);
+    return this.#at(performance.now() + Math.max(0, ms), fn);
+  }
+
+  /**
+   * Runs `fn` every `ms` milliseconds until the handle is cancelled (from
+   * inside `fn` too), the first time `ms` from now. As Tornado's
+   * PeriodicCallback, the calls keep to the grid now + k * ms: the next is
+   * planned from the last planned time, not from when `fn` ran, so the
+   * period does not drift by the time the calls take; ticks missed while
+   * the thread was busy are skipped, not run in a burst. What `fn` throws
+   * is reported as a timer's exception is ({@link reportError}), and the
+   * calls go on. While it is not cancelled, run() does not return by itself.
+   * @param ms - The period in milliseconds, > 0; fractions are kept.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `ms` is not a number or `fn` not a function.
+   * @throws `ERR_INVALID_ARG_VALUE` (RangeError) when `ms` is NaN.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `ms` is not > 0, or infinite.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   *
+   * @example
+   * ```ts
+   * let beats = 0;
+   * const heartbeat = reactor.callEvery(1000, () => {
+   *   if (++beats === 3) heartbeat.cancel();
+   * });
+   * ```
+   */
+  callEvery(ms: number, fn: () => void): Handle {
+    this.#checkOpen();
+    checkDuration(ms, 'period', Number.MIN_VALUE);
+    checkCallback(fn, 'callback');
+    return new PeriodicTimer(ms, fn, performance.now(), this.#scheduleAt);
+  }
+
+  #at(when: number, fn: () => void): Timer {
+    const timer = this.#timers.push(when, fn);
     if (this.#timers.peek() === timer) this.#wake();
     return timer;
   }
@@ -455,6 +508,7 @@ export class ReactorCore extends EventEmitter {
     const ready = this.selector.readyEvents;
     const generation = ++this.#generation;
     const handlers = this.#handlers;
+    const slow = this.slowWatch;
     for (let i = 0; i < 2 * n; i += 2) {
       const fd = ready[i]!;
       const entry = handlers[fd];
@@ -462,6 +516,10 @@ export class ReactorCore extends EventEmitter {
       if (entry === undefined || entry.generation === generation) continue;
       const events = ready[i + 1]! & entry.events;
       if (events === 0) continue;
+      if (slow !== null) {
+        slow.handler(entry.handler, fd, events);
+        continue;
+      }
       try {
         entry.handler(fd, events);
       } catch (err) {
@@ -478,14 +536,19 @@ export class ReactorCore extends EventEmitter {
     for (let t = this.#timers.peek(); t !== undefined && t.when <= now; t = this.#timers.peek()) {
       due.push(this.#timers.pop()!);
     }
-    this.#callEach(due);
+    this.#callEach(due, 'callLater');
   }
 
   /** Calls each callback not cancelled, reporting what throws, and empties the list. */
-  #callEach(list: Array<{ readonly cancelled: boolean; readonly callback: () => void }>): void {
+  #callEach(list: Array<{ readonly cancelled: boolean; readonly callback: () => void }>, kind: string): void {
+    const slow = this.slowWatch;
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]!;
       if (entry.cancelled) continue;
+      if (slow !== null) {
+        slow.callback(entry.callback, kind);
+        continue;
+      }
       try {
         entry.callback();
       } catch (err) {
@@ -499,11 +562,19 @@ export class ReactorCore extends EventEmitter {
     if (this.#soon.length === 0) return;
     const batch = this.#soon;
     this.#soon = this.#soonSpare;
-    this.#callEach(batch);
+    this.#callEach(batch, 'callSoon');
     this.#soonSpare = batch;
   }
 
   #checkOpen(): void {
     if (this.#closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
   }
+}
+
+// A duration option or argument: a number, not NaN, finite and >= min.
+function checkDuration(ms: unknown, what: string, min: number): number {
+  if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a number, got ${describe(ms)}`);
+  if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', `${what} must not be NaN`);
+  if (!(ms >= min) || ms === Infinity) throw codedRangeError('ERR_OUT_OF_RANGE', `${what} must be a finite number ${min === 0 ? '>= 0' : '> 0'}, got ${ms}`);
+  return ms;
 }

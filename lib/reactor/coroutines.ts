@@ -22,6 +22,7 @@
 import { CancelledError, checkFd, codedError, codedTypeError, describe } from '../errors.js';
 import { EVENT_READ, EVENT_WRITE } from '../selector.js';
 import type { ReactorCore } from './core.js';
+import type { SlowWatch } from './slow.js';
 import type { Handle } from './timers.js';
 
 /** Something waiting for an fd: a task, a stream flushing its writes, or an
@@ -247,7 +248,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #state: State = 'pending';
   #value: T | undefined;
   #error: unknown;
-  #observers: Array<(f: Future<T>) => void> = [];
+  // Typed without T, so that a Future<string> is a Future<unknown> (covariant, as a Promise is).
+  #observers: Array<(f: Future<any>) => void> = [];
   #observed = false; // a done callback was ever added
 
   /** Whether it is settled: fulfilled, rejected or cancelled. */
@@ -293,12 +295,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
   addDoneCallback(fn: (future: this) => void): void {
     this.#observed = true;
     if (this.#state !== 'pending') fn(this);
-    else this.#observers.push(fn as (f: Future<T>) => void);
+    else this.#observers.push(fn as (f: Future<any>) => void);
   }
 
   /** @internal */
   removeDoneCallback(fn: (future: this) => void): void {
-    const i = this.#observers.indexOf(fn as (f: Future<T>) => void);
+    const i = this.#observers.indexOf(fn as (f: Future<any>) => void);
     if (i >= 0) this.#observers.splice(i, 1);
   }
 
@@ -384,19 +386,24 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
   #onFutureDone: ((f: Future<unknown>) => void) | null = null;
 
   readonly #waiters: FdWaiters;
+  readonly #slow: SlowWatch | null;
 
   /**
    * Use {@link spawn}: a task made directly does not start.
    * @param reactor - The loop its waits go through.
    * @param gen - The generator it drives.
+   * @param name - What to call it (in a slow-callback report): its generator function's name.
    */
   constructor(
     /** The loop the task's waits go through. */
     readonly reactor: ReactorCore,
     private readonly gen: Coroutine<T>,
+    /** The name of the generator function it runs; '' when spawned from a generator object, which does not tell. */
+    readonly name = '',
   ) {
     super();
     this.#waiters = fdWaiters(reactor);
+    this.#slow = reactor.slowWatch ?? null;
   }
 
   /** Throws a CancelledError into the coroutine where it waits, after
@@ -439,9 +446,20 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
 
   // Runs the generator until it waits for something not yet available, or
   // ends. A loop, not recursion, so yielding finished futures cannot grow
-  // the stack.
-  #step(input: unknown, isError: boolean): void {
+  // the stack. When the reactor reports slow callbacks, the step calls
+  // itself once more, timed (`timed`); otherwise that costs one null test.
+  #step(input: unknown, isError: boolean, timed = false): void {
     if (this.done) return;
+    const slow = this.#slow;
+    if (slow !== null && !timed) {
+      const start = slow.start();
+      try {
+        this.#step(input, isError, true);
+      } finally {
+        slow.end(start, () => `task step of ${this.name || 'a coroutine'}`);
+      }
+      return;
+    }
     this.#running = true;
     try {
       for (;;) {
@@ -624,7 +642,7 @@ export function spawn<T>(loop: ReactorCore, coroutine: Coroutine<T> | (() => Cor
   if (gen === null || typeof gen !== 'object' || typeof gen.next !== 'function' || typeof gen.throw !== 'function') {
     throw codedTypeError('ERR_INVALID_ARG_TYPE', `spawn() needs a generator or a generator function, got ${describe(gen)}`);
   }
-  return new Task<T>(loop, gen).start();
+  return new Task<T>(loop, gen, typeof coroutine === 'function' ? coroutine.name : '').start();
 }
 
 /**

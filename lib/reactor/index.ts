@@ -1,10 +1,11 @@
-// The reactor: the core loop (core.ts), the layers on it (coroutines,
-// streams, the TCP server, ReactorSocket), and Reactor (reactor.ts), which
+// The reactor: the core loop (core.ts), the layers on it (coroutines, the
+// task helpers, streams, the TCP server, ReactorSocket), and Reactor (reactor.ts), which
 // offers the layers as methods.
-export { ReactorCore, type IoHandler, type ReactorOptions, type Handle } from './core.js';
+export { ReactorCore, type IoHandler, type ReactorOptions, type Handle, type SlowCallback } from './core.js';
 export { Reactor } from './reactor.js';
 export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, sleep, type Coroutine, type FdWaiter } from './coroutines.js';
 export { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
+export { gather, withTimeout, type Awaitable, type AwaitedResult, type GatherResults } from './tasks.js';
 export { FdStream, Op, type StreamOptions } from './streams.js';
 export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
 export {

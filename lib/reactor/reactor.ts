@@ -7,13 +7,14 @@ import { ReactorCore } from './core.js';
 import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
 import { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 import { FdStream, type StreamOptions } from './streams.js';
+import { type Awaitable, gather, type GatherResults, withTimeout } from './tasks.js';
 
 /**
  * The event loop ({@link ReactorCore}: fd handlers, callSoon, callLater,
  * run, attach) with the layers built on it as methods: generator and async
  * coroutines ({@link spawn}, {@link readable}, {@link writable},
- * {@link sleep}), buffered fd streams ({@link stream}) and a TCP server
- * ({@link listen}). Each method is the layer's free function with this
+ * {@link sleep}), the task helpers ({@link gather}, {@link withTimeout}),
+ * buffered fd streams ({@link stream}) and a TCP server ({@link listen}). Each method is the layer's free function with this
  * reactor as its loop: `reactor.spawn(gen)` is `spawn(reactor, gen)`.
  *
  * @example
@@ -100,6 +101,31 @@ export class Reactor extends ReactorCore {
    */
   sleep(ms: number): SleepWait {
     return sleep(this, ms);
+  }
+
+  /**
+   * Waits for every task, future or generator of `tasks`, as asyncio.gather:
+   * the same as {@link gather | gather(reactor, tasks)}, which describes
+   * failures and cancellation.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `tasks` is not an array of tasks, futures or generators.
+   * @throws `ERR_INVALID_ARG_VALUE` (TypeError) when a task belongs to another reactor.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   */
+  gather<const A extends readonly Awaitable[]>(tasks: A): Task<GatherResults<A>> {
+    return gather(this, tasks);
+  }
+
+  /**
+   * Waits for `task` at most `ms` milliseconds, as asyncio.wait_for: the
+   * same as {@link withTimeout | withTimeout(reactor, task, ms)}; on time
+   * out, `task` is cancelled and the returned task fails with `ERR_TIMEOUT`.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `task` is neither a future nor a generator, or `ms` not a number.
+   * @throws `ERR_INVALID_ARG_VALUE` (RangeError) when `ms` is NaN; (TypeError) when `task` belongs to another reactor.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `ms` is negative.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   */
+  withTimeout<T>(task: Awaitable<T>, ms: number): Task<T> {
+    return withTimeout(this, task, ms);
   }
 
   /**

@@ -127,3 +127,68 @@ export class TimerHeap {
     t.index = i;
   }
 }
+
+/** @internal Puts `callback` in the reactor's heap at the monotonic time
+ * `when`; null once the reactor is closed. */
+export type ScheduleAt = (when: number, callback: () => void) => Handle | null;
+
+/**
+ * @internal What callEvery returns: `fn` every `period` ms on the grid
+ * start + k * period, as Tornado's PeriodicCallback. The next call is
+ * planned from the last planned time, not from when the call ran, so the
+ * period does not drift by the time the calls take; ticks missed while the
+ * thread was busy (a call, or anything else, ran past them) are skipped
+ * rather than run in a burst: the next call is the first grid point still
+ * ahead. What `fn` throws goes where a timer's exception goes (the
+ * reactor's reportError), and the period goes on.
+ */
+export class PeriodicTimer implements Handle {
+  #next: number;
+  #stopped = false;
+  // The pending timer, or the one firing now (not cancelled while it runs).
+  #timer: Handle;
+  readonly #tick: () => void;
+
+  constructor(
+    readonly period: number,
+    fn: () => void,
+    start: number,
+    private readonly schedule: ScheduleAt,
+  ) {
+    this.#next = start + period;
+    const tick = (): void => {
+      try {
+        fn();
+      } finally {
+        if (!this.cancelled) this.#rearm();
+      }
+    };
+    // A slow-callback report or a stack trace names fn, not this wrapper.
+    Object.defineProperty(tick, 'name', { value: fn.name || 'callEvery callback' });
+    this.#tick = tick;
+    const timer = schedule(this.#next, tick);
+    if (timer === null) throw new Error('unreachable: callEvery on a closed reactor');
+    this.#timer = timer;
+  }
+
+  /** Whether cancel() was called, or the reactor closed. */
+  get cancelled(): boolean {
+    return this.#stopped || this.#timer.cancelled;
+  }
+
+  /** Stops the calls; harmless when already cancelled, and allowed from inside `fn`. */
+  cancel(): void {
+    this.#stopped = true;
+    this.#timer.cancel();
+  }
+
+  #rearm(): void {
+    // The timer fired, so #next <= now (the clock is monotonic): the next
+    // grid point ahead, skipping those already passed.
+    const now = performance.now();
+    this.#next += (Math.floor((now - this.#next) / this.period) + 1) * this.period;
+    const timer = this.schedule(this.#next, this.#tick);
+    if (timer === null) this.#stopped = true; // fn closed the reactor
+    else this.#timer = timer;
+  }
+}
