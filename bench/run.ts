@@ -23,8 +23,9 @@
 //    closed a kept connection is invalid.
 // 4. The embedded load generator's own CPU per request against ab and wrk.
 //
-// Besides, the event delivery through the reactor (bench/pingpong.ts) and the
-// database round trip (bench/db.ts). --only runs some sections alone
+// Besides, the event delivery through the reactor (bench/pingpong.ts), the
+// datagram echo servers (bench/dgram.ts) and the database round trip
+// (bench/db.ts). --only runs some sections alone
 // (`npm run bench:hello` is `--only hello` under ab).
 //
 // Results: a markdown table on stdout and in bench/results/latest.md (quick
@@ -32,8 +33,8 @@
 // charts beside them.
 //
 //   npm run bench [-- --quick] [--loadgen embedded|ab|wrk] [--servers a,b] [--requests N] [--runs R]
-//                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-db]
-//                 [--only micro,pingpong,hello,keepalive,loadgens,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]
+//                 [--concurrency C] [--warmup N] [--skip-micro] [--skip-pingpong] [--skip-servers] [--skip-dgram] [--skip-db]
+//                 [--only micro,pingpong,hello,keepalive,loadgens,dgram,db] [--clock sched|stat] [--extra NAME=SCRIPT,...]
 //                 [--skip-keepalive] [--keepalive-seconds S] [--keepalive-connections C]
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -50,13 +51,14 @@ import { commandLine, oneOf, positiveInt as int, type CommandLine, type OptionSp
 import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
 import { microTables, type MicroResult, type MicroRow } from './micro.js';
 import { runDbBench, type DbReport } from './db.js';
+import { runDgramBench, type DgramReport } from './dgram.js';
 import { runPingPong, type PingPongReport, type Transport } from './pingpong.js';
 
 /** A run whose load generator used more of its core than this was limited by it. */
 const SATURATED = 0.85;
 
 /** The sections of a run, in the order they run. */
-const SECTIONS = ['micro', 'pingpong', 'hello', 'keepalive', 'loadgens', 'db'] as const;
+const SECTIONS = ['micro', 'pingpong', 'hello', 'keepalive', 'loadgens', 'dgram', 'db'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** How a server's CPU time is read: the scheduler's nanosecond run time, or
@@ -86,6 +88,8 @@ interface Config {
   keepaliveConnections: number;
   /** Each load generator's own cost, against the C server. */
   loadgens: boolean;
+  /** The UDP echo servers (bench/dgram.ts). */
+  dgram: boolean;
   /** The database round trip (bench/db.ts). */
   db: boolean;
   /** The sections --only picked, when it was given. */
@@ -110,6 +114,7 @@ const OPTIONS = {
   'skip-micro': { type: 'boolean', default: false, help: 'leave out the selector micro-benchmarks' },
   'skip-pingpong': { type: 'boolean', default: false, help: 'leave out the reactor ping-pong' },
   'skip-servers': { type: 'boolean', default: false, help: 'leave out the hello, keep-alive and load generator tables' },
+  'skip-dgram': { type: 'boolean', default: false, help: 'leave out the UDP echo servers' },
   'skip-db': { type: 'boolean', default: false, help: 'leave out the database round trip' },
   'skip-keepalive': { type: 'boolean', default: false, help: 'leave out the keep-alive table' },
   'keepalive-seconds': { type: 'string', arg: 'S', help: 'seconds per keep-alive run (default: 3; 1 with --quick)' },
@@ -150,6 +155,7 @@ function configOf(values: CommandLine<typeof OPTIONS>['values'], argv: string[])
     keepaliveSeconds: int('keepalive-seconds', values['keepalive-seconds'], quick ? 1 : 3),
     keepaliveConnections: int('keepalive-connections', values['keepalive-connections'], 50),
     loadgens: wanted('loadgens', values['skip-servers']),
+    dgram: wanted('dgram', values['skip-dgram']),
     db: wanted('db', values['skip-db']),
     only,
     clock: oneOf('clock', values.clock, ['sched', 'stat']),
@@ -637,6 +643,7 @@ interface Report {
   loadgens: LoadgenComparison[];
   micro?: MicroResult;
   pingpong?: PingPongReport;
+  dgram?: DgramReport;
   db?: DbReport;
   checks: Check[];
   skipped: string[];
@@ -665,6 +672,7 @@ function markdown(report: Report, charts: Charts): string {
     if (charts.db) parts.push('', `![database round trip: server CPU µs per request](${charts.db})`);
   }
   if (report.pingpong) parts.push('', '## Event delivery through the reactor', '', report.pingpong.markdown);
+  if (report.dgram) parts.push('', '## Datagrams: UDP echo', '', report.dgram.markdown);
   if (report.micro) {
     parts.push('', '## Selector micro-benchmarks', '', microTables(report.micro));
     if (charts.curve) parts.push('', `![select() cost against registered fds](${charts.curve})`);
@@ -708,6 +716,23 @@ function keepAliveChecks(summaries: ServerSummary[]): Check[] {
         text: `keep-alive ${s.name} below node:net in CPU µs/request: ${fmt(s.cpuUsPerRequest.median)} vs ${fmt(net)} (${ratio(s.cpuUsPerRequest.median, net)})`,
       });
     }
+  }
+  return out;
+}
+
+/** The datagram targets: the hand-written echo over sys within 1.3× the C
+ * echo server, and below node:dgram, in CPU µs per datagram. */
+function dgramChecks(report: DgramReport): Check[] {
+  const row = (name: string) => report.rows.find((r) => r.name === name && Number.isFinite(r.cpuUsPerDatagram));
+  const ours = row('sys + DefaultSelector');
+  const node = row('node:dgram');
+  const out: Check[] = [];
+  if (ours) out.push({ ok: ours.cpuRatio.median <= 1.3, text: `UDP echo over sys + DefaultSelector ≤ 1.3× the C echo server in CPU µs/datagram: ${ours.cpuRatio.median.toFixed(2)}×` });
+  if (ours && node) {
+    out.push({
+      ok: ours.cpuUsPerDatagram < node.cpuUsPerDatagram,
+      text: `UDP echo over sys + DefaultSelector below node:dgram in CPU µs/datagram: ${fmt(ours.cpuUsPerDatagram)} vs ${fmt(node.cpuUsPerDatagram)} (${ratio(ours.cpuUsPerDatagram, node.cpuUsPerDatagram)})`,
+    });
   }
   return out;
 }
@@ -782,6 +807,17 @@ async function main(): Promise<void> {
   const summaries = results.map(summarizeServer);
   const keepaliveRuns = cfg.keepalive ? await runKeepAlive(cfg, skipped) : undefined;
   const keepalive = keepaliveRuns ? { servers: keepaliveRuns.map(summarizeServer), runs: keepaliveRuns } : undefined;
+  const dgram = cfg.dgram
+    ? await runDgramBench({
+        count: cfg.quick ? 20_000 : 100_000,
+        rounds: cfg.quick ? 3 : cfg.runs,
+        window: 16,
+        size: 64,
+        serverCpu: cfg.serverCpu,
+        clientCpu: cfg.clientCpu,
+        log: progress,
+      })
+    : undefined;
   // Node servers are warmed with at least 20,000 requests here: with a
   // database round trip per request, the JIT is still settling before that.
   const db = cfg.db
@@ -815,6 +851,10 @@ async function main(): Promise<void> {
   if (pingpong) {
     report.pingpong = pingpong;
     report.checks.push(...pingPongChecks(pingpong));
+  }
+  if (dgram) {
+    report.dgram = dgram;
+    report.checks.push(...dgramChecks(dgram));
   }
   if (db) {
     report.db = db;

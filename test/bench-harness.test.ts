@@ -17,7 +17,9 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { curveData, selectCurveChart, serverCpuChart, type ServerBar } from '../bench/lib/charts.js';
 import { parseAb, parseWrk, parseWrkKeepAlive, probeKeepAlive, runLoad } from '../bench/lib/load.js';
-import { alive, childPids, cpuTimeUs, descendantPids, onPath, reapPids, statCpuUs } from '../support/proc.js';
+import { alive, childPids, cpuTimeUs, descendantPids, onPath, reapPids, startServer, statCpuUs } from '../support/proc.js';
+import { compileC } from '../bench/build-c.js';
+import { availableBackends, DefaultSelector, EVENT_READ, sys } from '../lib/index.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -288,4 +290,79 @@ describe('the charts', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+});
+
+describe('the datagram section', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const backends = availableBackends();
+
+  /** Sends `count` datagrams of distinct bytes to 127.0.0.1:port and checks each echo. */
+  function echoes(port: number, count: number): void {
+    const fd = sys.socket(sys.AF_INET, sys.SOCK_DGRAM);
+    try {
+      sys.connect(fd, '127.0.0.1', port);
+      const sel = new DefaultSelector();
+      sel.register(fd, EVENT_READ);
+      const buf = new Uint8Array(2048);
+      for (let i = 0; i < count; i++) {
+        const out = new Uint8Array(1 + (i % 1500)).fill(i & 0xff);
+        expect(sys.send(fd, out)).toBe(out.length);
+        expect(sel.select(5000).length, `echo ${i}`).toBe(1);
+        const got = sys.recvfrom(fd, buf)!;
+        expect(got.bytes).toBe(out.length);
+        expect(got.truncated).toBe(false);
+        expect(buf.subarray(0, got.bytes)).toEqual(out);
+        expect(got.address).toMatchObject({ address: '127.0.0.1', port });
+      }
+      sel.close();
+    } finally {
+      sys.close(fd);
+    }
+  }
+
+  const servers = [
+    ...backends.map((b) => ({ name: `sys + ${b}`, command: process.execPath, args: [join(root, 'dist/bench/servers/udp-echo.js'), '--backend', b] })),
+    { name: 'node:dgram', command: process.execPath, args: [join(root, 'dist/bench/servers/udp-dgram.js')] },
+  ];
+  for (const s of servers) {
+    it(`${s.name} echoes every datagram byte for byte to its sender, and exits 0 on SIGTERM`, async () => {
+      const server = await startServer(s.command, [...s.args, '--port', '0']);
+      try {
+        echoes(server.port, 200);
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+    });
+  }
+
+  it('the C echo server and the load generator: every datagram comes back, and the report says so', async () => {
+    const [echo, load] = await Promise.all([compileC('udp_echo'), compileC('udp_load')]);
+    const server = await startServer(echo, ['--port', '0']);
+    try {
+      echoes(server.port, 200);
+      const out = spawnSync(load, ['--port', String(server.port), '--count', '5000', '--window', '8', '--size', '100'], { encoding: 'utf8' });
+      expect(out.status, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({ sent: 5000, received: 5000, lost: 0 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('the load generator counts what never comes back as lost, and gives up', async () => {
+    const load = await compileC('udp_load');
+    // A bound socket that never answers: every datagram in flight is lost.
+    const silent = sys.socket(sys.AF_INET, sys.SOCK_DGRAM);
+    try {
+      sys.bind(silent, '127.0.0.1', 0);
+      const port = (sys.getsockname(silent) as { port: number }).port;
+      const out = spawnSync(load, ['--port', String(port), '--count', '3', '--window', '2', '--timeout-ms', '50'], { encoding: 'utf8', timeout: 10_000 });
+      expect(out.status).toBe(1);
+      const report = JSON.parse(out.stdout) as { sent: number; received: number; lost: number };
+      expect(report.received).toBe(0);
+      expect(report.lost).toBeGreaterThan(3);
+      expect(report.sent).toBe(report.lost);
+    } finally {
+      sys.close(silent);
+    }
+  });
 });

@@ -1,0 +1,182 @@
+// The datagram section of the benchmark: UDP echo servers side by side in one
+// run, each pinned to one core, loaded from the other by bench/c/udp_load.c
+// (one socket connected to the server, WINDOW datagrams of SIZE bytes in
+// flight, a new one sent for each echo, until COUNT echoes came back):
+//   - C: an epoll echo server (bench/c/udp_echo.c), the limit;
+//   - the hand-written echo over sys.recvfrom/sys.sendto and a selector
+//     (bench/servers/udp-echo.ts), on the default backend and on each backend
+//     --backends names;
+//   - node:dgram (bench/servers/udp-dgram.ts).
+// Every server is warmed up, then the rounds go round the servers in turn,
+// the order rotating, so that the machine's drift hits all alike. Per server:
+// the server's own CPU µs per datagram echoed (schedstat of all its threads),
+// datagrams/s, and the median of per-round ratios to the C server of the same
+// round, with their min–max. A run that lost a datagram is invalid.
+//
+//   node dist/bench/dgram.js [--count 100000] [--rounds 5] [--window 16] [--size 64] [--backends epoll,io_uring]
+import { execFile } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { availableBackends } from '../lib/index.js';
+import { compileC, packageRoot } from './build-c.js';
+import { cpuTimeUs, pinned, startServer, type CpuSet, type ServerProcess } from '../support/proc.js';
+import { commandLine, positiveInt } from '../support/options.js';
+import { fmt, median, summarize } from './lib/stats.js';
+
+const run = promisify(execFile);
+
+/** What udp_load prints. */
+interface LoadOutput {
+  sent: number;
+  received: number;
+  lost: number;
+  seconds: number;
+}
+
+export interface DgramRun {
+  cpuUsPerDatagram: number;
+  perSecond: number;
+  lost: number;
+}
+
+export interface DgramRow {
+  name: string;
+  runs: DgramRun[];
+  /** Medians over the valid runs. */
+  cpuUsPerDatagram: number;
+  perSecond: number;
+  /** Median, min and max of the per-round ratios of CPU per datagram to the C server. */
+  cpuRatio: { median: number; min: number; max: number };
+  invalidRuns: number;
+}
+
+export interface DgramReport {
+  rows: DgramRow[];
+  markdown: string;
+}
+
+export interface DgramOptions {
+  count: number;
+  rounds: number;
+  window: number;
+  size: number;
+  /** Backends of the hand-written echo besides the default one. */
+  backends?: readonly string[];
+  serverCpu?: CpuSet;
+  clientCpu?: CpuSet;
+  log?: (line: string) => void;
+}
+
+interface Server {
+  name: string;
+  command: string;
+  args: string[];
+}
+
+/** Runs the section and returns its table. */
+export async function runDgramBench(options: DgramOptions): Promise<DgramReport> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const root = packageRoot();
+  const [echo, load] = await Promise.all([compileC('udp_echo'), compileC('udp_load')]);
+  const script = (name: string) => join(root, 'dist', 'bench', 'servers', `${name}.js`);
+  const servers: Server[] = [
+    { name: 'C epoll echo', command: echo, args: [] },
+    { name: 'sys + DefaultSelector', command: process.execPath, args: [script('udp-echo')] },
+    ...(options.backends ?? []).map((b) => ({ name: `sys + ${b}`, command: process.execPath, args: [script('udp-echo'), '--backend', b] })),
+    { name: 'node:dgram', command: process.execPath, args: [script('udp-dgram')] },
+  ];
+  const started: ServerProcess[] = [];
+  try {
+    for (const s of servers) started.push(await startServer(s.command, [...s.args, '--port', '0'], { cpu: options.serverCpu }));
+    const once = async (server: ServerProcess, count: number): Promise<DgramRun> => {
+      const before = cpuTimeUs(server.pid);
+      const args = ['--port', String(server.port), '--count', String(count), '--window', String(options.window), '--size', String(options.size)];
+      // Exit 1 means it gave up on a server that lost too much: its report still counts (as invalid).
+      const stdout = await run(...pinned(options.clientCpu, load, args)).then(
+        (r) => r.stdout,
+        (err: { stdout?: string }) => {
+          if (!err.stdout) throw err;
+          return err.stdout;
+        },
+      );
+      const out = JSON.parse(stdout) as LoadOutput;
+      const cpuUs = cpuTimeUs(server.pid) - before;
+      return { cpuUsPerDatagram: cpuUs / out.received, perSecond: out.received / out.seconds, lost: out.lost };
+    };
+    for (let i = 0; i < servers.length; i++) {
+      log(`datagrams: warming up ${servers[i]!.name}`);
+      await once(started[i]!, Math.min(options.count, 20_000));
+    }
+    const runs = servers.map(() => [] as DgramRun[]);
+    for (let round = 0; round < options.rounds; round++) {
+      for (let k = 0; k < servers.length; k++) {
+        const i = (k + round) % servers.length;
+        log(`datagrams round ${round + 1}/${options.rounds}: ${servers[i]!.name}`);
+        runs[i]!.push(await once(started[i]!, options.count));
+      }
+    }
+    const c = runs[0]!;
+    const rows = servers.map((s, i): DgramRow => {
+      const valid = runs[i]!.filter((r) => r.lost === 0);
+      const ratios = runs[i]!.flatMap((r, j) => (r.lost === 0 && c[j]!.lost === 0 ? [r.cpuUsPerDatagram / c[j]!.cpuUsPerDatagram] : []));
+      const summary = summarize(ratios);
+      return {
+        name: s.name,
+        runs: runs[i]!,
+        cpuUsPerDatagram: median(valid.map((r) => r.cpuUsPerDatagram)),
+        perSecond: median(valid.map((r) => r.perSecond)),
+        cpuRatio: { median: summary.median, min: summary.min, max: summary.max },
+        invalidRuns: runs[i]!.length - valid.length,
+      };
+    });
+    const markdown = [
+      `UDP echo over 127.0.0.1: ${options.count} datagrams of ${options.size} bytes per run, ${options.window} in flight, ` +
+        `servers on ${options.serverCpu === undefined ? 'any CPU' : `CPU ${options.serverCpu}`}, the load on ` +
+        `${options.clientCpu === undefined ? 'any CPU' : `CPU ${options.clientCpu}`}; medians of ${options.rounds} rounds, ` +
+        'ratios the median (min–max) of per-round ratios to the C server of the same round.',
+      '',
+      '| server | CPU µs/datagram | × C (min–max) | datagrams/s | runs lost |',
+      '|---|---:|---:|---:|---:|',
+      ...rows.map(
+        (r) =>
+          `| ${r.name} | ${fmt(r.cpuUsPerDatagram)} | ${fmt(r.cpuRatio.median)} (${fmt(r.cpuRatio.min)}–${fmt(r.cpuRatio.max)}) | ` +
+          `${fmt(r.perSecond)} | ${r.invalidRuns} |`,
+      ),
+    ].join('\n');
+    return { rows, markdown };
+  } finally {
+    await Promise.all(started.map((s) => s.stop()));
+  }
+}
+
+function main(): void {
+  const cli = commandLine('dgram', 'node dist/bench/dgram.js [options]', {
+    count: { type: 'string', default: '100000', arg: 'N', help: 'datagrams echoed per run' },
+    rounds: { type: 'string', default: '5', arg: 'R', help: 'counted runs per server, interleaved' },
+    window: { type: 'string', default: '16', arg: 'W', help: 'datagrams in flight' },
+    size: { type: 'string', default: '64', arg: 'BYTES', help: 'datagram size' },
+    backends: { type: 'string', default: '', arg: 'LIST', help: 'backends of the hand-written echo besides the default one, comma-separated' },
+  });
+  const v = cli.values;
+  const backends = v.backends === '' ? [] : v.backends.split(',');
+  for (const b of backends) {
+    if (!availableBackends().includes(b as never)) cli.fail(`backend '${b}' is not available here (available: ${availableBackends().join(', ')})`);
+  }
+  const size = cli.check(() => positiveInt('size', v.size));
+  if (size > 65507) cli.fail(`--size must be at most 65507 (a UDP datagram), got ${size}`);
+  void runDgramBench({
+    count: cli.check(() => positiveInt('count', v.count)),
+    rounds: cli.check(() => positiveInt('rounds', v.rounds)),
+    window: cli.check(() => positiveInt('window', v.window)),
+    size,
+    backends,
+    // Server on CPU 0, load on CPU 1, as npm run bench pins them; one core: no pinning.
+    serverCpu: availableParallelism() >= 2 ? 0 : undefined,
+    clientCpu: availableParallelism() >= 2 ? 1 : undefined,
+  }).then((report) => console.log(report.markdown));
+}
+
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) main();
