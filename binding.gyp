@@ -8,6 +8,7 @@
         "native/backend.cc",
         "native/selector.cc",
         "native/wakeup.cc",
+        "native/inbox.cc",
         "native/watcher.cc",
         "native/sys.cc",
         "native/sys_net.cc",

@@ -92,6 +92,11 @@ export const ERROR_CODES = {
   ERR_STREAM_LIMIT: 'LimitExceededError: readUntil found no delimiter within maxBytes',
   /** Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations. */
   ERR_STREAM_TIMEOUT: 'Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations',
+  // Inboxes
+  /** Error: postToInbox to an inbox that was closed (or its reactor's selector closed), in the posting thread. */
+  ERR_INBOX_CLOSED: "Error: postToInbox to an inbox that was closed (or its reactor's selector closed), in the posting thread",
+  /** Error: postToInbox when the message would take the inbox's queued bytes past its maxQueuedBytes; nothing is queued. */
+  ERR_INBOX_FULL: "Error: postToInbox when the message would take the inbox's queued bytes past its maxQueuedBytes; nothing is queued",
 } as const;
 
 /** Every code the package gives its errors (see ERROR_CODES). */

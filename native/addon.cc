@@ -1,11 +1,14 @@
 // Addon entry point: exposes the Selector class, the names of the backends
-// compiled in (best first) and the fd-level syscalls. No global mutable
-// state, so the addon loads in any number of worker threads.
+// compiled in (best first), the fd-level syscalls and cross-thread inboxes.
+// The only process-wide state is the locked handle tables of wakeup channels
+// and inboxes, which exist to cross threads; the addon loads in any number
+// of worker threads.
 #include <napi.h>
 #include <sys/select.h>
 
 #include "backend.h"
 #include "fast_call.h"
+#include "inbox.h"
 #include "selector.h"
 #include "sys.h"
 #include "watcher.h"
@@ -21,6 +24,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("wakeup", Napi::Function::New<&NativeSelector::WakeHandle>(env, "wakeup"));
   exports.Set("collectedOpen", Napi::Function::New<&NativeSelector::CollectedOpen>(env, "collectedOpen"));
   exports.Set("Watcher", Watcher::Define(env));
+  exports.Set("Inbox", NativeInbox::Define(env));
+  exports.Set("inboxPost", Napi::Function::New<&NativeInbox::Post>(env, "inboxPost"));
   Napi::Array names = Napi::Array::New(env);
   uint32_t i = 0;
   for (const BackendInfo& b : RegisteredBackends()) names.Set(i++, Napi::String::New(env, b.name));

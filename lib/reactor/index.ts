@@ -5,6 +5,7 @@ export { ReactorCore, type IoHandler, type ReactorOptions, type Handle } from '.
 export { Reactor } from './reactor.js';
 export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, sleep, type Coroutine, type FdWaiter } from './coroutines.js';
 export { FdStream, Op, type StreamOptions } from './streams.js';
+export { Inbox, openInbox, postToInbox, DEFAULT_INBOX_BYTES, type InboxOptions } from './inbox.js';
 export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
 export {
   ReactorSocket,
