@@ -2,7 +2,8 @@
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, attach.ts, slow.ts)
 //     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts;
-//        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts)
+//        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts;
+//        inbox.ts, which stands alone on the core)
 //     <- the facade (reactor/reactor.ts), which alone imports every layer
 //     <- the entry points (index.ts, reactor/index.ts).
 // Around lib/, which imports none of them: support/ (what tests, examples and
@@ -24,7 +25,7 @@ module.exports = {
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
       from: { path: '^lib/reactor/(core|timers|attach|slow)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|inbox|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -81,6 +82,20 @@ module.exports = {
       comment: 'Tests and examples take what they share with the benchmarks from support/, not bench/; only the harness test (test/bench-harness.test.ts) imports bench/.',
       from: { path: '^(test|examples)/', pathNot: '^test/bench-harness\\.test\\.ts$' },
       to: { path: '^bench/' },
+    },
+    {
+      name: 'inbox-stands-alone',
+      severity: 'error',
+      comment: 'The inbox is a layer on the core alone: no other layer imports it (only the facade and the entry point).',
+      from: { path: '^lib/reactor/', pathNot: '^lib/reactor/(inbox|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/inbox\\.ts$' },
+    },
+    {
+      name: 'inbox-imports-no-layer',
+      severity: 'error',
+      comment: 'The inbox imports no other layer: it uses the core public calls only.',
+      from: { path: '^lib/reactor/inbox\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options)\\.ts$' },
     },
     {
       name: 'layers-in-order',

@@ -9,6 +9,7 @@
         "native/selector.cc",
         "native/wakeup.cc",
         "native/signals.cc",
+        "native/inbox.cc",
         "native/watcher.cc",
         "native/sys.cc",
         "native/sys_net.cc",

@@ -101,6 +101,11 @@ export const ERROR_CODES = {
   ERR_SIGNAL_UNCATCHABLE: 'Error: addSignalHandler of a signal no handler may take: SIGKILL, SIGSTOP, or a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL)',
   /** Error: addSignalHandler when 64 reactors of the process (over all threads) handle signals already. */
   ERR_SIGNAL_CHANNELS_EXHAUSTED: 'Error: addSignalHandler when 64 reactors of the process (over all threads) handle signals already',
+  // Inboxes
+  /** Error: postToInbox to an inbox that was closed (or its reactor's selector closed), in the posting thread. */
+  ERR_INBOX_CLOSED: "Error: postToInbox to an inbox that was closed (or its reactor's selector closed), in the posting thread",
+  /** Error: postToInbox when the message would take the inbox's queued bytes past its maxQueuedBytes; nothing is queued. */
+  ERR_INBOX_FULL: "Error: postToInbox when the message would take the inbox's queued bytes past its maxQueuedBytes; nothing is queued",
 } as const;
 
 /** Every code the package gives its errors (see ERROR_CODES). */

@@ -305,6 +305,18 @@ export interface NativeWatcher {
   close(): void;
 }
 
+/** @internal A cross-thread inbox's owning side; see native/inbox.h. */
+export interface NativeInbox {
+  /** The number posters name it by (never reused in the process). */
+  handle(): number;
+  /** The wakeup channel's readable end: readable while messages are queued. */
+  fd(): number;
+  /** Up to `maxMessages` queued messages, oldest first, one Buffer each. */
+  take(maxMessages: number): Buffer[];
+  /** Closes the channel and the handle; returns how many messages it dropped. */
+  close(): number;
+}
+
 /** @internal */
 export interface NativeBinding {
   Selector: new (backend: string) => NativeSelector;
@@ -327,6 +339,11 @@ export interface NativeBinding {
    * a mirror of the `backend` selector. `callback(kind)` runs a pass
    * (kind 0: IO, 1: timer). */
   Watcher: new (backend: string, kernelFd: number, callback: (kind: number) => void) => NativeWatcher;
+  /** A new inbox holding at most `maxQueuedBytes` bytes of messages. */
+  Inbox: new (maxQueuedBytes: number) => NativeInbox;
+  /** Appends a message to the inbox `handle` names, from any thread:
+   * throws ERR_INBOX_CLOSED, ERR_INBOX_FULL or ERR_INVALID_ARG_VALUE. */
+  inboxPost(handle: number, bytes: Uint8Array): void;
   /** Backends compiled into this build, best first. */
   backends: string[];
   FD_SETSIZE: number;

@@ -1,13 +1,15 @@
 // Addon entry point: exposes the Selector class, the names of the backends
-// compiled in (best first), the fd-level syscalls and the reactors' signal
-// table. Its only process-wide state is that table (native/signals.h: signal
-// dispositions are process-wide) and the wakeup handles (native/wakeup.h),
-// both made for any number of worker threads.
+// compiled in (best first), the fd-level syscalls, the reactors' signal
+// table and cross-thread inboxes. Its only process-wide state is that table
+// (native/signals.h: signal dispositions are process-wide) and the locked
+// handle tables of wakeup channels and inboxes (native/wakeup.h,
+// native/inbox.h), all made for any number of worker threads.
 #include <napi.h>
 #include <sys/select.h>
 
 #include "backend.h"
 #include "fast_call.h"
+#include "inbox.h"
 #include "selector.h"
 #include "signals.h"
 #include "sys.h"
@@ -24,6 +26,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("wakeup", Napi::Function::New<&NativeSelector::WakeHandle>(env, "wakeup"));
   exports.Set("collectedOpen", Napi::Function::New<&NativeSelector::CollectedOpen>(env, "collectedOpen"));
   exports.Set("Watcher", Watcher::Define(env));
+  exports.Set("Inbox", NativeInbox::Define(env));
+  exports.Set("inboxPost", Napi::Function::New<&NativeInbox::Post>(env, "inboxPost"));
   Napi::Array names = Napi::Array::New(env);
   uint32_t i = 0;
   for (const BackendInfo& b : RegisteredBackends()) names.Set(i++, Napi::String::New(env, b.name));

@@ -273,6 +273,45 @@ function msgWorkout(n) {
   if (u6 >= 0) sys.close(u6);
 }
 msgWorkout(Math.max(10, cycles / 100));
+await inboxes(cycles / 10);
+
+// Cross-thread inboxes (native/inbox.cc): posts from this thread and from a
+// worker, delivery under run(), the full, closed and unknown-handle errors,
+// close() with messages queued, and an inbox dropped without close().
+async function inboxes(count) {
+  const { Reactor, postToInbox } = await import('../dist/lib/index.js');
+  const { Worker } = await import('node:worker_threads');
+  const attempt = (call) => {
+    try {
+      call();
+    } catch {}
+  };
+  const reactor = new Reactor();
+  let seen = 0;
+  const inbox = reactor.inbox(() => {
+    if (++seen === 2 * count) inbox.close();
+  });
+  for (let i = 0; i < count; i++) postToInbox(inbox.handle, { i, data: new Uint8Array([i & 255]) });
+  const worker = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     import(${JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).href)}).then((lib) => {
+       for (let i = 0; i < workerData.count; i++) lib.postToInbox(workerData.handle, [i, 'from a worker']);
+     });`,
+    { eval: true, workerData: { handle: inbox.handle, count } },
+  );
+  reactor.run();
+  await new Promise((resolve) => worker.once('exit', resolve));
+  attempt(() => postToInbox(inbox.handle, 1)); // ERR_INBOX_CLOSED
+  attempt(() => postToInbox(2 ** 52, 1)); // ERR_INVALID_ARG_VALUE
+  attempt(() => postToInbox(1, () => 1)); // could not be cloned
+  const small = reactor.inbox(() => {}, { maxQueuedBytes: 64 });
+  for (let i = 0; i < 10; i++) attempt(() => postToInbox(small.handle, 'x'.repeat(20))); // ERR_INBOX_FULL
+  small.close(); // drops what is queued
+  for (let i = 0; i < 3; i++) postToInbox(reactor.inbox(() => {}).handle, i); // closed with the reactor's selector
+  reactor.close();
+  const { binding } = await import('../dist/lib/native.js');
+  for (let i = 0; i < 3; i++) binding.inboxPost(new binding.Inbox(1024).handle(), new Uint8Array(8)); // dropped open: the finalizer frees them
+}
 
 // Files and terminals: open, readv, sendfile (the kernel's and the pread/write
 // step), ptys and termios, window sizes, and the error paths of each.
@@ -377,5 +416,5 @@ function filesAndTerminals(rounds) {
   reactor.run();
   reactor.close();
 }
-console.log('workout done');
 
+console.log('workout done');

@@ -7,6 +7,7 @@ export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, s
 export { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 export { gather, withTimeout, type Awaitable, type AwaitedResult, type GatherResults } from './tasks.js';
 export { FdStream, Op, type StreamOptions } from './streams.js';
+export { Inbox, openInbox, postToInbox, DEFAULT_INBOX_BYTES, type InboxOptions } from './inbox.js';
 export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
 export {
   ReactorSocket,

@@ -4,6 +4,7 @@
 // `spawn(reactor, gen)` are the same call.
 import { type Coroutine, type FdWait, readable, type SleepWait, sleep, spawn, type Task, writable } from './coroutines.js';
 import { ReactorCore } from './core.js';
+import { Inbox, type InboxOptions } from './inbox.js';
 import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
 import { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 import { FdStream, type StreamOptions } from './streams.js';
@@ -187,5 +188,14 @@ export class Reactor extends ReactorCore {
    */
   removeSignalHandler(signal: NodeJS.Signals | number): boolean {
     return removeSignalHandler(this, signal);
+  }
+
+  /**
+   * An inbox that any thread fills with {@link postToInbox}(inbox.handle, value):
+   * each value is delivered to `onMessage` in a pass, in order (see {@link Inbox}).
+   * @throws The errors of the {@link Inbox} constructor.
+   */
+  inbox(onMessage: (value: unknown) => void, options?: InboxOptions): Inbox {
+    return new Inbox(this, onMessage, options);
   }
 }
