@@ -328,6 +328,28 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ create }) => {
       r.close();
     });
 
+    it('an ICMP error that surfaces on the next send() instead is reported, and that datagram is sent all the same', async () => {
+      const r = reactor();
+      const port = closedUdpPort();
+      const errors: unknown[] = [];
+      const client = openDatagram(r, { connect: { host: '127.0.0.1', port }, onError: (err) => errors.push(err) }, () => {});
+      expect(client.send('first')).toBe(true);
+      // The reactor does not run: the ICMP error waits on the socket (loopback answers at once; give it a moment).
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      const got: string[] = [];
+      const done = new Deferred<void>();
+      const server = openDatagram(r, { port }, (data) => {
+        got.push(dec(data));
+        done.resolve();
+      });
+      expect(client.send('second')).toBe(true);
+      expect(errors).toEqual([expect.objectContaining({ code: 'ECONNREFUSED' })]);
+      await drive(r, mode, done);
+      expect(got).toEqual(['second']);
+      server.close();
+      r.close();
+    });
+
     it('a datagram longer than maxMessageSize is reported (ERR_DATAGRAM_TRUNCATED, its head in partial), not delivered; the next one is', async () => {
       const r = reactor();
       const done = new Deferred<void>();
