@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DatagramEndpoint, Deferred, EVENT_READ, type Future, openDatagram, Reactor, sys } from '../lib/index.js';
+import { DatagramEndpoint, Deferred, EVENT_READ, type Future, openDatagram, Reactor, ReactorCore, sys } from '../lib/index.js';
 import { BACKENDS, enc, fdsChangedSince, openFds, thrown, track } from './helpers.js';
 
 type Mode = 'run' | 'attach';
@@ -487,6 +487,26 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ create }) => {
 });
 
 describe('openDatagram', () => {
+  it('runs on a bare ReactorCore, and is what reactor.openDatagram calls', () => {
+    const loop = new ReactorCore();
+    const got: string[] = [];
+    const a = openDatagram(loop, { port: 0 }, (data) => {
+      got.push(dec(data));
+      a.close();
+    });
+    expect(a).toBeInstanceOf(DatagramEndpoint);
+    a.send('bare', '127.0.0.1', portOf(a));
+    loop.run(); // returns once the endpoint is closed
+    expect(got).toEqual(['bare']);
+    loop.close();
+    const r = new Reactor();
+    const b = r.openDatagram({ family: 'unix' }, () => {});
+    expect(b).toBeInstanceOf(DatagramEndpoint);
+    expect(b.address()).toEqual({ family: sys.AF_UNIX, path: '' });
+    r.close();
+    expect(b.closed).toBe(true);
+  });
+
   it('refuses bad input with coded errors, opening nothing and leaving no file', async () => {
     const before = openFds();
     const r = new Reactor();
@@ -495,6 +515,7 @@ describe('openDatagram', () => {
     sys.bind(squatter, taken);
     const noop = () => {};
     const cases: Array<[() => unknown, string]> = [
+      [() => openDatagram({} as ReactorCore, {}, () => {}), 'ERR_INVALID_ARG_TYPE'],
       [() => openDatagram(r, {}, 'no' as never), 'ERR_INVALID_ARG_TYPE'],
       [() => openDatagram(r, null as never, noop), 'ERR_INVALID_ARG_TYPE'],
       [() => openDatagram(r, { onError: 1 as never }, noop), 'ERR_INVALID_ARG_TYPE'],

@@ -175,7 +175,7 @@ export class DatagramEndpoint {
 
   /**
    * Opens, binds and connects the socket as `options` say; receiving starts with the reactor.
-   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `onMessage` or `onError` is not a function,
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `loop` is not a reactor, `onMessage` or `onError` not a function,
    * `options` not an object, or a boolean option not a boolean.
    * @throws `ERR_INVALID_ARG_VALUE` (TypeError) when the options contradict each other (`path`
    * with `host` or `port`, a family the address is not of, a Unix peer for a UDP endpoint, ...).
@@ -186,6 +186,9 @@ export class DatagramEndpoint {
    * socket at the Unix peer's path, `EMFILE`, ...); no fd is left open, no file left behind.
    */
   constructor(loop: ReactorCore, options: DatagramOptions, onMessage: MessageHandler) {
+    if (loop === null || typeof loop !== 'object' || typeof (loop as Partial<ReactorCore>).addHandler !== 'function') {
+      throw codedTypeError('ERR_INVALID_ARG_TYPE', `the loop must be a Reactor, got ${describe(loop)}`);
+    }
     checkCallback(onMessage, 'onMessage');
     if (typeof options !== 'object' || options === null) {
       throw codedTypeError('ERR_INVALID_ARG_TYPE', `options must be an object, got ${describe(options)}`);
