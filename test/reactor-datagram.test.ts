@@ -503,8 +503,12 @@ describe('openDatagram', () => {
     const b = r.openDatagram({ family: 'unix' }, () => {});
     expect(b).toBeInstanceOf(DatagramEndpoint);
     expect(b.address()).toEqual({ family: sys.AF_UNIX, path: '' });
+    // Many endpoints, one 'close' listener on the reactor: they all close with it.
+    const many = Array.from({ length: 20 }, () => r.openDatagram({ port: 0 }, () => {}));
+    expect(r.listenerCount('close')).toBe(1);
+    many[0]!.close();
     r.close();
-    expect(b.closed).toBe(true);
+    expect([b, ...many].every((e) => e.closed)).toBe(true);
   });
 
   it('refuses bad input with coded errors, opening nothing and leaving no file', async () => {
