@@ -212,8 +212,9 @@ export class DatagramEndpoint {
    * Sends `data` as one datagram: to `host` and `port` (UDP), to the Unix socket at path `host`
    * (Unix, no port), or, connected, to the peer (no destination). The kernel takes it at once
    * (true) unless it is full or datagrams are queued already: then a copy is queued and sent in
-   * order once the fd is writable (false). Never dropped silently: a queued datagram the kernel
-   * refuses later goes to the error path.
+   * order once the fd is writable (false); one queue for every destination, so a datagram
+   * waits behind those queued before it. Never dropped silently: a queued datagram the kernel
+   * refuses when its turn comes goes to the error path.
    * @param data - Bytes, or a string (UTF-8).
    * @returns Whether the kernel took it now (false: queued).
    * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `data` is neither a Uint8Array nor a string,
