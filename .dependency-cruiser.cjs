@@ -3,7 +3,8 @@
 //     <- the reactor core (reactor/core.ts, timers.ts, attach.ts, slow.ts)
 //     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts;
 //        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts;
-//        inbox.ts, which stands alone on the core)
+//        inbox.ts, which stands alone on the core;
+//        coroutines.ts, datagram-options.ts <- datagram.ts)
 //     <- the facade (reactor/reactor.ts), which alone imports every layer
 //     <- the entry points (index.ts, reactor/index.ts).
 // Around lib/, which imports none of them: support/ (what tests, examples and
@@ -25,7 +26,7 @@ module.exports = {
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
       from: { path: '^lib/reactor/(core|timers|attach|slow)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|inbox|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -102,7 +103,21 @@ module.exports = {
       severity: 'error',
       comment: 'coroutines <- streams <- server; ReactorSocket stands beside them on the core.',
       from: { path: '^lib/reactor/(coroutines|socket|socket-options)\\.ts$' },
-      to: { path: '^lib/reactor/(streams|server|socket|coroutines|tasks)\\.ts$', pathNot: '$from' },
+      to: { path: '^lib/reactor/(streams|server|socket|coroutines|tasks|datagram)\\.ts$', pathNot: '$from' },
+    },
+    {
+      name: 'datagram-on-coroutines',
+      severity: 'error',
+      comment: 'Datagram endpoints (datagram.ts) stand on the core and coroutines (for drain()), beside streams, the server, ReactorSocket and the task helpers.',
+      from: { path: '^lib/reactor/datagram\\.ts$' },
+      to: { path: '^lib/reactor/(streams|server|socket|socket-options|tasks|signals)\\.ts$' },
+    },
+    {
+      name: 'datagram-options-alone',
+      severity: 'error',
+      comment: 'The options of datagram endpoints (datagram-options.ts) are types and checks: nothing of the reactor.',
+      from: { path: '^lib/reactor/datagram-options\\.ts$' },
+      to: { path: '^lib/reactor/' },
     },
     {
       name: 'task-helpers-on-coroutines',

@@ -94,6 +94,13 @@ export const ERROR_CODES = {
   ERR_STREAM_LIMIT: 'LimitExceededError: readUntil found no delimiter within maxBytes',
   /** Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations. */
   ERR_STREAM_TIMEOUT: 'Error: an FdStream closed by its idle timeout (setTimeout, TcpServer idleTimeout), to its waiting operations',
+  // Datagram endpoints
+  /** Error: send() on a DatagramEndpoint whose queue would pass its maxQueuedBytes (the datagram is not queued). */
+  ERR_DATAGRAM_QUEUE_FULL: 'Error: send() on a DatagramEndpoint whose queue would pass its maxQueuedBytes (the datagram is not queued)',
+  /** Error: a datagram longer than a DatagramEndpoint's maxMessageSize, reported instead of delivered (its first bytes in `partial`). */
+  ERR_DATAGRAM_TRUNCATED: "Error: a datagram longer than a DatagramEndpoint's maxMessageSize, reported instead of delivered (its first bytes in `partial`)",
+  /** Error: send() or address() on a closed DatagramEndpoint; its drain() when queued datagrams were dropped (abort(), the reactor closed). */
+  ERR_DATAGRAM_CLOSED: 'Error: send() or address() on a closed DatagramEndpoint; its drain() when queued datagrams were dropped (abort(), the reactor closed)',
   // Signals
   /** TypeError: a signal name or number the platform does not have (addSignalHandler, removeSignalHandler). */
   ERR_UNKNOWN_SIGNAL: 'TypeError: a signal name or number the platform does not have (addSignalHandler, removeSignalHandler)',

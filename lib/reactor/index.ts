@@ -1,5 +1,5 @@
 // The reactor: the core loop (core.ts), the layers on it (coroutines, the
-// task helpers, streams, the TCP server, ReactorSocket), and Reactor (reactor.ts), which
+// task helpers, streams, the TCP server, ReactorSocket, datagram endpoints), and Reactor (reactor.ts), which
 // offers the layers as methods.
 export { ReactorCore, type IoHandler, type ReactorOptions, type Handle, type SlowCallback } from './core.js';
 export { Reactor } from './reactor.js';
@@ -8,6 +8,14 @@ export { addSignalHandler, removeSignalHandler, type SignalCallback } from './si
 export { gather, withTimeout, type Awaitable, type AwaitedResult, type GatherResults } from './tasks.js';
 export { FdStream, Op, type StreamOptions } from './streams.js';
 export { Inbox, openInbox, postToInbox, DEFAULT_INBOX_BYTES, type InboxOptions } from './inbox.js';
+export {
+  DatagramEndpoint,
+  openDatagram,
+  type DatagramOptions,
+  type DatagramPeer,
+  type DatagramTruncatedError,
+  type MessageHandler,
+} from './datagram.js';
 export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
 export {
   ReactorSocket,

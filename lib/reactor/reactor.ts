@@ -5,6 +5,7 @@
 import { type Coroutine, type FdWait, readable, type SleepWait, sleep, spawn, type Task, writable } from './coroutines.js';
 import { ReactorCore } from './core.js';
 import { Inbox, type InboxOptions } from './inbox.js';
+import { type DatagramEndpoint, type DatagramOptions, type MessageHandler, openDatagram } from './datagram.js';
 import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
 import { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 import { FdStream, type StreamOptions } from './streams.js';
@@ -197,5 +198,12 @@ export class Reactor extends ReactorCore {
    */
   inbox(onMessage: (value: unknown) => void, options?: InboxOptions): Inbox {
     return new Inbox(this, onMessage, options);
+  }
+
+  /** A datagram endpoint on this reactor (UDP or Unix), the same as
+   * {@link openDatagram | openDatagram(reactor, options, onMessage)}, which tells the details.
+   * @throws The errors of {@link openDatagram}. */
+  openDatagram(options: DatagramOptions, onMessage: MessageHandler): DatagramEndpoint {
+    return openDatagram(this, options, onMessage);
   }
 }
