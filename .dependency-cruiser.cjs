@@ -1,7 +1,7 @@
 // The layering of lib/, checked by `npm test` (npm run check:deps):
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, attach.ts)
-//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts; socket-options.ts <- socket.ts)
+//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts, process.ts; socket-options.ts <- socket.ts)
 //     <- the facade (reactor/reactor.ts), which alone imports every layer
 //     <- the entry points (index.ts, reactor/index.ts).
 // Around lib/, which imports none of them: support/ (what tests, examples and
@@ -23,7 +23,7 @@ module.exports = {
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
       from: { path: '^lib/reactor/(core|timers|attach)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|process|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -87,6 +87,13 @@ module.exports = {
       comment: 'coroutines <- streams <- server; ReactorSocket stands beside them on the core.',
       from: { path: '^lib/reactor/(coroutines|socket|socket-options)\\.ts$' },
       to: { path: '^lib/reactor/(streams|server|socket|coroutines)\\.ts$', pathNot: '$from' },
+    },
+    {
+      name: 'process-on-streams',
+      severity: 'error',
+      comment: 'Child processes (process.ts) are a layer on coroutines and streams; no other layer imports it.',
+      from: { path: '^lib/reactor/', pathNot: '^lib/reactor/(process|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/process\\.ts$' },
     },
   ],
   options: {

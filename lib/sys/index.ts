@@ -11,16 +11,18 @@ import * as fd from './fd.js';
 import * as files from './files.js';
 import * as linux from './linux.js';
 import * as net from './net.js';
+import * as proc from './process.js';
 import * as tty from './tty.js';
 
 export * from './fd.js';
 export * from './files.js';
 export * from './linux.js';
 export * from './net.js';
+export * from './process.js';
 export * from './tty.js';
 
 const calls = new Set<string>();
-for (const module of [fd, files, linux, net, tty] as object[]) {
+for (const module of [fd, files, linux, net, proc, tty] as object[]) {
   for (const [name, value] of Object.entries(module)) if (typeof value === 'function') calls.add(name);
 }
 calls.add('supports');
