@@ -26,7 +26,11 @@
 //  - the working directory: posix_spawn_file_actions_addchdir (POSIX 2024),
 //    else its older _np form (glibc 2.29, macOS 10.15, FreeBSD 13.1); with
 //    neither, a cwd throws ERR_NOT_SUPPORTED.
-//  - kqueueWatchExit: only where kqueue exists (macOS, the BSDs, libkqueue).
+//  - kqueueWatchExit: only where the kernel's kqueue exists (macOS, the
+//    BSDs). Not with libkqueue: the fd its kqueue() returns on Linux is a
+//    pipe end that never polls readable when an event is pending (only
+//    kevent() sees the event), so it cannot be watched by another selector;
+//    sys.supports('kqueueWatchExit') says false there.
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,7 +43,8 @@
 #include <string>
 #include <vector>
 
-#ifdef NS_HAVE_KQUEUE
+#if defined(NS_HAVE_KQUEUE) && !defined(NS_LIBKQUEUE)
+#define NS_KQUEUE_WATCH_EXIT 1
 #include <sys/event.h>
 #include <sys/time.h>
 #endif
@@ -259,7 +264,7 @@ Napi::Value Waitpid(const Napi::CallbackInfo& info) {
   return result;
 }
 
-#ifdef NS_HAVE_KQUEUE
+#ifdef NS_KQUEUE_WATCH_EXIT
 // kqueueWatchExit(pid): a new kqueue (close-on-exec) holding one EVFILT_PROC
 // NOTE_EXIT filter for `pid`, so that the kqueue fd polls readable once the
 // process exits: with any selector (a kqueue fd is itself pollable), and
@@ -300,7 +305,7 @@ void AddSpawnExports(Napi::Env env, Napi::Object sys, Napi::Object supported) {
   auto mark = [&](const char* name, bool has) { supported.Set(name, Napi::Boolean::New(env, has)); };
   sys.Set("spawn", Napi::Function::New<Spawn>(env, "spawn"));
   sys.Set("waitpid", Napi::Function::New<Waitpid>(env, "waitpid"));
-#ifdef NS_HAVE_KQUEUE
+#ifdef NS_KQUEUE_WATCH_EXIT
   sys.Set("kqueueWatchExit", Napi::Function::New<KqueueWatchExit>(env, "kqueueWatchExit"));
   mark("kqueueWatchExit", true);
 #else

@@ -6,7 +6,7 @@
 //
 // How the exit is seen is an ExitWatcher, chosen once per process:
 //  - pidfd (Linux 5.3+): sys.pidfdOpen(pid), readable once the child exited.
-//  - kqueue (macOS, the BSDs, libkqueue): sys.kqueueWatchExit(pid), a small
+//  - kqueue (macOS, the BSDs): sys.kqueueWatchExit(pid), a small
 //    kqueue of its own holding EVFILT_PROC/NOTE_EXIT, registered with the
 //    reactor as a readable fd, so it works whatever the reactor's selector.
 //  - SIGCHLD, through the reactor's signal layer: not there yet. Where

@@ -192,7 +192,7 @@ export function waitpid(pid: number, block = false): ExitStatus | null {
  * nothing ({@link waitpid} does). Close it when done.
  * @param pid - The process to watch (a child of ours, not yet reaped).
  * @returns The kqueue fd (close-on-exec), or -1 when the process has exited already (reap it now).
- * @throws `ERR_NOT_SUPPORTED` (Error) where there is no kqueue (Linux, but with libkqueue).
+ * @throws `ERR_NOT_SUPPORTED` (Error) where the kernel has no kqueue: Linux, libkqueue's builds too (its kqueue fd never polls readable, so no other selector could wait on it).
  * @throws `ERR_OUT_OF_RANGE` (RangeError) when `pid` is not a positive integer.
  * @throws {@link SystemError} when kqueue or kevent fail (`EMFILE`, ...).
  */
