@@ -1,7 +1,7 @@
 // The layering of lib/, checked by `npm test` (npm run check:deps):
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, attach.ts, slow.ts)
-//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts;
+//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts, process.ts;
 //        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts;
 //        inbox.ts, which stands alone on the core;
 //        coroutines.ts, datagram-options.ts <- datagram.ts)
@@ -26,7 +26,7 @@ module.exports = {
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
       from: { path: '^lib/reactor/(core|timers|attach|slow)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|process|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -125,6 +125,13 @@ module.exports = {
       comment: 'gather and withTimeout (tasks.ts) stand on coroutines alone, beside streams, the server and ReactorSocket.',
       from: { path: '^lib/reactor/tasks\\.ts$' },
       to: { path: '^lib/reactor/(streams|server|socket)\\.ts$' },
+    },
+    {
+      name: 'process-on-streams',
+      severity: 'error',
+      comment: 'Child processes (process.ts) are a layer on coroutines and streams; no other layer imports it.',
+      from: { path: '^lib/reactor/', pathNot: '^lib/reactor/(process|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/process\\.ts$' },
     },
   ],
   options: {

@@ -17,6 +17,7 @@
         "native/sys_file.cc",
         "native/sys_tty.cc",
         "native/sys_linux.cc",
+        "native/spawn.cc",
         "native/platform.cc",
         "native/select.cc",
         "native/poll.cc",

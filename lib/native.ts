@@ -36,7 +36,7 @@ export interface NativeSelector {
 }
 
 /** @internal */
-export interface NativeSys extends NativeSysMsg, NativeSysFiles, NativeSysTty, NativeSysLinux {
+export interface NativeSys extends NativeSysMsg, NativeSysFiles, NativeSysTty, NativeSysLinux, NativeSysProcess {
   pipe(): [number, number];
   /** type: SOCK_STREAM when undefined. */
   socketpair(type?: number): [number, number];
@@ -136,6 +136,16 @@ export interface NativeSysLinux {
   inotifyRemoveWatch?(fd: number, wd: number): void;
   /** Throws ENOSYS where the build has the syscall but the kernel lacks it. */
   pidfdOpen?(pid: number): number;
+}
+
+/** @internal Child processes (native/spawn.cc). */
+export interface NativeSysProcess {
+  /** stdio entries: an fd, -1 (/dev/null) or -2 (inherit). */
+  spawn(path: string, argv: string[], env: string[], cwd: string | null, stdio: [number, number, number]): number;
+  /** null while running (block false); else [code, null] or [null, signal number]. */
+  waitpid(pid: number, block: boolean): [number | null, number | null] | null;
+  /** -1 when the process has exited already; absent without kqueue. */
+  kqueueWatchExit?(pid: number): number;
 }
 
 /** @internal */

@@ -266,6 +266,20 @@ int main(void) {
 #include <unistd.h>
 int main(void) { return (int)syscall(SYS_pidfd_open, 1, 0); }`,
   },
+  // -- native/spawn.cc
+  // The working directory of a spawned process: POSIX 2024's name, else
+  // the older _np one (glibc 2.29, macOS 10.15, FreeBSD 13.1). Neither: a
+  // cwd throws ERR_NOT_SUPPORTED.
+  {
+    name: 'SPAWN_ADDCHDIR',
+    code: `#include <spawn.h>
+int main(void) { posix_spawn_file_actions_t a; (void)posix_spawn_file_actions_addchdir; return posix_spawn_file_actions_addchdir(&a, "/"); }`,
+  },
+  {
+    name: 'SPAWN_ADDCHDIR_NP',
+    code: `#include <spawn.h>
+int main(void) { posix_spawn_file_actions_t a; (void)posix_spawn_file_actions_addchdir_np; return posix_spawn_file_actions_addchdir_np(&a, "/"); }`,
+  },
 ];
 
 function log(message) {

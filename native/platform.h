@@ -114,6 +114,10 @@ int Kqueue(const char** syscall);
 // (none: each of its calls has one form, present or absent by its own
 // feature test; pidfd_open's flag fallback for kernels 5.3 to 5.9 is a
 // kernel difference, handled in sys_linux.cc)
+// -- native/spawn.cc
+// (none here: posix_spawn has one form; its addchdir file action has two
+// names, chosen in spawn.cc by the SPAWN_ADDCHDIR{,_NP} feature tests, and
+// kqueueWatchExit exists where the KQUEUE test passed)
 
 }  // namespace platform
 }  // namespace selectors

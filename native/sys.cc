@@ -151,6 +151,7 @@ Napi::Object SysExports(Napi::Env env) {
   AddFileExports(env, sys, supported);
   AddTtyExports(env, sys, supported);
   AddLinuxExports(env, sys, supported);
+  AddSpawnExports(env, sys, supported);
   sys.Set("supported", supported);
   return sys;
 }

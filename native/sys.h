@@ -28,6 +28,8 @@ void AddFileExports(Napi::Env env, Napi::Object sys, Napi::Object supported);
 void AddTtyExports(Napi::Env env, Napi::Object sys, Napi::Object supported);
 // Linux's event fds: eventfd, timerfd, inotify, pidfd (native/sys_linux.cc).
 void AddLinuxExports(Napi::Env env, Napi::Object sys, Napi::Object supported);
+// Child processes: spawn, waitpid, kqueueWatchExit (native/spawn.cc).
+void AddSpawnExports(Napi::Env env, Napi::Object sys, Napi::Object supported);
 
 // The bytes [offset, offset + length) of a Uint8Array, bounds-checked:
 // `args` points at the values buf, offset, length. With `whole`, only buf is

@@ -312,6 +312,38 @@ async function inboxes(count) {
   const { binding } = await import('../dist/lib/native.js');
   for (let i = 0; i < 3; i++) binding.inboxPost(new binding.Inbox(1024).handle(), new Uint8Array(8)); // dropped open: the finalizer frees them
 }
+childProcesses(Math.max(5, cycles / 1000));
+
+// Child processes (native/spawn.cc): spawn with each stdio form, a cwd and
+// an env; waitpid blocking and not; kqueueWatchExit where kqueue exists;
+// and the error paths (an exec failure, bad arguments refused by the addon).
+function childProcesses(rounds) {
+  const attempt = (call) => {
+    try {
+      call();
+    } catch {}
+  };
+  for (let i = 0; i < rounds; i++) {
+    const [r, w] = sys.pipe();
+    sys.setNonBlocking(w, false);
+    const pid = binding.sys.spawn('/bin/sh', ['sh', '-c', 'echo $X; exit 3'], ['X=1'], '/', [-1, w, -2]);
+    sys.close(w);
+    const kq = sys.supports('kqueueWatchExit') ? sys.kqueueWatchExit(pid) : -1;
+    if (sys.waitpid(pid) === null) sys.waitpid(pid, true);
+    if (kq >= 0) sys.close(kq);
+    sys.read(r, buf);
+    sys.close(r);
+    attempt(() => sys.waitpid(pid)); // ECHILD
+    attempt(() => binding.sys.spawn('/no/such/program', ['x'], [], null, [-1, -1, -1])); // ENOENT from posix_spawn
+    attempt(() => binding.sys.spawn('/bin/true', ['true'], [], '/no/such/dir', [-1, -1, -1])); // the chdir's ENOENT
+    attempt(() => binding.sys.spawn('/bin/true', ['a\0b'], [], null, [-1, -1, -1])); // NUL
+    attempt(() => binding.sys.spawn('/bin/true', ['true', 1], [], null, [-1, -1, -1])); // not a string
+    attempt(() => binding.sys.spawn('/bin/true', ['true'], [], null, [-1, -3, -1])); // stdio out of range
+    attempt(() => binding.sys.spawn('/bin/true', [], [], null, [-1, -1, -1])); // no argv[0]
+    attempt(() => binding.sys.waitpid(0, false));
+    if (sys.supports('kqueueWatchExit')) attempt(() => binding.sys.kqueueWatchExit(0));
+  }
+}
 
 // Files and terminals: open, readv, sendfile (the kernel's and the pread/write
 // step), ptys and termios, window sizes, and the error paths of each.

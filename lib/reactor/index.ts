@@ -1,5 +1,6 @@
 // The reactor: the core loop (core.ts), the layers on it (coroutines, the
-// task helpers, streams, the TCP server, ReactorSocket, datagram endpoints), and Reactor (reactor.ts), which
+// task helpers, streams, the TCP server, ReactorSocket, datagram endpoints,
+// signals, inboxes, child processes), and Reactor (reactor.ts), which
 // offers the layers as methods.
 export { ReactorCore, type IoHandler, type ReactorOptions, type Handle, type SlowCallback } from './core.js';
 export { Reactor } from './reactor.js';
@@ -16,6 +17,7 @@ export {
   type DatagramTruncatedError,
   type MessageHandler,
 } from './datagram.js';
+export { Subprocess, spawnProcess, exitWatcher, type ExitWatcher, type ExitStatus, type ProcessStdio, type SpawnProcessOptions } from './process.js';
 export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
 export {
   ReactorSocket,

@@ -12,6 +12,7 @@ import * as files from './files.js';
 import * as linux from './linux.js';
 import * as msg from './msg.js';
 import * as net from './net.js';
+import * as proc from './process.js';
 import * as tty from './tty.js';
 
 export * from './fd.js';
@@ -19,10 +20,11 @@ export * from './files.js';
 export * from './linux.js';
 export * from './msg.js';
 export * from './net.js';
+export * from './process.js';
 export * from './tty.js';
 
 const calls = new Set<string>();
-for (const module of [fd, files, linux, msg, net, tty] as object[]) {
+for (const module of [fd, files, linux, msg, net, proc, tty] as object[]) {
   for (const [name, value] of Object.entries(module)) if (typeof value === 'function') calls.add(name);
 }
 calls.add('supports');
