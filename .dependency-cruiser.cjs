@@ -1,7 +1,8 @@
 // The layering of lib/, checked by `npm test` (npm run check:deps):
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, attach.ts, slow.ts)
-//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts;
+//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts, which
+//        opens its listening sockets with listener.ts (sys and node:fs only);
 //        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts)
 //     <- the facade (reactor/reactor.ts), which alone imports every layer
 //     <- the entry points (index.ts, reactor/index.ts).
@@ -24,7 +25,7 @@ module.exports = {
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
       from: { path: '^lib/reactor/(core|timers|attach|slow)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|listener|socket|socket-options|signals|tasks|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -88,6 +89,13 @@ module.exports = {
       comment: 'coroutines <- streams <- server; ReactorSocket stands beside them on the core.',
       from: { path: '^lib/reactor/(coroutines|socket|socket-options)\\.ts$' },
       to: { path: '^lib/reactor/(streams|server|socket|coroutines|tasks)\\.ts$', pathNot: '$from' },
+    },
+    {
+      name: 'listener-on-sys',
+      severity: 'error',
+      comment: 'listener.ts opens the servers\' listening sockets with sys alone: it knows no other part of the reactor.',
+      from: { path: '^lib/reactor/listener\\.ts$' },
+      to: { path: '^lib/reactor/' },
     },
     {
       name: 'task-helpers-on-coroutines',

@@ -1,5 +1,5 @@
 // The reactor: the core loop (core.ts), the layers on it (coroutines, the
-// task helpers, streams, the TCP server, ReactorSocket), and Reactor (reactor.ts), which
+// task helpers, streams, the TCP and Unix stream servers, ReactorSocket), and Reactor (reactor.ts), which
 // offers the layers as methods.
 export { ReactorCore, type IoHandler, type ReactorOptions, type Handle, type SlowCallback } from './core.js';
 export { Reactor } from './reactor.js';
@@ -7,7 +7,17 @@ export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, s
 export { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 export { gather, withTimeout, type Awaitable, type AwaitedResult, type GatherResults } from './tasks.js';
 export { FdStream, Op, type StreamOptions } from './streams.js';
-export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
+export {
+  StreamServer,
+  TcpServer,
+  UnixServer,
+  listen,
+  type ServerOptions,
+  type ListenOptions,
+  type UnixListenOptions,
+  type ConnectionHandler,
+  type OutOfFdsWarning,
+} from './server.js';
 export {
   ReactorSocket,
   createConnection,

@@ -4,7 +4,7 @@
 // `spawn(reactor, gen)` are the same call.
 import { type Coroutine, type FdWait, readable, type SleepWait, sleep, spawn, type Task, writable } from './coroutines.js';
 import { ReactorCore } from './core.js';
-import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
+import { type ConnectionHandler, type ListenOptions, listen, type TcpServer, type UnixListenOptions, type UnixServer } from './server.js';
 import { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 import { FdStream, type StreamOptions } from './streams.js';
 import { type Awaitable, gather, type GatherResults, withTimeout } from './tasks.js';
@@ -143,7 +143,8 @@ export class Reactor extends ReactorCore {
   }
 
   /**
-   * A TCP server on this reactor (see {@link TcpServer}): `handler` gets
+   * A TCP server on this reactor (see {@link TcpServer}), or with a `path`
+   * a Unix stream server (see {@link UnixServer}): `handler` gets
    * each connection's fd (a plain function) or an FdStream (a generator or
    * async function). The same as {@link listen | listen(reactor, options, handler)}.
    *
@@ -158,8 +159,11 @@ export class Reactor extends ReactorCore {
    * reactor.run();
    * ```
    */
-  listen(options: ListenOptions, handler: ConnectionHandler): TcpServer {
-    return new TcpServer(this, options, handler);
+  listen(options: UnixListenOptions, handler: ConnectionHandler): UnixServer;
+  listen(options: ListenOptions, handler: ConnectionHandler): TcpServer;
+  listen(options: ListenOptions | UnixListenOptions, handler: ConnectionHandler): TcpServer | UnixServer;
+  listen(options: ListenOptions | UnixListenOptions, handler: ConnectionHandler): TcpServer | UnixServer {
+    return listen(this, options, handler);
   }
 
   /**
