@@ -3,14 +3,17 @@
 // with sys.connect and real peers (python3, socat), peer credentials, the
 // idle timeout, graceful close removing the socket file; a stale socket file
 // taken over, a regular file refused, a replaced file left alone, abstract
-// names; bad input refused with coded errors and no fd or file left.
+// names; bad input refused with coded errors and no fd or file left; out
+// of fds in a child, every client answered or cleanly refused.
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Coroutine, EVENT_READ, type FdStream, listen, Reactor, sys, UnixServer } from '../lib/index.js';
-import { BACKENDS, enc, fdsChangedSince, openFds, thrown, track } from './helpers.js';
+import { BACKENDS, DIST_INDEX, enc, fdsChangedSince, openFds, thrown, track } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nsu-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -342,4 +345,62 @@ describe('UnixServer', () => {
     expect(existsSync(path)).toBe(false);
     expect(await fdsChangedSince(after)).toEqual([]);
   });
+});
+
+// Out of fds (ulimit -n 64 in a child): the shared accept path keeps its
+// spare fd on a Unix listener too; every client is answered or cleanly
+// refused, and the episode is reported once.
+const HOLDING_UNIX_SERVER = `
+import { createInterface } from 'node:readline';
+import { Reactor, sys } from LIB;
+const r = new Reactor();
+const held = [];
+const server = r.listen({ path: process.argv[1] }, (fd) => { sys.write(fd, new Uint8Array([104, 10])); held.push(fd); });
+let warnings = 0;
+server.on('warning', (w) => { if (w.code === 'EMFILE' || w.code === 'ENFILE') warnings++; });
+createInterface({ input: process.stdin }).on('line', () => console.log('warnings=' + warnings + ' refused=' + server.refusedConnections));
+r.attach();
+console.log('listening');
+`;
+
+describe.each(BACKENDS.filter((b) => b.name !== 'DefaultSelector'))('UnixServer out of fds on $name', ({ backend }) => {
+  it('answers or cleanly refuses every client within 1 s, reported once', async () => {
+    const path = socketPath();
+    const source = HOLDING_UNIX_SERVER.replaceAll('LIB', JSON.stringify(DIST_INDEX));
+    const node = `"${process.execPath}" --input-type=module -e '${source.replaceAll("'", "'\\''")}' "${path}"`;
+    const child = spawn('sh', ['-c', `ulimit -n 64 && exec ${node}`], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_SELECTORS_BACKEND: backend },
+    });
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const sockets: net.Socket[] = [];
+    try {
+      expect((await lines.next()).value).toBe('listening');
+      const outcomes: string[] = [];
+      for (let i = 0; i < 80; i++) {
+        outcomes.push(
+          await new Promise<string>((resolve) => {
+            const socket = net.connect(path);
+            sockets.push(socket);
+            const timer = setTimeout(() => resolve('timeout'), 1000);
+            const done = (outcome: string) => () => {
+              clearTimeout(timer);
+              resolve(outcome);
+            };
+            socket.once('data', done('answered'));
+            socket.once('end', done('refused'));
+            socket.once('error', done('refused'));
+          }),
+        );
+      }
+      expect(outcomes.filter((o) => o === 'timeout')).toEqual([]);
+      expect(outcomes).toContain('answered');
+      expect(outcomes).toContain('refused');
+      child.stdin!.write('stats\n');
+      expect((await lines.next()).value).toMatch(/^warnings=1 refused=[1-9]\d*$/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });
