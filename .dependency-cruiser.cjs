@@ -2,6 +2,7 @@
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, attach.ts, slow.ts)
 //     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts, process.ts;
+//        server.ts opens its listening sockets with listener.ts (sys and node:fs only);
 //        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts;
 //        inbox.ts, which stands alone on the core;
 //        coroutines.ts, datagram-options.ts <- datagram.ts)
@@ -26,7 +27,7 @@ module.exports = {
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
       from: { path: '^lib/reactor/(core|timers|attach|slow)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|process|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|streams|server|listener|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|process|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -117,6 +118,13 @@ module.exports = {
       severity: 'error',
       comment: 'The options of datagram endpoints (datagram-options.ts) are types and checks: nothing of the reactor.',
       from: { path: '^lib/reactor/datagram-options\\.ts$' },
+      to: { path: '^lib/reactor/' },
+    },
+    {
+      name: 'listener-on-sys',
+      severity: 'error',
+      comment: 'listener.ts opens the servers\' listening sockets with sys alone: it knows no other part of the reactor.',
+      from: { path: '^lib/reactor/listener\\.ts$' },
       to: { path: '^lib/reactor/' },
     },
     {

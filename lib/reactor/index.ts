@@ -1,6 +1,6 @@
 // The reactor: the core loop (core.ts), the layers on it (coroutines, the
-// task helpers, streams, the TCP server, ReactorSocket, datagram endpoints,
-// signals, inboxes, child processes), and Reactor (reactor.ts), which
+// task helpers, streams, the TCP and Unix stream servers, ReactorSocket,
+// datagram endpoints, signals, inboxes, child processes), and Reactor (reactor.ts), which
 // offers the layers as methods.
 export { ReactorCore, type IoHandler, type ReactorOptions, type Handle, type SlowCallback } from './core.js';
 export { Reactor } from './reactor.js';
@@ -18,7 +18,17 @@ export {
   type MessageHandler,
 } from './datagram.js';
 export { Subprocess, spawnProcess, exitWatcher, type ExitWatcher, type ExitStatus, type ProcessStdio, type SpawnProcessOptions } from './process.js';
-export { TcpServer, listen, type ListenOptions, type ConnectionHandler, type OutOfFdsWarning } from './server.js';
+export {
+  StreamServer,
+  TcpServer,
+  UnixServer,
+  listen,
+  type ServerOptions,
+  type ListenOptions,
+  type UnixListenOptions,
+  type ConnectionHandler,
+  type OutOfFdsWarning,
+} from './server.js';
 export {
   ReactorSocket,
   createConnection,

@@ -6,7 +6,7 @@ import { type Coroutine, type FdWait, readable, type SleepWait, sleep, spawn, ty
 import { ReactorCore } from './core.js';
 import { Inbox, type InboxOptions } from './inbox.js';
 import { type DatagramEndpoint, type DatagramOptions, type MessageHandler, openDatagram } from './datagram.js';
-import { type ConnectionHandler, type ListenOptions, TcpServer } from './server.js';
+import { type ConnectionHandler, type ListenOptions, listen, type TcpServer, type UnixListenOptions, type UnixServer } from './server.js';
 import { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 import { FdStream, type StreamOptions } from './streams.js';
 import { type Awaitable, gather, type GatherResults, withTimeout } from './tasks.js';
@@ -145,7 +145,8 @@ export class Reactor extends ReactorCore {
   }
 
   /**
-   * A TCP server on this reactor (see {@link TcpServer}): `handler` gets
+   * A TCP server on this reactor (see {@link TcpServer}), or with a `path`
+   * a Unix stream server (see {@link UnixServer}): `handler` gets
    * each connection's fd (a plain function) or an FdStream (a generator or
    * async function). The same as {@link listen | listen(reactor, options, handler)}.
    *
@@ -160,8 +161,11 @@ export class Reactor extends ReactorCore {
    * reactor.run();
    * ```
    */
-  listen(options: ListenOptions, handler: ConnectionHandler): TcpServer {
-    return new TcpServer(this, options, handler);
+  listen(options: UnixListenOptions, handler: ConnectionHandler): UnixServer;
+  listen(options: ListenOptions, handler: ConnectionHandler): TcpServer;
+  listen(options: ListenOptions | UnixListenOptions, handler: ConnectionHandler): TcpServer | UnixServer;
+  listen(options: ListenOptions | UnixListenOptions, handler: ConnectionHandler): TcpServer | UnixServer {
+    return listen(this, options, handler);
   }
 
   /**

@@ -1,4 +1,6 @@
-// A TCP server on the reactor: a non-blocking listener that accepts in
+// Stream servers on the reactor, TCP (TcpServer) and Unix (UnixServer,
+// listen with a `path`), on what they share (StreamServer; their listening
+// sockets are opened in listener.ts): a non-blocking listener that accepts in
 // batches until accept() says -1, handing each connection to a handler in
 // the style it is written in:
 //   - a plain function gets the connection's fd and does the rest itself;
@@ -9,7 +11,7 @@
 // driven by run() would never get past its first await (Promises settle in
 // Node's loop, which run() holds up): each such connection is closed at
 // once instead, and ERR_REACTOR_NOT_RUNNING reported once per server. With reusePort, several
-// processes bind the same port and the kernel spreads connections.
+// processes bind the same TCP port and the kernel spreads connections.
 //
 // Out of fds (EMFILE/ENFILE), it does what libuv does: it keeps one spare
 // fd, and when accept() fails it closes the spare, accepts and at once
@@ -25,20 +27,13 @@ import { EVENT_READ } from '../selector.js';
 import * as sys from '../sys/index.js';
 import { type Coroutine, Deferred, type Future, spawn } from './coroutines.js';
 import type { ReactorCore } from './core.js';
+import { openTcpListener, openUnixListener, type TcpListener, type UnixListener } from './listener.js';
 import { FdStream, type StreamOptions } from './streams.js';
 
-/** Options of {@link TcpServer} ({@link listen}, {@link Reactor.listen}). */
-export interface ListenOptions {
-  /** The IP address to bind (no name lookup; an IPv6 address makes an IPv6 socket); default `'127.0.0.1'`. */
-  host?: string;
-  /** The TCP port; 0 picks a free one (read it back from {@link TcpServer.port}). */
-  port: number;
+/** What every stream server takes ({@link TcpServer}, {@link UnixServer}). */
+export interface ServerOptions {
   /** The listen(2) backlog: pending connections the kernel keeps (default `sys.SOMAXCONN`). */
   backlog?: number;
-  /** SO_REUSEPORT: let other sockets (other processes) bind the same port. */
-  reusePort?: boolean;
-  /** TCP_NODELAY on every accepted connection (default false). */
-  noDelay?: boolean;
   /** Options of the streams handed to generator and async handlers. */
   stream?: StreamOptions;
   /** Closes a stream handed to a generator or async handler after this many
@@ -47,6 +42,38 @@ export interface ListenOptions {
    * as a handler failure. Default 0: never. A plain-function handler owns
    * its fd and its timeouts. */
   idleTimeout?: number;
+}
+
+/** Options of {@link TcpServer} ({@link listen}, {@link Reactor.listen}). */
+export interface ListenOptions extends ServerOptions {
+  /** The IP address to bind (no name lookup; an IPv6 address makes an IPv6 socket); default `'127.0.0.1'`. */
+  host?: string;
+  /** The TCP port; 0 picks a free one (read it back from {@link TcpServer.port}). */
+  port: number;
+  /** SO_REUSEPORT: let other sockets (other processes) bind the same port. */
+  reusePort?: boolean;
+  /** TCP_NODELAY on every accepted connection (default false). */
+  noDelay?: boolean;
+  /** Not for TCP: a `path` makes a {@link UnixServer}. */
+  path?: undefined;
+}
+
+/** Options of {@link UnixServer} ({@link listen} with a `path`). */
+export interface UnixListenOptions extends ServerOptions {
+  /** The socket's path (relative to the current directory; at most
+   * `sys.UNIX_PATH_MAX` bytes), or on Linux an abstract name starting with
+   * `'\0'`, which has no file. A socket file already there (a server that
+   * crashed left it) is removed first, as asyncio does; anything else there
+   * makes the bind fail with `EADDRINUSE`. */
+  path: string;
+  /** TCP only. */
+  host?: undefined;
+  /** TCP only. */
+  port?: undefined;
+  /** TCP only. */
+  reusePort?: undefined;
+  /** TCP only. */
+  noDelay?: undefined;
 }
 
 /** What a TcpServer reports, once per episode, when accept() runs out of
@@ -92,17 +119,26 @@ function openSpare(): number {
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as unknown;
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as unknown;
 
+/** What a subclass of StreamServer opens: the listening fd, what to do to
+ * each accepted connection first, and what to do on close before the fd is
+ * closed. */
+interface OpenedListener {
+  fd: number;
+  configure?: (conn: number) => void;
+  release?: () => void;
+}
+
 /**
- * A TCP server on a reactor: a non-blocking listener that accepts in
- * batches, until accept() says none is pending, and hands each connection
- * to its {@link ConnectionHandler}. With `reusePort`, several processes can
- * bind the same port and the kernel spreads the connections.
+ * What the reactor's stream servers share ({@link TcpServer},
+ * {@link UnixServer}): a non-blocking listener that accepts in batches,
+ * until accept() says none is pending, and hands each connection to its
+ * {@link ConnectionHandler}.
  *
  * Out of fds (EMFILE/ENFILE) it keeps a spare fd, as libuv does, to accept
  * and close the pending connections (each client sees a clean close), and
  * emits `'warning'` ({@link OutOfFdsWarning}) once per episode; without a
  * `'warning'` listener the warning goes to the reactor's reportError.
-
+ *
  * An async handler needs the reactor attached: under run() it is not
  * called, each connection is closed at once, and `ERR_REACTOR_NOT_RUNNING`
  * is reported once per server (see {@link ConnectionHandler}).
@@ -110,31 +146,16 @@ const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as
  * Shutting down gracefully: {@link close} stops accepting, the connections
  * go on until their handlers end, and {@link closed} settles once the last
  * one is closed ({@link connections} counts them).
- *
- * @example
- * ```ts
- * import { type FdStream, listen, Reactor } from 'node-selectors';
- *
- * const reactor = new Reactor();
- * reactor.attach();
- * // A handler's parameter needs its type: the handler's kind says what it gets.
- * const server = listen(reactor, { port: 0, idleTimeout: 30_000 }, async (stream: FdStream) => {
- *   await stream.readUntil('\r\n\r\n');
- *   await stream.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
- * });
- * console.log(server.address); // '127.0.0.1:40123'
- * ```
  */
-export class TcpServer extends EventEmitter {
+export abstract class StreamServer extends EventEmitter {
   /** The listening socket's fd. */
   readonly fd: number;
-  /** The address it is bound to. */
-  readonly host: string;
-  /** The port it is bound to (the one picked when `port` was 0). */
-  readonly port: number;
+  readonly #reactor: ReactorCore;
   #closed = false;
   #accepting = false;
   readonly #onConnection: (fd: number) => void;
+  readonly #accept: () => void;
+  readonly #release: (() => void) | undefined;
   #spare = -1;
   #starved = false; // in an out-of-fds episode: reported, not yet over
   #refused = 0;
@@ -142,44 +163,26 @@ export class TcpServer extends EventEmitter {
   readonly #closedFuture = new Deferred<void>();
 
   /**
-   * Binds and listens at once; accepting starts with the reactor (run() or attach()).
+   * Checks the common options, opens the listener with `open` and starts
+   * accepting with the reactor (run() or attach()).
    * @param reactor - The loop that watches the listener and the connections.
-   * @param options - Where to listen, and the connections' options.
+   * @param options - The connections' options.
    * @param handler - What each connection is handed to.
-   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `handler` is not a function.
-   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
-   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `idleTimeout` is not a finite number >= 0, or `backlog` not an integer >= 0.
-   * @throws `ERR_INVALID_IP_ADDRESS` (TypeError) when `host` is not an IP address.
-   * @throws `ERR_SOCKET_BAD_PORT` (RangeError) when `port` is not an integer in 0..65535.
-   * @throws {@link SystemError} when the kernel refuses (`EADDRINUSE`, `EACCES`, `EMFILE`, ...).
+   * @param open - Opens the listening socket (it closes its fd if it fails).
    */
-  constructor(
-    private readonly reactor: ReactorCore,
-    options: ListenOptions,
-    handler: ConnectionHandler,
-  ) {
+  protected constructor(reactor: ReactorCore, options: ServerOptions, handler: ConnectionHandler, open: () => OpenedListener) {
     if (typeof handler !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `handler must be a function, got ${describe(handler)}`);
+    if (typeof options !== 'object' || options === null) throw codedTypeError('ERR_INVALID_ARG_TYPE', `options must be an object, got ${describe(options)}`);
     super();
+    this.#reactor = reactor;
     if (reactor.closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
     const idle = options.idleTimeout ?? 0;
     if (typeof idle !== 'number' || !(idle >= 0) || idle === Infinity) {
       throw codedRangeError('ERR_OUT_OF_RANGE', `idleTimeout must be a finite number >= 0, got ${describe(idle)}`);
     }
-    const host = options.host ?? '127.0.0.1';
-    const fd = sys.socket(host.includes(':') ? sys.AF_INET6 : sys.AF_INET, sys.SOCK_STREAM);
-    try {
-      sys.setsockopt(fd, sys.SOL_SOCKET, sys.SO_REUSEADDR, true);
-      if (options.reusePort) sys.setsockopt(fd, sys.SOL_SOCKET, sys.SO_REUSEPORT, true);
-      sys.bind(fd, host, options.port);
-      sys.listen(fd, options.backlog ?? sys.SOMAXCONN);
-    } catch (err) {
-      sys.close(fd);
-      throw err;
-    }
-    const bound = sys.getsockname(fd);
-    this.fd = fd;
-    this.host = host;
-    this.port = 'port' in bound ? bound.port : options.port;
+    const listener = open();
+    this.fd = listener.fd;
+    this.#release = listener.release;
     this.#onConnection = connectionStarter(reactor, handler, options, idle, {
       opened: () => this.#connections++,
       ended: () => {
@@ -187,8 +190,8 @@ export class TcpServer extends EventEmitter {
         this.#settleIfDone();
       },
     });
-    const noDelay = options.noDelay === true;
-    this.#accept = () => this.#acceptAll(noDelay);
+    const configure = listener.configure;
+    this.#accept = () => this.#acceptAll(configure);
     this.#spare = openSpare();
     try {
       this.#resume();
@@ -196,13 +199,6 @@ export class TcpServer extends EventEmitter {
       this.close();
       throw err;
     }
-  }
-
-  readonly #accept: () => void;
-
-  /** "127.0.0.1:8000", "[::1]:8000". */
-  get address(): string {
-    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   /** Connections accepted and closed unanswered, out of fds, since the
@@ -227,15 +223,21 @@ export class TcpServer extends EventEmitter {
     return this.#closedFuture;
   }
 
-  /** Stops accepting and closes the listener; the open connections go on
-   * until their handlers end, then {@link closed} settles. Idempotent. */
+  /** Stops accepting and closes the listener (a {@link UnixServer} first
+   * removes its socket file); the open connections go on until their
+   * handlers end, then {@link closed} settles. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#accepting) this.reactor.removeHandler(this.fd);
+    if (this.#accepting) this.#reactor.removeHandler(this.fd);
     this.#accepting = false;
     if (this.#spare >= 0) sys.close(this.#spare);
     this.#spare = -1;
+    try {
+      this.#release?.();
+    } catch (err) {
+      this.#reactor.reportError(err);
+    }
     sys.close(this.fd);
     this.#settleIfDone();
   }
@@ -246,11 +248,11 @@ export class TcpServer extends EventEmitter {
 
   #resume(): void {
     if (this.#closed || this.#accepting) return;
-    this.reactor.addHandler(this.fd, this.#accept, EVENT_READ);
+    this.#reactor.addHandler(this.fd, this.#accept, EVENT_READ);
     this.#accepting = true;
   }
 
-  #acceptAll(noDelay: boolean): void {
+  #acceptAll(configure: ((conn: number) => void) | undefined): void {
     for (;;) {
       let conn: number;
       try {
@@ -264,7 +266,7 @@ export class TcpServer extends EventEmitter {
       if (conn < 0) return;
       if (this.#starved) this.#starved = false; // an fd was there: the episode is over
       if (this.#spare < 0) this.#spare = openSpare();
-      if (noDelay) sys.setsockopt(conn, sys.IPPROTO_TCP, sys.TCP_NODELAY, true);
+      configure?.(conn);
       this.#onConnection(conn);
     }
   }
@@ -293,9 +295,9 @@ export class TcpServer extends EventEmitter {
     }
     this.#refused += refused;
     if (this.#spare < 0) {
-      this.reactor.removeHandler(this.fd);
+      this.#reactor.removeHandler(this.fd);
       this.#accepting = false;
-      this.reactor.callLater(OUT_OF_FDS_RETRY_MS, () => this.#resume());
+      this.#reactor.callLater(OUT_OF_FDS_RETRY_MS, () => this.#resume());
     }
     if (this.#starved) return;
     this.#starved = true;
@@ -303,13 +305,133 @@ export class TcpServer extends EventEmitter {
     warning.refused = refused;
     warning.message += refused > 0 ? ` (closed ${refused} pending connections unanswered; reported once until a connection is accepted again)` : ' (reported once until a connection is accepted again)';
     if (this.listenerCount('warning') > 0) this.emit('warning', warning);
-    else this.reactor.reportError(warning);
+    else this.#reactor.reportError(warning);
   }
 }
 
 /**
- * A TCP server on `loop`: the same as `new TcpServer(loop, options, handler)`
- * (see {@link TcpServer} for the errors it throws).
+ * A TCP server on a reactor (a {@link StreamServer}): a non-blocking
+ * listener that accepts in batches and hands each connection to its
+ * {@link ConnectionHandler}. With `reusePort`, several processes can bind
+ * the same port and the kernel spreads the connections.
+ *
+ * @example
+ * ```ts
+ * import { type FdStream, listen, Reactor } from 'node-selectors';
+ *
+ * const reactor = new Reactor();
+ * reactor.attach();
+ * // A handler's parameter needs its type: the handler's kind says what it gets.
+ * const server = listen(reactor, { port: 0, idleTimeout: 30_000 }, async (stream: FdStream) => {
+ *   await stream.readUntil('\r\n\r\n');
+ *   await stream.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+ * });
+ * console.log(server.address); // '127.0.0.1:40123'
+ * ```
+ */
+export class TcpServer extends StreamServer {
+  /** The address it is bound to. */
+  readonly host: string;
+  /** The port it is bound to (the one picked when `port` was 0). */
+  readonly port: number;
+
+  /**
+   * Binds and listens at once; accepting starts with the reactor (run() or attach()).
+   * @param reactor - The loop that watches the listener and the connections.
+   * @param options - Where to listen, and the connections' options.
+   * @param handler - What each connection is handed to.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `handler` is not a function or `options` not an object.
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `idleTimeout` is not a finite number >= 0, or `backlog` not an integer >= 0.
+   * @throws `ERR_INVALID_IP_ADDRESS` (TypeError) when `host` is not an IP address.
+   * @throws `ERR_SOCKET_BAD_PORT` (RangeError) when `port` is not an integer in 0..65535.
+   * @throws {@link SystemError} when the kernel refuses (`EADDRINUSE`, `EACCES`, `EMFILE`, ...).
+   */
+  constructor(reactor: ReactorCore, options: ListenOptions, handler: ConnectionHandler) {
+    let bound: TcpListener | undefined;
+    super(reactor, options, handler, () => {
+      bound = openTcpListener(options.host ?? '127.0.0.1', options.port, options.backlog, options.reusePort === true);
+      const noDelay = options.noDelay === true;
+      return { fd: bound.fd, configure: noDelay ? (conn) => sys.setsockopt(conn, sys.IPPROTO_TCP, sys.TCP_NODELAY, true) : undefined };
+    });
+    this.host = bound!.host;
+    this.port = bound!.port;
+  }
+
+  /** "127.0.0.1:8000", "[::1]:8000". */
+  get address(): string {
+    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+}
+
+const TCP_ONLY = ['host', 'port', 'reusePort', 'noDelay'] as const;
+
+/**
+ * A Unix stream server on a reactor (a {@link StreamServer}), with the TCP
+ * server's handler forms, backlog, idle timeout and graceful close.
+ *
+ * A socket file already at the path (a server that crashed left it) is
+ * removed before binding, as asyncio's create_unix_server does (it would
+ * also take the path from a server still running there); anything else at
+ * the path (a regular file, a directory, a symbolic link) is left alone and
+ * the bind fails with `EADDRINUSE`. {@link close} removes the socket file,
+ * but only if it is still the one this server bound (same device and inode):
+ * one that another server has put there since is left to it. A Linux
+ * abstract name (a path starting with `'\0'`) has no file.
+ *
+ * The peer of an accepted connection can be asked who it is with
+ * `sys.peerCredentials(fd)` where the platform has it.
+ *
+ * @example
+ * ```ts
+ * import { type FdStream, listen, Reactor } from 'node-selectors';
+ *
+ * const reactor = new Reactor();
+ * const server = listen(reactor, { path: '/tmp/app.sock' }, function* (stream: FdStream) {
+ *   const line: Uint8Array = yield* stream.readUntil('\n');
+ *   yield* stream.write(line);
+ * });
+ * console.log(server.address); // '/tmp/app.sock'
+ * ```
+ */
+export class UnixServer extends StreamServer {
+  /** The path it is bound to, as given (an abstract name starts with `'\0'`). */
+  readonly path: string;
+
+  /**
+   * Binds and listens at once; accepting starts with the reactor (run() or attach()).
+   * @param reactor - The loop that watches the listener and the connections.
+   * @param options - The path, and the connections' options.
+   * @param handler - What each connection is handed to.
+   * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `handler` is not a function, `options` not an object or `path` not a string.
+   * @throws `ERR_INVALID_ARG_VALUE` (TypeError) when a TCP option (`host`, `port`, `reusePort`, `noDelay`) is given.
+   * @throws `ERR_INVALID_ARG_VALUE` (RangeError) when `path` is empty, longer than `sys.UNIX_PATH_MAX` bytes or has a NUL inside (not first).
+   * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
+   * @throws `ERR_OUT_OF_RANGE` (RangeError) when `idleTimeout` is not a finite number >= 0, or `backlog` not an integer >= 0.
+   * @throws {@link SystemError} when the kernel refuses (`EADDRINUSE` for a path that is not a socket, `EACCES`, `ENOENT`, `EMFILE`, ...).
+   */
+  constructor(reactor: ReactorCore, options: UnixListenOptions, handler: ConnectionHandler) {
+    let bound: UnixListener | undefined;
+    super(reactor, options, handler, () => {
+      const tcp = TCP_ONLY.filter((key) => options[key] !== undefined);
+      if (tcp.length > 0) throw codedTypeError('ERR_INVALID_ARG_VALUE', `${tcp.join(', ')}: TCP options, not for a Unix server (path)`);
+      bound = openUnixListener(options.path, options.backlog);
+      return { fd: bound.fd, release: bound.removeFile };
+    });
+    this.path = bound!.path;
+  }
+
+  /** The path, as net.Server.address() gives it for a Unix socket. */
+  get address(): string {
+    return this.path;
+  }
+}
+
+/**
+ * A stream server on `loop`: with a `path`, a Unix stream server (the same
+ * as `new UnixServer(loop, options, handler)`); otherwise a TCP server
+ * (`new TcpServer(loop, options, handler)`). See those for the errors it
+ * throws.
  *
  * @example
  * ```ts
@@ -317,11 +439,20 @@ export class TcpServer extends EventEmitter {
  *   const request: Uint8Array = yield* stream.readUntil('\r\n\r\n');
  *   yield* stream.write(`HTTP/1.0 200 OK\r\n\r\n${request.length} bytes\n`);
  * });
+ * listen(reactor, { path: '/run/app.sock' }, (fd: number) => sys.close(fd));
  * reactor.run();
  * ```
  */
-export function listen(loop: ReactorCore, options: ListenOptions, handler: ConnectionHandler): TcpServer {
-  return new TcpServer(loop, options, handler);
+export function listen(loop: ReactorCore, options: UnixListenOptions, handler: ConnectionHandler): UnixServer;
+export function listen(loop: ReactorCore, options: ListenOptions, handler: ConnectionHandler): TcpServer;
+export function listen(loop: ReactorCore, options: ListenOptions | UnixListenOptions, handler: ConnectionHandler): TcpServer | UnixServer;
+export function listen(loop: ReactorCore, options: ListenOptions | UnixListenOptions, handler: ConnectionHandler): TcpServer | UnixServer {
+  return isUnix(options) ? new UnixServer(loop, options, handler) : new TcpServer(loop, options, handler);
+}
+
+// Whether `options` ask for a Unix server (a `path`).
+function isUnix(options: ListenOptions | UnixListenOptions): options is UnixListenOptions {
+  return typeof options === 'object' && options !== null && options.path !== undefined;
 }
 
 // Builds what runs per accepted fd, by the handler's kind.
@@ -329,7 +460,7 @@ export function listen(loop: ReactorCore, options: ListenOptions, handler: Conne
 function connectionStarter(
   reactor: ReactorCore,
   handler: ConnectionHandler,
-  options: ListenOptions,
+  options: ServerOptions,
   idleTimeout: number,
   track: { opened(): void; ended(): void },
 ): (fd: number) => void {
