@@ -192,3 +192,18 @@ export function runNodeOutput(
   if (r.status !== 0) throw new Error(`child exited with ${r.status ?? r.signal}:\n${r.stderr}`);
   return { stdout: r.stdout.trim(), stderr: r.stderr };
 }
+
+/** Why IPv6 over loopback cannot be tested here (a reason to skip with), or
+ * null when `::1` can be bound: the capability, asked of the kernel. */
+export function noIpv6Loopback(): string | null {
+  let fd = -1;
+  try {
+    fd = sys.socket(sys.AF_INET6, sys.SOCK_DGRAM);
+    sys.bind(fd, '::1', 0);
+    return null;
+  } catch (err) {
+    return `no IPv6 loopback here (${(err as Error).message})`;
+  } finally {
+    if (fd >= 0) sys.close(fd);
+  }
+}

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatagramEndpoint, Deferred, EVENT_READ, type Future, openDatagram, Reactor, ReactorCore, sys } from '../lib/index.js';
-import { BACKENDS, enc, fdsChangedSince, openFds, thrown, track } from './helpers.js';
+import { BACKENDS, enc, fdsChangedSince, noIpv6Loopback, openFds, thrown, track } from './helpers.js';
 
 type Mode = 'run' | 'attach';
 const MODES: Mode[] = ['run', 'attach'];
@@ -25,19 +25,6 @@ const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const code = (err: unknown) => (err as { code?: string }).code;
 const portOf = (e: DatagramEndpoint) => (e.address() as sys.InetAddress).port;
 
-/** The reason this machine cannot do IPv6 on loopback, or null if it can. */
-function noIpv6Loopback(): string | null {
-  let fd = -1;
-  try {
-    fd = sys.socket(sys.AF_INET6, sys.SOCK_DGRAM);
-    sys.bind(fd, '::1', 0);
-    return null;
-  } catch (err) {
-    return `no IPv6 loopback here (${(err as Error).message})`;
-  } finally {
-    if (fd >= 0) sys.close(fd);
-  }
-}
 
 /** A UDP port nobody listens on (bound, then closed). */
 function closedUdpPort(): number {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_READ, EVENT_WRITE, sys, type SystemError } from '../lib/index.js';
-import { BACKENDS, enc, fdsChangedSince, openFds, owned, release, thrown, track } from './helpers.js';
+import { BACKENDS, enc, fdsChangedSince, noIpv6Loopback, openFds, owned, release, thrown, track } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sys-dgram-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,19 +17,6 @@ let paths = 0;
 const unixPath = () => join(dir, `d${paths++}`);
 const text = (buf: Uint8Array, n: number) => new TextDecoder().decode(buf.subarray(0, n));
 
-/** The reason this machine cannot do IPv6 on loopback, or null if it can. */
-function noIpv6Loopback(): string | null {
-  let fd = -1;
-  try {
-    fd = sys.socket(sys.AF_INET6, sys.SOCK_DGRAM);
-    sys.bind(fd, '::1', 0);
-    return null;
-  } catch (err) {
-    return `no IPv6 loopback here (${(err as Error).message})`;
-  } finally {
-    if (fd >= 0) sys.close(fd);
-  }
-}
 
 /** A UDP socket bound to `host` port 0, and its port. */
 function udp(family: number, host: string): [number, number] {

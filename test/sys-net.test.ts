@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_PRIORITY, EVENT_READ, EVENT_WRITE, sys, type BaseSelector, type SystemError } from '../lib/index.js';
-import { BACKENDS, backendHas, kqueueLimit, owned, release, track } from './helpers.js';
+import { backendHas, BACKENDS, kqueueLimit, noIpv6Loopback, owned, release, track } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sys-net-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,19 +21,6 @@ const sha256 = (chunks: Uint8Array[]) => {
   return h.digest('hex');
 };
 
-/** The reason this machine cannot do IPv6 on loopback, or null if it can. */
-function noIpv6Loopback(): string | null {
-  let fd = -1;
-  try {
-    fd = sys.socket(sys.AF_INET6);
-    sys.bind(fd, '::1', 0);
-    return null;
-  } catch (err) {
-    return `no IPv6 loopback here (${(err as Error).message})`;
-  } finally {
-    if (fd >= 0) sys.close(fd);
-  }
-}
 
 type Endpoint = { family: number; host: string; port?: number };
 
