@@ -1,7 +1,7 @@
 // The layering of lib/, checked by `npm test` (npm run check:deps):
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, attach.ts, slow.ts)
-//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts, process.ts;
+//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts; streams.ts, signals.ts <- process.ts;
 //        server.ts opens its listening sockets with listener.ts (sys and node:fs only);
 //        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts;
 //        inbox.ts, which stands alone on the core;
@@ -137,7 +137,7 @@ module.exports = {
     {
       name: 'process-on-streams',
       severity: 'error',
-      comment: 'Child processes (process.ts) are a layer on coroutines and streams; no other layer imports it.',
+      comment: 'Child processes (process.ts) are a layer on coroutines, streams and signals (its SIGCHLD exit watcher); no other layer imports it.',
       from: { path: '^lib/reactor/', pathNot: '^lib/reactor/(process|reactor|index)\\.ts$' },
       to: { path: '^lib/reactor/process\\.ts$' },
     },

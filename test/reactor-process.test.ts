@@ -2,7 +2,7 @@
 // (sys.spawn, sys.waitpid, sys.kqueueWatchExit): real children (sh, cat,
 // tr, sleep, true, node), on every backend, under run() and under attach(),
 // with the exit seen by the reactor itself (a pidfd, or kqueue's
-// EVFILT_PROC). run() in a child node process is the point: Node's loop is
+// EVFILT_PROC, else SIGCHLD: reactor-process-sigchld.test.ts forces that one). run() in a child node process is the point: Node's loop is
 // blocked there, so child_process could not see anything.
 import { spawn as nodeSpawn, spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
@@ -12,8 +12,6 @@ import { type Coroutine, type ExitStatus, Reactor, spawnProcess, type Subprocess
 import { BACKENDS, fdsChangedSince, openFds, pipe, release, runNodeOutput, thrown, track } from './helpers.js';
 
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-// What this build can watch a child's exit with (the capability spawnProcess needs).
-const canWatch = sys.supports('pidfdOpen') || sys.supports('kqueueWatchExit');
 const MODES = ['run', 'attach'] as const;
 
 // Runs `body` as a coroutine on `reactor`: under run() (Node's loop blocked
@@ -56,7 +54,7 @@ function exists(pid: number): boolean {
   }
 }
 
-describe.skipIf(!canWatch).each(BACKENDS)('spawnProcess on $name', ({ create }) => {
+describe.each(BACKENDS)('spawnProcess on $name', ({ create }) => {
   const reactorOf = () => new Reactor({ selector: track(create()) });
 
   describe.each(MODES)('under %s()', (mode) => {
@@ -244,7 +242,7 @@ describe.skipIf(!canWatch).each(BACKENDS)('spawnProcess on $name', ({ create }) 
   });
 });
 
-describe.skipIf(!canWatch)('spawnProcess beside Node and in a blocked Node', () => {
+describe('spawnProcess beside Node and in a blocked Node', () => {
   it("Node's own child_process child running at the same time still gets its 'exit' (nothing reaps it but Node)", async () => {
     const nodeChild = nodeSpawn('sh', ['-c', 'sleep 0.2; exit 7'], { stdio: 'ignore' });
     const nodeExit = new Promise<number | null>((resolve) => nodeChild.on('exit', (code) => resolve(code)));
@@ -340,21 +338,16 @@ describe('spawnProcess and sys.spawn: bad input and capabilities', () => {
     const reactor = new Reactor();
     const code = (f: () => unknown) => (thrown(f) as { code?: string } | undefined)?.code;
     expect(code(() => spawnProcess({} as Reactor, 'true'))).toBe('ERR_INVALID_ARG_TYPE');
-    if (canWatch) {
-      expect(code(() => spawnProcess(reactor, 42 as unknown as string))).toBe('ERR_INVALID_ARG_TYPE');
-      expect(code(() => spawnProcess(reactor, ''))).toBe('ERR_INVALID_ARG_VALUE');
-      expect(code(() => spawnProcess(reactor, 'true', ['a\0b']))).toBe('ERR_INVALID_ARG_VALUE');
-      expect(code(() => spawnProcess(reactor, 'true', [], { stdin: 'bogus' as 'pipe' }))).toBe('ERR_INVALID_ARG_TYPE');
-      expect(code(() => spawnProcess(reactor, 'true', [], { stdout: -3 }))).toBe('ERR_INVALID_FD');
-      expect(code(() => spawnProcess(reactor, 'true', [], { env: { A: 1 as unknown as string } }))).toBe('ERR_INVALID_ARG_TYPE');
-      const child = spawnProcess(reactor, 'true', [], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
-      expect(code(() => child.kill('SIGNOPE' as NodeJS.Signals))).toBe('ERR_INVALID_ARG_VALUE');
-      reactor.run();
-      expect(child.exitStatus).toEqual({ code: 0, signal: null });
-    } else {
-      // No pidfd and no kqueue: refused up front, no child started.
-      expect(code(() => spawnProcess(reactor, 'true'))).toBe('ERR_NOT_SUPPORTED');
-    }
+    expect(code(() => spawnProcess(reactor, 42 as unknown as string))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => spawnProcess(reactor, ''))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(code(() => spawnProcess(reactor, 'true', ['a\0b']))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(code(() => spawnProcess(reactor, 'true', [], { stdin: 'bogus' as 'pipe' }))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => spawnProcess(reactor, 'true', [], { stdout: -3 }))).toBe('ERR_INVALID_FD');
+    expect(code(() => spawnProcess(reactor, 'true', [], { env: { A: 1 as unknown as string } }))).toBe('ERR_INVALID_ARG_TYPE');
+    const child = spawnProcess(reactor, 'true', [], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+    expect(code(() => child.kill('SIGNOPE' as NodeJS.Signals))).toBe('ERR_INVALID_ARG_VALUE');
+    reactor.run();
+    expect(child.exitStatus).toEqual({ code: 0, signal: null });
     reactor.close();
     expect(code(() => spawnProcess(reactor, 'true'))).toBe('ERR_REACTOR_CLOSED');
     expect(openFds()).toEqual(before);

@@ -17,7 +17,7 @@ export {
   type DatagramTruncatedError,
   type MessageHandler,
 } from './datagram.js';
-export { Subprocess, spawnProcess, exitWatcher, type ExitWatcher, type ExitStatus, type ProcessStdio, type SpawnProcessOptions } from './process.js';
+export { Subprocess, spawnProcess, exitWatcher, type ExitWatcher, type ExitWatcherName, type ExitStatus, type ProcessStdio, type SpawnProcessOptions } from './process.js';
 export {
   StreamServer,
   TcpServer,

@@ -6,6 +6,7 @@ import { type Coroutine, type FdWait, readable, type SleepWait, sleep, spawn, ty
 import { ReactorCore } from './core.js';
 import { Inbox, type InboxOptions } from './inbox.js';
 import { type DatagramEndpoint, type DatagramOptions, type MessageHandler, openDatagram } from './datagram.js';
+import { spawnProcess, type SpawnProcessOptions, type Subprocess } from './process.js';
 import { type ConnectionHandler, type ListenOptions, listen, type TcpServer, type UnixListenOptions, type UnixServer } from './server.js';
 import { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 import { FdStream, type StreamOptions } from './streams.js';
@@ -209,5 +210,12 @@ export class Reactor extends ReactorCore {
    * @throws The errors of {@link openDatagram}. */
   openDatagram(options: DatagramOptions, onMessage: MessageHandler): DatagramEndpoint {
     return openDatagram(this, options, onMessage);
+  }
+
+  /** A child process watched by this reactor, the same as
+   * {@link spawnProcess | spawnProcess(reactor, file, args, options)}, which tells the details.
+   * @throws The errors of {@link spawnProcess}. */
+  spawnProcess(file: string, args: readonly string[] = [], options: SpawnProcessOptions = {}): Subprocess {
+    return spawnProcess(this, file, args, options);
   }
 }

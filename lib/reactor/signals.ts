@@ -166,6 +166,16 @@ export function addSignalHandler(loop: ReactorCore, signal: NodeJS.Signals | num
   hookNodeListeners();
 }
 
+/**
+ * @internal Puts the reactors' handler for `signal` back on top where
+ * something replaced it without chaining: libuv sets SIG_DFL for SIGCHLD
+ * when child_process's last child has gone, which no listener event shows.
+ * @returns Whether it had to (a signal may have been missed meanwhile).
+ */
+export function reclaimSignal(signal: NodeJS.Signals): boolean {
+  return binding.signals.reinstall(resolveSignal(signal).signum) as boolean;
+}
+
 function dropChannel(channel: SignalChannel): void {
   channel.loop.off('close', channel.onLoopClose);
   channel.onLoopClose();
