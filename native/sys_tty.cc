@@ -246,13 +246,10 @@ Napi::Value TtyName(const Napi::CallbackInfo& info) {
   }
 }
 
-// tcgetattr(fd): { iflag, oflag, cflag, lflag, cc, ispeed, ospeed }. The
-// flags are tcflag_t (unsigned int on Linux, unsigned long on macOS); every
-// flag defined fits 32 bits, and they come as non-negative numbers.
-Napi::Value TcGetAttr(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  termios t;
-  if (tcgetattr(Int32Arg(info, 0), &t) < 0) ThrowErrno(env, errno, "tcgetattr");
+// The flags and cc of `t` as a plain object. The flags are tcflag_t
+// (unsigned int on Linux, unsigned long on macOS); every flag defined fits
+// 32 bits, and they come as non-negative numbers.
+Napi::Object FlagsObject(Napi::Env env, const termios& t) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("iflag", Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(t.c_iflag))));
   out.Set("oflag", Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(t.c_oflag))));
@@ -261,6 +258,15 @@ Napi::Value TcGetAttr(const Napi::CallbackInfo& info) {
   Napi::Uint8Array cc = Napi::Uint8Array::New(env, NCCS);
   memcpy(cc.Data(), t.c_cc, NCCS);
   out.Set("cc", cc);
+  return out;
+}
+
+// tcgetattr(fd): { iflag, oflag, cflag, lflag, cc, ispeed, ospeed }.
+Napi::Value TcGetAttr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  termios t;
+  if (tcgetattr(Int32Arg(info, 0), &t) < 0) ThrowErrno(env, errno, "tcgetattr");
+  Napi::Object out = FlagsObject(env, t);
   out.Set("ispeed", Napi::Number::New(env, BaudOf(cfgetispeed(&t))));
   out.Set("ospeed", Napi::Number::New(env, BaudOf(cfgetospeed(&t))));
   return out;
@@ -369,14 +375,7 @@ Napi::Value CfMakeRaw(const Napi::CallbackInfo& info) {
   }
   memcpy(t.c_cc, ccValue.As<Napi::Uint8Array>().Data(), NCCS);
   MakeRaw(&t);
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("iflag", Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(t.c_iflag))));
-  out.Set("oflag", Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(t.c_oflag))));
-  out.Set("cflag", Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(t.c_cflag))));
-  out.Set("lflag", Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(t.c_lflag))));
-  Napi::Uint8Array cc = Napi::Uint8Array::New(env, NCCS);
-  memcpy(cc.Data(), t.c_cc, NCCS);
-  out.Set("cc", cc);
+  Napi::Object out = FlagsObject(env, t);
   return out;
 }
 
