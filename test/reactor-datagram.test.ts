@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatagramEndpoint, Deferred, EVENT_READ, type Future, openDatagram, Reactor, ReactorCore, sys } from '../lib/index.js';
-import { BACKENDS, enc, fdsChangedSince, noIpv6Loopback, openFds, thrown, track } from './helpers.js';
+import { BACKENDS, enc, fdsChangedSince, kqueueLimit, noIpv6Loopback, openFds, thrown, track } from './helpers.js';
 
 type Mode = 'run' | 'attach';
 const MODES: Mode[] = ['run', 'attach'];
@@ -61,7 +61,12 @@ function unixReceiver(): [number, string] {
   return [fd, path];
 }
 
-describe.each(BACKENDS)('datagram endpoints on $name', ({ create }) => {
+describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => {
+  // libkqueue's EV_ADD of a write filter already added fails (EAGAIN), so the send
+  // queue's modify to watch writability cannot be judged there; and it takes a
+  // socket's pending error (SO_ERROR) inside kevent(), so an ICMP error never reaches recv.
+  const reAddFails = kqueueLimit(backend, 'kqueueReAddFails');
+  const eatsSoError = kqueueLimit(backend, 'kqueueEatsSoError');
   describe.each(MODES)('under %s()', (mode) => {
     function reactor(): Reactor {
       return new Reactor({ selector: track(create()) });
@@ -195,7 +200,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ create }) => {
     });
 
     for (const connected of [true, false]) {
-      it(`the send queue (${connected ? 'connected' : 'to a path'}): a receiver nobody reads fills, sends queue, and once it drains every datagram arrives in order`, async () => {
+      it.skipIf(reAddFails)(`the send queue (${connected ? 'connected' : 'to a path'}): a receiver nobody reads fills, sends queue, and once it drains every datagram arrives in order`, async () => {
         const r = reactor();
         const before = openFds();
         const [receiver, path] = unixReceiver();
@@ -247,7 +252,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ create }) => {
       });
     }
 
-    it('the queue is bounded: past maxQueuedBytes send() throws ERR_DATAGRAM_QUEUE_FULL and queues nothing; what it took arrives', async () => {
+    it.skipIf(reAddFails)('the queue is bounded: past maxQueuedBytes send() throws ERR_DATAGRAM_QUEUE_FULL and queues nothing; what it took arrives', async () => {
       const r = reactor();
       const [receiver, path] = unixReceiver();
       const done = new Deferred<void>();
@@ -283,7 +288,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ create }) => {
       r.close();
     });
 
-    it('connect mode and an ICMP error: ECONNREFUSED from a closed port is reported, the endpoint stays open and works', async () => {
+    it.skipIf(eatsSoError)('connect mode and an ICMP error: ECONNREFUSED from a closed port is reported, the endpoint stays open and works', async () => {
       const r = reactor();
       const port = closedUdpPort();
       const errors: unknown[] = [];
@@ -362,7 +367,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ create }) => {
       r.close();
     });
 
-    it('close() during a flush stops receiving at once, sends every queued datagram, then closes the fd and removes its file', async () => {
+    it.skipIf(reAddFails)('close() during a flush stops receiving at once, sends every queued datagram, then closes the fd and removes its file', async () => {
       const r = reactor();
       const before = openFds();
       const [receiver, path] = unixReceiver();
@@ -403,7 +408,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ create }) => {
       expect(await fdsChangedSince(before)).toEqual([]);
     });
 
-    it('abort() during a flush drops the queue at once, says how many, and fails a waiting drain()', async () => {
+    it.skipIf(reAddFails)('abort() during a flush drops the queue at once, says how many, and fails a waiting drain()', async () => {
       const r = reactor();
       const before = openFds();
       const [receiver, path] = unixReceiver();

@@ -224,7 +224,7 @@ describe.each(BACKENDS)('spawnProcess on $name', ({ create }) => {
     });
   });
 
-  it('exec failure (ENOENT, EACCES) is a SystemError from spawnProcess, and nothing is left open', () => {
+  it('exec failure (ENOENT, EACCES) is a SystemError from spawnProcess, and nothing is left open', async () => {
     const reactor = reactorOf();
     const before = openFds();
     const enoent = thrown(() => spawnProcess(reactor, 'no-such-program-here', ['x'])) as SystemError & { path: string };
@@ -237,7 +237,7 @@ describe.each(BACKENDS)('spawnProcess on $name', ({ create }) => {
     // A cwd that does not exist fails in the child's chdir, reported the same way.
     expect((thrown(() => spawnProcess(reactor, 'true', [], { cwd: '/no/such/dir' })) as SystemError).code).toBe('ENOENT');
     expect(reactor.selector.getMap().size).toBe(0);
-    expect(openFds()).toEqual(before);
+    expect(await fdsChangedSince(before)).toEqual([]);
     reactor.close();
   });
 });
@@ -333,7 +333,7 @@ describe('spawnProcess beside Node and in a blocked Node', () => {
 });
 
 describe('spawnProcess and sys.spawn: bad input and capabilities', () => {
-  it('throws coded errors for bad arguments, leaving no fd behind', () => {
+  it('throws coded errors for bad arguments, leaving no fd behind', async () => {
     const before = openFds();
     const reactor = new Reactor();
     const code = (f: () => unknown) => (thrown(f) as { code?: string } | undefined)?.code;
@@ -350,7 +350,8 @@ describe('spawnProcess and sys.spawn: bad input and capabilities', () => {
     expect(child.exitStatus).toEqual({ code: 0, signal: null });
     reactor.close();
     expect(code(() => spawnProcess(reactor, 'true'))).toBe('ERR_REACTOR_CLOSED');
-    expect(openFds()).toEqual(before);
+    // (fdsChangedSince waits for libkqueue's late release of a closed kqueue's fds, R5.)
+    expect(await fdsChangedSince(before)).toEqual([]);
   });
 
   it('sys.spawn hands the child no fd of ours beyond 0, 1 and 2; sys.waitpid reaps it and only it', () => {

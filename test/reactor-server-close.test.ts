@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type Coroutine, type FdStream, Reactor, sys } from '../lib/index.js';
-import { BACKENDS, enc, fdsChangedSince, openFds, track } from './helpers.js';
+import { BACKENDS, enc, fdsChangedSince, kqueueLimit, openFds, track } from './helpers.js';
 
 /** A client socket connected to 127.0.0.1:port (the connect ended), or the errno that ended it. */
 function* connectTo(reactor: Reactor, port: number): Coroutine<number> {
@@ -25,8 +25,10 @@ function* connectTo(reactor: Reactor, port: number): Coroutine<number> {
   return fd;
 }
 
-describe.each(BACKENDS)('TcpServer.close on $name', ({ create }) => {
-  it('stops accepting, lets the open connections finish, then settles closed (run())', async () => {
+describe.each(BACKENDS)('TcpServer.close on $name', ({ backend, create }) => {
+  // libkqueue closes its own hold on a closed fd a moment later (R5), so the
+  // listening socket still accepts right after close() there.
+  it.skipIf(kqueueLimit(backend, 'kqueueLateFdRelease'))('stops accepting, lets the open connections finish, then settles closed (run())', async () => {
     const reactor = new Reactor({ selector: track(create()) });
     const before = openFds();
     const log: string[] = [];

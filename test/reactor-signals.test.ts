@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Reactor, addSignalHandler, removeSignalHandler } from '../lib/index.js';
 import { binding } from '../lib/native.js';
-import { BACKENDS, DIST_INDEX, fdsChangedSince, openFds, thrown } from './helpers.js';
+import { BACKENDS, defaultBackend, DIST_INDEX, fdsChangedSince, kqueueLimit, openFds, thrown } from './helpers.js';
 
 const SIGUSR2 = 12;
 
@@ -274,7 +274,8 @@ describe('signal handler input and state', () => {
     addSignalHandler(reactor, 'SIGUSR2', () => {});
     reactor.close(); // releases it too, with the selector
     expect(binding.signals.installed(SIGUSR2)).toBe(false);
-    expect((await fdsChangedSince(before)).length).toBe(1);
+    // The closed selector's fd; libkqueue releases its own a moment later (R5).
+    if (!kqueueLimit(defaultBackend(), 'kqueueLateFdRelease')) expect((await fdsChangedSince(before)).length).toBe(1);
   });
 
   it('reports a callback that throws and goes on', () => {
