@@ -79,16 +79,19 @@ export function fdCeiling(backend: string): number {
  *  - R3 `kqueueAtMost512`: one kevent() returns at most 512 events;
  *  - R4 `kqueueEatsSoError`: SO_ERROR is consumed inside kevent();
  *  - R5 `kqueueLateFdRelease`: each kqueue holds about 7 fds, closed later by
- *    a monitor thread, so fd counts differ for a while after close(). */
+ *    a monitor thread, so fd counts differ for a while after close();
+ *  - R6 `kqueueWriteFilterEagain`: adding EVFILT_WRITE for a Unix datagram
+ *    socket whose receiver is full fails with EAGAIN. */
 export const isLibkqueue = binding.build.libkqueue;
 export type LibkqueueLimit =
   | 'kqueueReAddFails'
   | 'kqueueFdNeverReadable'
   | 'kqueueAtMost512'
   | 'kqueueEatsSoError'
-  | 'kqueueLateFdRelease';
+  | 'kqueueLateFdRelease'
+  | 'kqueueWriteFilterEagain';
 /** Whether `backend` is kqueue on libkqueue and so has `limit` (libkqueue
- * has all five; the name says which one a test depends on). */
+ * has all six; the name says which one a test depends on). */
 export const kqueueLimit = (backend: string, _limit: LibkqueueLimit): boolean => backend === 'kqueue' && isLibkqueue;
 
 const opened: number[] = [];

@@ -62,10 +62,11 @@ function unixReceiver(): [number, string] {
 }
 
 describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => {
-  // libkqueue's EV_ADD of a write filter already added fails (EAGAIN), so the send
-  // queue's modify to watch writability cannot be judged there; and it takes a
-  // socket's pending error (SO_ERROR) inside kevent(), so an ICMP error never reaches recv.
-  const reAddFails = kqueueLimit(backend, 'kqueueReAddFails');
+  // libkqueue refuses (EAGAIN) the write filter of a Unix datagram socket whose
+  // receiver is full, the moment the send queue starts watching writability, so
+  // the queue cannot be judged there (R6); and it takes a socket's pending error
+  // (SO_ERROR) inside kevent(), so an ICMP error never reaches recv (R4).
+  const writeFilterEagain = kqueueLimit(backend, 'kqueueWriteFilterEagain');
   const eatsSoError = kqueueLimit(backend, 'kqueueEatsSoError');
   describe.each(MODES)('under %s()', (mode) => {
     function reactor(): Reactor {
@@ -200,7 +201,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
     });
 
     for (const connected of [true, false]) {
-      it.skipIf(reAddFails)(`the send queue (${connected ? 'connected' : 'to a path'}): a receiver nobody reads fills, sends queue, and once it drains every datagram arrives in order`, async () => {
+      it.skipIf(writeFilterEagain)(`the send queue (${connected ? 'connected' : 'to a path'}): a receiver nobody reads fills, sends queue, and once it drains every datagram arrives in order`, async () => {
         const r = reactor();
         const before = openFds();
         const [receiver, path] = unixReceiver();
@@ -252,7 +253,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
       });
     }
 
-    it.skipIf(reAddFails)('the queue is bounded: past maxQueuedBytes send() throws ERR_DATAGRAM_QUEUE_FULL and queues nothing; what it took arrives', async () => {
+    it.skipIf(writeFilterEagain)('the queue is bounded: past maxQueuedBytes send() throws ERR_DATAGRAM_QUEUE_FULL and queues nothing; what it took arrives', async () => {
       const r = reactor();
       const [receiver, path] = unixReceiver();
       const done = new Deferred<void>();
@@ -367,7 +368,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
       r.close();
     });
 
-    it.skipIf(reAddFails)('close() during a flush stops receiving at once, sends every queued datagram, then closes the fd and removes its file', async () => {
+    it.skipIf(writeFilterEagain)('close() during a flush stops receiving at once, sends every queued datagram, then closes the fd and removes its file', async () => {
       const r = reactor();
       const before = openFds();
       const [receiver, path] = unixReceiver();
@@ -408,7 +409,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
       expect(await fdsChangedSince(before)).toEqual([]);
     });
 
-    it.skipIf(reAddFails)('abort() during a flush drops the queue at once, says how many, and fails a waiting drain()', async () => {
+    it.skipIf(writeFilterEagain)('abort() during a flush drops the queue at once, says how many, and fails a waiting drain()', async () => {
       const r = reactor();
       const before = openFds();
       const [receiver, path] = unixReceiver();
