@@ -8,44 +8,11 @@
 // on children still running.
 import { spawn as nodeSpawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { type Coroutine, type ExitStatus, exitWatcher, Reactor, spawnProcess, type Subprocess, sys, type SystemError } from '../lib/index.js';
+import { type ExitStatus, exitWatcher, Reactor, spawnProcess, sys } from '../lib/index.js';
 import { BACKENDS, fdsChangedSince, openFds, thrown, track } from './helpers.js';
+import { drive, exists, MODES, readAll } from './process-helpers.js';
 
-const MODES = ['run', 'attach'] as const;
 const QUIET = { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', exitWatcher: 'sigchld' } as const;
-
-async function drive<T>(reactor: Reactor, mode: (typeof MODES)[number], body: () => Coroutine<T>): Promise<T> {
-  const task = reactor.spawn(body);
-  if (mode === 'run') {
-    reactor.run();
-    return task.result();
-  }
-  reactor.attach();
-  try {
-    return await task;
-  } finally {
-    reactor.detach();
-  }
-}
-
-function* readAll(stream: Subprocess['stdout']): Coroutine<string> {
-  let text = '';
-  for (;;) {
-    const chunk: Uint8Array = yield* stream!.read();
-    if (chunk.length === 0) return text;
-    text += new TextDecoder().decode(chunk);
-  }
-}
-
-// Whether a process with this pid exists (a zombie does).
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as SystemError).code !== 'ESRCH';
-  }
-}
 
 describe.each(BACKENDS)('spawnProcess with the sigchld exit watcher on $name', ({ create }) => {
   const reactorOf = () => new Reactor({ selector: track(create()) });

@@ -8,50 +8,14 @@ import { spawn as nodeSpawn, spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { type Coroutine, type ExitStatus, Reactor, spawnProcess, type Subprocess, sys, type SystemError } from '../lib/index.js';
+import { type ExitStatus, Reactor, spawnProcess, type Subprocess, sys, type SystemError } from '../lib/index.js';
 import { BACKENDS, fdsChangedSince, openFds, pipe, release, runNodeOutput, thrown, track } from './helpers.js';
+import { drive, exists, MODES, readAll } from './process-helpers.js';
 
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-const MODES = ['run', 'attach'] as const;
-
-// Runs `body` as a coroutine on `reactor`: under run() (Node's loop blocked
-// until it returns), or attached and awaited.
-async function drive<T>(reactor: Reactor, mode: (typeof MODES)[number], body: () => Coroutine<T>): Promise<T> {
-  const task = reactor.spawn(body);
-  if (mode === 'run') {
-    reactor.run();
-    return task.result();
-  }
-  reactor.attach();
-  try {
-    return await task;
-  } finally {
-    reactor.detach();
-  }
-}
-
-// Everything a stream gives until its end.
-function* readAll(stream: Subprocess['stdout']): Coroutine<string> {
-  let text = '';
-  for (;;) {
-    const chunk: Uint8Array = yield* stream!.read();
-    if (chunk.length === 0) return text;
-    text += dec(chunk);
-  }
-}
 
 function closeAll(child: Subprocess): void {
   for (const s of [child.stdin, child.stdout, child.stderr]) s?.close();
-}
-
-// Whether a process with this pid exists (a zombie does).
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as SystemError).code !== 'ESRCH';
-  }
 }
 
 describe.each(BACKENDS)('spawnProcess on $name', ({ create }) => {
