@@ -1,7 +1,7 @@
 // Shared fixtures: real fds, closed at the end of each test.
 import { fstatSync } from 'node:fs';
-import { afterEach } from 'vitest';
-import { availableBackends, DefaultSelector, EVENT_PRIORITY, EVENT_READ, FD_SETSIZE, selectorClass, sys, type BackendName, type BaseSelector } from '../lib/index.js';
+import { afterEach, expect } from 'vitest';
+import { availableBackends, type Deferred, DefaultSelector, EVENT_PRIORITY, EVENT_READ, FD_SETSIZE, selectorClass, sys, type BackendName, type BaseSelector, type Reactor } from '../lib/index.js';
 import { binding } from '../lib/native.js';
 import { fdsOpenedSince, openFdsOnceBackTo } from './fds.js';
 
@@ -209,4 +209,26 @@ export function noIpv6Loopback(): string | null {
   } finally {
     if (fd >= 0) sys.close(fd);
   }
+}
+
+/** run() until nothing is left (and `until` must be done by then), or
+ * attach() until `until` settles (its failure fails the test), then detach(). */
+export async function driveUntil(r: Reactor, mode: 'run' | 'attach', until: Deferred<void>): Promise<void> {
+  if (mode === 'run') {
+    r.run();
+    expect(until.done).toBe(true);
+    return;
+  }
+  r.attach();
+  try {
+    await until;
+  } finally {
+    r.detach();
+  }
+}
+
+/** Keeps the thread busy for `ms` milliseconds (a slow callback, a late tick). */
+export function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
 }

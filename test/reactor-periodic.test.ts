@@ -3,30 +3,10 @@
 // that a drifting schedule could never meet; nothing measures speed.
 import { describe, expect, it } from 'vitest';
 import { Deferred, type Handle, Reactor } from '../lib/index.js';
-import { BACKENDS, thrown, track } from './helpers.js';
+import { BACKENDS, busy, driveUntil, thrown, track } from './helpers.js';
 
 type Mode = 'run' | 'attach';
 const MODES: Mode[] = ['run', 'attach'];
-
-/** run() until nothing is left, or attach() until `until` is done, then detach(). */
-async function drive(r: Reactor, mode: Mode, until: Deferred<void>): Promise<void> {
-  if (mode === 'run') {
-    r.run();
-    expect(until.done).toBe(true);
-    return;
-  }
-  r.attach();
-  try {
-    await until;
-  } finally {
-    r.detach();
-  }
-}
-
-function busy(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
 
 const code = (err: unknown) => (err as { code?: string }).code;
 
@@ -48,7 +28,7 @@ describe.each(BACKENDS)('callEvery on $name', ({ create }) => {
           stopped.resolve();
         }
       });
-      await drive(r, mode, stopped);
+      await driveUntil(r, mode, stopped);
       return { start, times, handle };
     }
 
@@ -129,13 +109,13 @@ describe.each(BACKENDS)('callEvery on $name', ({ create }) => {
         }
       });
       expect(handle.cancelled).toBe(false);
-      await drive(r, mode, stopped);
+      await driveUntil(r, mode, stopped);
       const seen = calls;
       expect(seen).toBeGreaterThanOrEqual(2);
       expect(handle.cancelled).toBe(true);
       const again = new Deferred<void>();
       r.callLater(20, () => again.resolve());
-      await drive(r, mode, again);
+      await driveUntil(r, mode, again);
       expect(calls).toBe(seen);
 
       const other = r.callEvery(1_000, () => {});

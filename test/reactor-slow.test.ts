@@ -6,30 +6,10 @@
 // durations asserted are lower bounds only.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Coroutine, Deferred, EVENT_READ, Reactor, type SlowCallback, sys } from '../lib/index.js';
-import { BACKENDS, enc, fdsChangedSince, openFds, socketpair, thrown, track } from './helpers.js';
+import { BACKENDS, busy, driveUntil, enc, fdsChangedSince, openFds, socketpair, thrown, track } from './helpers.js';
 
 type Mode = 'run' | 'attach';
 const MODES: Mode[] = ['run', 'attach'];
-
-function busy(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
-
-/** run() until nothing is left, or attach() until `until` is done, then detach(). */
-async function drive(r: Reactor, mode: Mode, until: Deferred<void>): Promise<void> {
-  if (mode === 'run') {
-    r.run();
-    expect(until.done).toBe(true);
-    return;
-  }
-  r.attach();
-  try {
-    await until;
-  } finally {
-    r.detach();
-  }
-}
 
 /** A Deferred resolved by the n-th call of the function returned with it. */
 function countdown(n: number): [Deferred<void>, () => void] {
@@ -110,7 +90,7 @@ describe.each(BACKENDS)('slow callbacks on $name', ({ create }) => {
           done();
         })(),
       );
-      await drive(r, mode, all);
+      await driveUntil(r, mode, all);
       const names = slow.map((s) => s.name);
       expect(names).toEqual(
         expect.arrayContaining([
@@ -154,7 +134,7 @@ describe.each(BACKENDS)('slow callbacks on $name', ({ create }) => {
         busy(2);
         done();
       });
-      await drive(r, mode, all);
+      await driveUntil(r, mode, all);
       expect(slow).toEqual([]);
       r.close();
     });
@@ -171,7 +151,7 @@ describe.each(BACKENDS)('slow callbacks on $name', ({ create }) => {
         busy(30);
         done();
       });
-      await drive(r, mode, all);
+      await driveUntil(r, mode, all);
       expect(slow).toEqual([]);
       expect(warn).not.toHaveBeenCalled();
       r.close();
@@ -185,7 +165,7 @@ describe.each(BACKENDS)('slow callbacks on $name', ({ create }) => {
         busy(10);
         done();
       });
-      await drive(r, mode, first);
+      await driveUntil(r, mode, first);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]![0])).toMatch(/^node-selectors: grind took \d+\.\d ms \(slowCallbackMs: 5\)$/);
 
@@ -197,7 +177,7 @@ describe.each(BACKENDS)('slow callbacks on $name', ({ create }) => {
       const [second, done2] = countdown(2);
       r.callSoon(() => (busy(10), done2()));
       r.callLater(1, () => done2()); // the loop went on
-      await drive(r, mode, second);
+      await driveUntil(r, mode, second);
       expect(errors.length).toBeGreaterThanOrEqual(1); // more if a quick unit was preempted for 5 ms
       expect(new Set(errors.map((err) => err.message))).toEqual(new Set(['from the slow listener']));
       expect(warn).toHaveBeenCalledTimes(1);
