@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <string>
+
 #include "errors.h"
 #include "fast_call.h"
 #include "platform.h"
@@ -125,6 +127,17 @@ ByteRange GetByteRange(napi_env env, const napi_value* args, bool whole) {
     ThrowRangeError(env, "ERR_OUT_OF_RANGE", "offset and length must lie within the buffer");
   }
   return ByteRange{static_cast<uint8_t*>(data) + static_cast<size_t>(offset), static_cast<size_t>(count)};
+}
+
+struct iovec ChunkIovec(napi_env env, napi_value chunk, const char* what) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  // Fails with napi_invalid_arg for anything but a typed array.
+  if (napi_get_typedarray_info(env, chunk, &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
+    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", (std::string("every ") + what + " must be a Uint8Array").c_str());
+  }
+  return iovec{data, length};
 }
 
 Napi::Value ResultOrWouldBlock(Napi::Env env, ssize_t r, const char* syscall) {

@@ -7,6 +7,7 @@
 #include <napi.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 namespace selectors {
 
@@ -40,6 +41,10 @@ struct ByteRange {
   size_t length;
 };
 ByteRange GetByteRange(napi_env env, const napi_value* args, bool whole = false);
+
+// The bytes of one Uint8Array of a scatter/gather call (readv, writev,
+// sendmsg) as an iovec, or a TypeError "every <what> must be a Uint8Array".
+struct iovec ChunkIovec(napi_env env, napi_value chunk, const char* what);
 
 // Returns `r` for a successful call, -1 when the call would block, and throws
 // the system error otherwise.

@@ -80,19 +80,7 @@ Napi::Value Readv(const Napi::CallbackInfo& info) {
   uint32_t count = bufs.Length();
   if (count > IOV_MAX) ThrowRangeError(env, "ERR_OUT_OF_RANGE", "readv takes at most IOV_MAX buffers");
   iovec iov[IOV_MAX];
-  for (uint32_t i = 0; i < count; i++) {
-    Napi::Value buf = bufs.Get(i);
-    napi_typedarray_type type;
-    size_t length;
-    void* data;
-    if (!buf.IsTypedArray() ||
-        napi_get_typedarray_info(env, buf, &type, &length, &data, nullptr, nullptr) != napi_ok ||
-        type != napi_uint8_array) {
-      ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "every buffer must be a Uint8Array");
-    }
-    iov[i].iov_base = data;
-    iov[i].iov_len = length;
-  }
+  for (uint32_t i = 0; i < count; i++) iov[i] = ChunkIovec(env, bufs.Get(i), "buffer");
   ssize_t r;
   do r = readv(fd, iov, static_cast<int>(count));
   while (r < 0 && errno == EINTR);

@@ -178,17 +178,6 @@ Napi::Value Membership(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// The bytes of one chunk, or a TypeError.
-iovec ChunkIovec(Napi::Env env, napi_value chunk) {
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  if (napi_get_typedarray_info(env, chunk, &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
-    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "every chunk must be a Uint8Array");
-  }
-  return iovec{data, length};
-}
-
 // sendmsg(fd, chunks, fds, host, port): chunks a Uint8Array or an array of
 // them (at most IOV_MAX); fds an array of fds (at most kMaxFds) or
 // undefined; host undefined for a connected socket. The kernel duplicates
@@ -199,11 +188,11 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   iovec iov[IOV_MAX];
   size_t count = 0;
   if (info[1].IsTypedArray()) {
-    iov[count++] = ChunkIovec(env, info[1]);
+    iov[count++] = ChunkIovec(env, info[1], "chunk");
   } else {
     Napi::Array chunks = info[1].As<Napi::Array>();
     if (chunks.Length() > IOV_MAX) ThrowRangeError(env, "ERR_OUT_OF_RANGE", "sendmsg takes at most IOV_MAX chunks");
-    for (uint32_t i = 0; i < chunks.Length(); i++) iov[count++] = ChunkIovec(env, chunks.Get(i));
+    for (uint32_t i = 0; i < chunks.Length(); i++) iov[count++] = ChunkIovec(env, chunks.Get(i), "chunk");
   }
   msghdr msg{};
   msg.msg_iov = iov;

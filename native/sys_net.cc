@@ -286,21 +286,7 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   uint32_t count = chunks.Length();
   if (count > IOV_MAX) ThrowRangeError(env, "ERR_OUT_OF_RANGE", "writev takes at most IOV_MAX buffers");
   iovec iov[IOV_MAX];
-  for (uint32_t i = 0; i < count; i++) {
-    Napi::Value chunk = chunks.Get(i);
-    napi_typedarray_type type;
-    size_t length;
-    void* data;
-    napi_value arraybuffer;
-    size_t byte_offset;
-    if (!chunk.IsTypedArray() ||
-        napi_get_typedarray_info(env, chunk, &type, &length, &data, &arraybuffer, &byte_offset) != napi_ok ||
-        type != napi_uint8_array) {
-      ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "every chunk must be a Uint8Array");
-    }
-    iov[i].iov_base = data;
-    iov[i].iov_len = length;
-  }
+  for (uint32_t i = 0; i < count; i++) iov[i] = ChunkIovec(env, chunks.Get(i), "chunk");
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = count;
