@@ -20,6 +20,13 @@ export function nonNegativeInt(name: string, value: string | undefined, fallback
   return n;
 }
 
+/** `--NAME VALUE` as a number from `min` to `max`. */
+export function numberIn(name: string, value: string, min: number, max: number): number {
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!(n >= min && n <= max)) throw new RangeError(`--${name} must be a number from ${min} to ${max}, got ${value}`);
+  return n;
+}
+
 /** `--NAME VALUE` as one of `choices`. */
 export function oneOf<const T extends string>(name: string, value: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(value)) throw new RangeError(`--${name} must be one of ${choices.join(', ')}, got ${value}`);

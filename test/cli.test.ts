@@ -44,6 +44,9 @@ const PROGRAMS: Program[] = [
       'servers',
       'requests',
       'runs',
+      'max-rounds',
+      'quiet',
+      'quiet-wait',
       'concurrency',
       'warmup',
       'skip-micro',
@@ -60,6 +63,7 @@ const PROGRAMS: Program[] = [
     ],
     bad: ['--runs', 'x'],
   },
+  { file: 'bench/servers/net-minimal.js', options: ['host', 'port', 'keep-alive'], bad: ['--port', 'abc'] },
   { file: 'bench/db.js', options: ['requests', 'runs', 'warmup', 'concurrency', 'loadgen', 'servers'], bad: ['--loadgen', 'wrk'] },
   { file: 'bench/workers.js', options: ['rounds', 'duration', 'warmup', 'concurrency', 'style', 'quick'], bad: ['--style', 'nonesuch'] },
   { file: 'bench/micro.js', options: ['quick', 'json', 'backends'], bad: ['--json=yes'] },
@@ -146,6 +150,12 @@ describe('one vocabulary', () => {
   it('a backend this machine does not have is refused by name (hello, micro)', () => {
     expectRefusal(run('examples/hello.js', ['--backend', 'nonesuch']), 'nonesuch');
     expectRefusal(run('bench/micro.js', ['--backends', 'nonesuch']), '--backends');
+  });
+
+  it("bench refuses a quiet threshold that is not a share of a core, or a wait that is not a time", () => {
+    for (const bad of [['--quiet', '101'], ['--quiet', '-1'], ['--quiet', ''], ['--quiet-wait', 'soon'], ['--max-rounds', '0']]) {
+      expectRefusal(run('bench/run.js', bad), bad[0]!);
+    }
   });
 
   it('npm scripts are named in one style (words joined by colons)', () => {

@@ -25,6 +25,9 @@ export interface HelloServer {
   kind: ServerKind;
   /** The command line that starts it (compiling the C server on first use). */
   command: (options?: CommandOptions) => Promise<[string, string[]]>;
+  /** It keeps every connection whatever the request says, so it belongs in
+   * the keep-alive table only. */
+  keepAliveOnly?: boolean;
 }
 
 export interface HelloServerList {
@@ -45,8 +48,13 @@ export const KEEPALIVE_SERVERS: readonly string[] = [
   'reactor generators',
   'reactor async',
   'node:net',
+  'node:net minimal',
   'node:http',
 ];
+
+/** The least a node:net keep-alive server can do (bench/servers/net-minimal.ts),
+ * against which every reactor style is held in the keep-alive table. */
+export const NET_MINIMAL = 'node:net minimal';
 
 /** The flag that turns a hello server's keep-alive on. */
 const keepAliveArgs = (options?: CommandOptions): string[] => (options?.keepAlive ? ['--keep-alive'] : []);
@@ -83,6 +91,9 @@ export function discoverHelloServers(): HelloServerList {
   add(`DefaultSelector (${defaultBackend})`, 'hand-written loop', 'examples/hello.js', '--backend', 'default');
   for (const style of REACTOR_STYLES) add(`reactor ${style}`, 'reactor', 'examples/hello-reactor.js', '--style', style);
   add('node:net', 'Node', 'bench/servers/net.js');
+  add(NET_MINIMAL, 'Node', 'bench/servers/net-minimal.js');
+  const minimal = servers.find((s) => s.name === NET_MINIMAL);
+  if (minimal) minimal.keepAliveOnly = true;
   add('node:http', 'Node', 'bench/servers/http.js');
   return { servers, skipped };
 }

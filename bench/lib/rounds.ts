@@ -1,12 +1,23 @@
 // The measuring loop of the server benchmarks (bench/run.ts's hello-world
 // servers and load generators, bench/db.ts's database servers): each subject
-// is warmed up, then the counted runs go round the subjects in turn, the
-// order rotating from one run to the next, so that drift on a shared machine
-// hits all alike and no subject always runs first or last. A run costs what
-// the subject's processes spent while the load ran: their own CPU time from
-// /proc (proc.ts), per reply, which other load on the machine inflates far
-// less than it does requests/s.
+// is warmed up, then the counted rounds go round the subjects in turn, each
+// subject once per round, the order rotating from one round to the next, so
+// that drift on a shared machine hits all alike and no subject always runs
+// first or last. A run costs what the subject's processes spent while the
+// load ran: their own CPU time from /proc (proc.ts), per reply, which other
+// load on the machine inflates far less than it does requests/s.
+//
+// On a shared machine even that moves by tens of per cent from one minute to
+// the next, for every subject alike. So subjects are compared by paired
+// ratios: subject / reference within the same round, minutes apart at most,
+// and the median of those ratios over the rounds (pairedRatios). With
+// `quiet`, a run counts only when the server's core had little other work
+// during it (quiet.ts): each run first waits a little for the core to be
+// quiet, a run with more other load than the threshold is dropped, and more
+// rounds are run (up to `maxRounds`) until every subject has `runs` rounds
+// in which it and the reference both counted.
 import type { LoadResult } from './load.js';
+import { otherLoad, readCpu, waitForQuiet, type QuietOptions } from './quiet.js';
 import { cpuTimeUs } from '../../support/proc.js';
 
 export interface Subject {
@@ -19,7 +30,7 @@ export interface Subject {
 }
 
 export interface Sample {
-  /** 1 for the first counted run. */
+  /** The round, 1 for the first counted one. */
   run: number;
   load: LoadResult;
   /** The CPU µs each of the subject's pids used during the run, in their order. */
@@ -28,11 +39,18 @@ export interface Sample {
   cpuUsPerRequest: number[];
   /** No request failed, was answered other than 200 or left unfinished, no
    * kept connection was closed by the server (keep-alive runs), and at least
-   * one was answered: only such runs count in the medians. */
+   * one was answered. */
   valid: boolean;
+  /** The share of the server's core (0..1) other work took during the run
+   * (quiet.ts); NaN without `quiet`. */
+  otherLoad: number;
+  /** otherLoad was below the threshold (always true without `quiet`). Only
+   * runs both valid and quiet count in the medians and the ratios. */
+  quiet: boolean;
 }
 
 export interface RoundsOptions<T extends Subject> {
+  /** Rounds to count (per subject, paired with the reference when there is one). */
   runs: number;
   /** Requests per counted run. */
   requests: number;
@@ -43,32 +61,113 @@ export interface RoundsOptions<T extends Subject> {
   fixedOrder?: boolean;
   /** A process's CPU time so far, µs: cpuTimeUs (the default) or statCpuUs. */
   clock?: (pid: number) => number;
+  /** Count a run only when the server's core was quiet (see above). */
+  quiet?: QuietOptions;
+  /** The subject the others are compared with, round by round: more rounds
+   * are run until every subject has `runs` rounds in which it and this one
+   * both counted. Without it, until each has `runs` counted runs. */
+  reference?: T;
+  /** The most rounds to run in all (default: 2 × runs). */
+  maxRounds?: number;
   /** Progress lines. */
   log?: (line: string) => void;
-  /** Called after each counted run, as it ends. */
+  /** Called after each run of a round, as it ends. */
   onSample(subject: T, sample: Sample): void;
 }
 
-/** Warms up each subject, then measures `runs` rounds of one run each. */
-export async function measureRounds<T extends Subject>(subjects: readonly T[], options: RoundsOptions<T>): Promise<void> {
+export interface RoundsReport {
+  /** Rounds run, counted or not. */
+  rounds: number;
+  /** Runs dropped because the server's core was busy with other work. */
+  noisyRuns: number;
+  /** Time spent waiting for the server's core to be quiet before runs, ms. */
+  waitedMs: number;
+}
+
+/** Waits for quiet that may end with the core still busy, in a row, before
+ * runs stop waiting (see measureRounds). */
+const GIVE_UP_WAITING = 3;
+
+/** Whether a sample counts in medians and ratios. */
+export const counts = (s: Sample): boolean => s.valid && s.quiet;
+
+/** Warms up each subject, then measures rounds of one run each (see above). */
+export async function measureRounds<T extends Subject>(subjects: readonly T[], options: RoundsOptions<T>): Promise<RoundsReport> {
   const clock = options.clock ?? cpuTimeUs;
+  const quiet = options.quiet;
+  const reference = options.reference;
+  const maxRounds = Math.max(options.runs, options.maxRounds ?? 2 * options.runs);
   for (const subject of subjects) {
     options.log?.(`warming up ${subject.name}: ${options.warmup} requests`);
     await subject.load(options.warmup);
   }
-  for (let run = 1; run <= options.runs; run++) {
+  // Per subject, the rounds in which it counted.
+  const counted = new Map<T, Set<number>>(subjects.map((s) => [s, new Set<number>()]));
+  const paired = (s: T): number => {
+    const mine = counted.get(s)!;
+    if (reference === undefined || s === reference) return mine.size;
+    const ref = counted.get(reference)!;
+    let n = 0;
+    for (const r of mine) if (ref.has(r)) n++;
+    return n;
+  };
+  const report: RoundsReport = { rounds: 0, noisyRuns: 0, waitedMs: 0 };
+  // Waits that ended with the core still busy, in a row: after
+  // GIVE_UP_WAITING of them the other work is not passing, and runs go on
+  // without waiting until one is quiet again.
+  let busyWaits = 0;
+  for (let run = 1; run <= maxRounds; run++) {
+    if (run > options.runs && subjects.every((s) => paired(s) >= options.runs)) break;
+    report.rounds = run;
     for (let k = 0; k < subjects.length; k++) {
       const subject = subjects[options.fixedOrder ? k : (k + run - 1) % subjects.length]!;
+      if (quiet && busyWaits < GIVE_UP_WAITING) {
+        const { waitedMs, load } = await waitForQuiet(quiet);
+        report.waitedMs += waitedMs;
+        if (load >= quiet.threshold) {
+          busyWaits++;
+          options.log?.(
+            `CPU ${quiet.cpu} still ${Math.round(load * 100)}% busy with other work after ${Math.round(waitedMs)} ms: running anyway` +
+              (busyWaits === GIVE_UP_WAITING ? `; no more waiting until a run is quiet` : ''),
+          );
+        } else {
+          busyWaits = 0;
+        }
+      }
+      const cpuBefore = quiet ? readCpu(quiet.cpu) : undefined;
       const before = subject.pids.map(clock);
       const load = await subject.load(options.requests);
       const cpuUs = subject.pids.map((pid, i) => clock(pid) - before[i]!);
-      options.onSample(subject, {
+      const cpuAfter = quiet ? readCpu(quiet.cpu) : undefined;
+      // The server's own time is what it spent on its core (it is pinned there).
+      const other = cpuBefore && cpuAfter ? otherLoad(cpuBefore, cpuAfter, cpuUs[0]!) : NaN;
+      const isQuiet = quiet === undefined || !(other >= quiet.threshold);
+      if (!isQuiet) report.noisyRuns++;
+      else busyWaits = 0;
+      const sample: Sample = {
         run,
         load,
         cpuUs,
         cpuUsPerRequest: cpuUs.map((us) => (load.complete > 0 ? us / load.complete : NaN)),
         valid: load.failed === 0 && load.non200 === 0 && load.unfinished === 0 && (load.closedByServer ?? 0) === 0 && load.complete > 0,
-      });
+        otherLoad: other,
+        quiet: isQuiet,
+      };
+      if (counts(sample)) counted.get(subject)!.add(run);
+      options.onSample(subject, sample);
     }
   }
+  return report;
+}
+
+/** subject / reference per round in which both have a value (a Map of
+ * round → value, e.g. CPU µs per request of the runs that counted): the
+ * paired ratios, in round order. */
+export function pairedRatios(subject: ReadonlyMap<number, number>, reference: ReadonlyMap<number, number>): number[] {
+  const out: number[] = [];
+  for (const [round, value] of [...subject].sort((a, b) => a[0] - b[0])) {
+    const ref = reference.get(round);
+    if (ref !== undefined && ref > 0 && Number.isFinite(value) && Number.isFinite(ref)) out.push(value / ref);
+  }
+  return out;
 }
