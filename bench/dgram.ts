@@ -8,12 +8,16 @@
 //     --backends names;
 //   - node:dgram (bench/servers/udp-dgram.ts).
 // Every server is warmed up, then the rounds go round the servers in turn,
-// the order rotating, so that the machine's drift hits all alike. Per server:
-// the server's own CPU µs per datagram echoed (schedstat of all its threads),
-// datagrams/s, and the median of per-round ratios to the C server of the same
-// round, with their min–max. A run that lost a datagram is invalid.
+// the order rotating, so that the machine's drift hits all alike
+// (bench/lib/rounds.ts, as the hello tables). Per server: the server's own
+// CPU µs per datagram echoed (schedstat of all its threads), datagrams/s, and
+// the median of per-round ratios to the C server of the same round, with
+// their min–max. A run that lost a datagram is invalid; with `quiet`, a run
+// during which other work took more of the server's core than the threshold
+// is noisy; neither counts, and more rounds run until every server has
+// `rounds` paired with the C server's (at most twice as many).
 //
-//   node dist/bench/dgram.js [--count 100000] [--rounds 5] [--window 16] [--size 64] [--backends epoll,io_uring]
+//   node dist/bench/dgram.js [--count 100000] [--rounds 5] [--window 16] [--size 64] [--backends epoll,io_uring] [--quiet PCT]
 import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -22,8 +26,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { availableBackends } from '../lib/index.js';
 import { compileC, packageRoot } from './build-c.js';
-import { cpuTimeUs, pinned, startServer, type CpuSet, type ServerProcess } from '../support/proc.js';
-import { commandLine, positiveInt } from '../support/options.js';
+import { pinned, startServer, type CpuSet, type ServerProcess } from '../support/proc.js';
+import { commandLine, numberIn, positiveInt } from '../support/options.js';
+import type { QuietOptions } from './lib/quiet.js';
+import { counts, measureRounds, pairedRatios, type RoundsReport, type RunCounts } from './lib/rounds.js';
 import { fmt, median, summarize } from './lib/stats.js';
 
 const run = promisify(execFile);
@@ -37,9 +43,15 @@ interface LoadOutput {
 }
 
 export interface DgramRun {
+  /** The round. */
+  round: number;
   cpuUsPerDatagram: number;
   perSecond: number;
   lost: number;
+  /** The share of the server's core other work took (NaN: not measured). */
+  otherLoad: number;
+  /** It counted: nothing lost, and the server's core quiet. */
+  counted: boolean;
 }
 
 export interface DgramRow {
@@ -50,11 +62,15 @@ export interface DgramRow {
   perSecond: number;
   /** Median, min and max of the per-round ratios of CPU per datagram to the C server. */
   cpuRatio: { median: number; min: number; max: number };
+  /** Runs that lost a datagram. */
   invalidRuns: number;
+  /** Runs dropped because the server's core was busy with other work. */
+  noisyRuns: number;
 }
 
 export interface DgramReport {
   rows: DgramRow[];
+  rounds: RoundsReport;
   markdown: string;
 }
 
@@ -67,7 +83,15 @@ export interface DgramOptions {
   backends?: readonly string[];
   serverCpu?: CpuSet;
   clientCpu?: CpuSet;
+  /** Count a run only when the server's core was quiet (bench/lib/quiet.ts). */
+  quiet?: QuietOptions;
   log?: (line: string) => void;
+}
+
+/** What one run of udp_load reports, in the terms measureRounds counts. */
+interface DgramLoad extends RunCounts {
+  perSecond: number;
+  lost: number;
 }
 
 interface Server {
@@ -91,8 +115,7 @@ export async function runDgramBench(options: DgramOptions): Promise<DgramReport>
   const started: ServerProcess[] = [];
   try {
     for (const s of servers) started.push(await startServer(s.command, [...s.args, '--port', '0'], { cpu: options.serverCpu }));
-    const once = async (server: ServerProcess, count: number): Promise<DgramRun> => {
-      const before = cpuTimeUs(server.pid);
+    const once = async (server: ServerProcess, count: number): Promise<DgramLoad> => {
       const args = ['--port', String(server.port), '--count', String(count), '--window', String(options.window), '--size', String(options.size)];
       // Exit 1 means it gave up on a server that lost too much: its report still counts (as invalid).
       const stdout = await run(...pinned(options.clientCpu, load, args)).then(
@@ -103,50 +126,65 @@ export async function runDgramBench(options: DgramOptions): Promise<DgramReport>
         },
       );
       const out = JSON.parse(stdout) as LoadOutput;
-      const cpuUs = cpuTimeUs(server.pid) - before;
-      return { cpuUsPerDatagram: cpuUs / out.received, perSecond: out.received / out.seconds, lost: out.lost };
+      return { complete: out.received, failed: out.lost, non200: 0, unfinished: 0, perSecond: out.received / out.seconds, lost: out.lost };
     };
-    for (let i = 0; i < servers.length; i++) {
-      log(`datagrams: warming up ${servers[i]!.name}`);
-      await once(started[i]!, Math.min(options.count, 20_000));
-    }
     const runs = servers.map(() => [] as DgramRun[]);
-    for (let round = 0; round < options.rounds; round++) {
-      for (let k = 0; k < servers.length; k++) {
-        const i = (k + round) % servers.length;
-        log(`datagrams round ${round + 1}/${options.rounds}: ${servers[i]!.name}`);
-        runs[i]!.push(await once(started[i]!, options.count));
-      }
-    }
-    const c = runs[0]!;
+    const subjects = servers.map((s, i) => ({ name: s.name, index: i, pids: [started[i]!.pid], load: (count: number) => once(started[i]!, count) }));
+    const rounds = await measureRounds(subjects, {
+      runs: options.rounds,
+      requests: options.count,
+      warmup: Math.min(options.count, 20_000),
+      ...(options.quiet ? { quiet: options.quiet } : {}),
+      reference: subjects[0],
+      log: (line) => log(`datagrams: ${line}`),
+      onSample: ({ name, index }, sample) => {
+        const r: DgramRun = {
+          round: sample.run,
+          cpuUsPerDatagram: sample.cpuUsPerRequest[0]!,
+          perSecond: sample.load.perSecond,
+          lost: sample.load.lost,
+          otherLoad: sample.otherLoad,
+          counted: counts(sample),
+        };
+        runs[index]!.push(r);
+        log(
+          `datagrams round ${r.round}: ${name}: ${fmt(r.cpuUsPerDatagram)} µs/datagram, ${fmt(r.perSecond)}/s` +
+            (r.lost ? `, ${r.lost} lost: INVALID` : '') +
+            (Number.isFinite(r.otherLoad) ? `, other load on its core ${Math.round(Math.max(0, r.otherLoad) * 100)}%${sample.quiet ? '' : ': NOISY, not counted'}` : ''),
+        );
+      },
+    });
+    const byRound = (rs: DgramRun[]) => new Map(rs.filter((r) => r.counted).map((r) => [r.round, r.cpuUsPerDatagram]));
+    const c = byRound(runs[0]!);
     const rows = servers.map((s, i): DgramRow => {
-      const valid = runs[i]!.filter((r) => r.lost === 0);
-      const ratios = runs[i]!.flatMap((r, j) => (r.lost === 0 && c[j]!.lost === 0 ? [r.cpuUsPerDatagram / c[j]!.cpuUsPerDatagram] : []));
-      const summary = summarize(ratios);
+      const counted = runs[i]!.filter((r) => r.counted);
+      const summary = summarize(pairedRatios(byRound(runs[i]!), c));
       return {
         name: s.name,
         runs: runs[i]!,
-        cpuUsPerDatagram: median(valid.map((r) => r.cpuUsPerDatagram)),
-        perSecond: median(valid.map((r) => r.perSecond)),
+        cpuUsPerDatagram: median(counted.map((r) => r.cpuUsPerDatagram)),
+        perSecond: median(counted.map((r) => r.perSecond)),
         cpuRatio: { median: summary.median, min: summary.min, max: summary.max },
-        invalidRuns: runs[i]!.length - valid.length,
+        invalidRuns: runs[i]!.filter((r) => r.lost > 0).length,
+        noisyRuns: runs[i]!.filter((r) => r.lost === 0 && !r.counted).length,
       };
     });
     const markdown = [
       `UDP echo over 127.0.0.1: ${options.count} datagrams of ${options.size} bytes per run, ${options.window} in flight, ` +
         `servers on ${options.serverCpu === undefined ? 'any CPU' : `CPU ${options.serverCpu}`}, the load on ` +
-        `${options.clientCpu === undefined ? 'any CPU' : `CPU ${options.clientCpu}`}; medians of ${options.rounds} rounds, ` +
-        'ratios the median (min–max) of per-round ratios to the C server of the same round.',
+        `${options.clientCpu === undefined ? 'any CPU' : `CPU ${options.clientCpu}`}; ${options.rounds} counted rounds ` +
+        `(${rounds.rounds} run, ${rounds.noisyRuns} runs dropped as noisy${options.quiet ? `: other work above ${Math.round(options.quiet.threshold * 100)}% of the server's core` : ''}), ` +
+        'medians of the runs that counted; × C the median (min–max) of per-round ratios to the C server of the same round.',
       '',
-      '| server | CPU µs/datagram | × C (min–max) | datagrams/s | runs lost |',
-      '|---|---:|---:|---:|---:|',
+      '| server | CPU µs/datagram | × C (min–max) | datagrams/s | runs lost | runs noisy |',
+      '|---|---:|---:|---:|---:|---:|',
       ...rows.map(
         (r) =>
           `| ${r.name} | ${fmt(r.cpuUsPerDatagram)} | ${fmt(r.cpuRatio.median)} (${fmt(r.cpuRatio.min)}–${fmt(r.cpuRatio.max)}) | ` +
-          `${fmt(r.perSecond)} | ${r.invalidRuns} |`,
+          `${fmt(r.perSecond)} | ${r.invalidRuns} | ${r.noisyRuns} |`,
       ),
     ].join('\n');
-    return { rows, markdown };
+    return { rows, rounds, markdown };
   } finally {
     await Promise.all(started.map((s) => s.stop()));
   }
@@ -159,6 +197,7 @@ function main(): void {
     window: { type: 'string', default: '16', arg: 'W', help: 'datagrams in flight' },
     size: { type: 'string', default: '64', arg: 'BYTES', help: 'datagram size' },
     backends: { type: 'string', default: '', arg: 'LIST', help: 'backends of the hand-written echo besides the default one, comma-separated' },
+    quiet: { type: 'string', default: '15', arg: 'PCT', help: "a run counts only when other work took less than PCT% of the server's core; 100: every run counts" },
   });
   const v = cli.values;
   const backends = v.backends === '' ? [] : v.backends.split(',');
@@ -167,6 +206,8 @@ function main(): void {
   }
   const size = cli.check(() => positiveInt('size', v.size));
   if (size > 65507) cli.fail(`--size must be at most 65507 (a UDP datagram), got ${size}`);
+  const quiet = cli.check(() => numberIn('quiet', v.quiet, 0, 100)) / 100;
+  const pinnedCores = availableParallelism() >= 2;
   void runDgramBench({
     count: cli.check(() => positiveInt('count', v.count)),
     rounds: cli.check(() => positiveInt('rounds', v.rounds)),
@@ -174,8 +215,9 @@ function main(): void {
     size,
     backends,
     // Server on CPU 0, load on CPU 1, as npm run bench pins them; one core: no pinning.
-    serverCpu: availableParallelism() >= 2 ? 0 : undefined,
-    clientCpu: availableParallelism() >= 2 ? 1 : undefined,
+    serverCpu: pinnedCores ? 0 : undefined,
+    clientCpu: pinnedCores ? 1 : undefined,
+    ...(pinnedCores && quiet < 1 ? { quiet: { cpu: 0, threshold: quiet, maxWaitMs: 5000 } } : {}),
   }).then((report) => console.log(report.markdown));
 }
 

@@ -926,6 +926,7 @@ async function main(): Promise<void> {
         size: 64,
         serverCpu: cfg.serverCpu,
         clientCpu: cfg.clientCpu,
+        ...(quietOptions(cfg) ? { quiet: quietOptions(cfg)! } : {}),
         log: progress,
       })
     : undefined;

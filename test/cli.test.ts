@@ -70,7 +70,7 @@ const PROGRAMS: Program[] = [
   { file: 'bench/pingpong.js', options: ['round-trips', 'rounds', 'cpu', 'backend', 'transport', 'child'], bad: ['--transport', 'carrier-pigeon'] },
   { file: 'bench/soak.js', options: ['seconds', 'clients', 'server', 'style'], bad: ['--seconds', '5'] },
   { file: 'bench/soak-load.js', options: ['target', 'target-port', 'clients', 'seconds', 'ramp'], bad: ['--target', 'nonesuch'] },
-  { file: 'bench/dgram.js', options: ['count', 'rounds', 'window', 'size', 'backends'], bad: ['--size', '70000'] },
+  { file: 'bench/dgram.js', options: ['count', 'rounds', 'window', 'size', 'backends', 'quiet'], bad: ['--size', '70000'] },
   { file: 'bench/servers/net.js', options: ['host', 'port', 'keep-alive'], bad: ['--port', 'abc'] },
   { file: 'bench/servers/udp-echo.js', options: ['host', 'port', 'backend'], bad: ['--port', '65536'] },
   { file: 'bench/servers/udp-dgram.js', options: ['host', 'port'], bad: ['--port', 'abc'] },

@@ -20,19 +20,34 @@ import type { LoadResult } from './load.js';
 import { otherLoad, readCpu, waitForQuiet, type QuietOptions } from './quiet.js';
 import { cpuTimeUs } from '../../support/proc.js';
 
-export interface Subject {
+/** What a run's load reports, as far as counting it goes (a LoadResult,
+ * or what a datagram load reports in those terms). */
+export interface RunCounts {
+  /** Requests answered whole (datagrams echoed). */
+  complete: number;
+  /** Requests that failed (datagrams lost). */
+  failed: number;
+  non200: number;
+  unfinished: number;
+  closedByServer?: number;
+}
+
+export interface Subject<L extends RunCounts = LoadResult> {
   /** For progress lines. */
   name: string;
   /** The processes whose CPU time a run counts, the server's first. */
   pids: readonly number[];
   /** Puts `requests` requests on the server (wrk runs for its duration instead). */
-  load(requests: number): Promise<LoadResult>;
+  load(requests: number): Promise<L>;
 }
 
-export interface Sample {
+/** The load type of a Subject. */
+type LoadOf<T> = T extends Subject<infer L> ? L : never;
+
+export interface Sample<L extends RunCounts = LoadResult> {
   /** The round, 1 for the first counted one. */
   run: number;
-  load: LoadResult;
+  load: L;
   /** The CPU µs each of the subject's pids used during the run, in their order. */
   cpuUs: number[];
   /** cpuUs per complete reply (NaN when none came). */
@@ -49,7 +64,7 @@ export interface Sample {
   quiet: boolean;
 }
 
-export interface RoundsOptions<T extends Subject> {
+export interface RoundsOptions<T extends Subject<RunCounts>> {
   /** Rounds to count (per subject, paired with the reference when there is one). */
   runs: number;
   /** Requests per counted run. */
@@ -72,7 +87,7 @@ export interface RoundsOptions<T extends Subject> {
   /** Progress lines. */
   log?: (line: string) => void;
   /** Called after each run of a round, as it ends. */
-  onSample(subject: T, sample: Sample): void;
+  onSample(subject: T, sample: Sample<LoadOf<T>>): void;
 }
 
 export interface RoundsReport {
@@ -89,10 +104,10 @@ export interface RoundsReport {
 const GIVE_UP_WAITING = 3;
 
 /** Whether a sample counts in medians and ratios. */
-export const counts = (s: Sample): boolean => s.valid && s.quiet;
+export const counts = (s: Sample<RunCounts>): boolean => s.valid && s.quiet;
 
 /** Warms up each subject, then measures rounds of one run each (see above). */
-export async function measureRounds<T extends Subject>(subjects: readonly T[], options: RoundsOptions<T>): Promise<RoundsReport> {
+export async function measureRounds<T extends Subject<RunCounts>>(subjects: readonly T[], options: RoundsOptions<T>): Promise<RoundsReport> {
   const clock = options.clock ?? cpuTimeUs;
   const quiet = options.quiet;
   const reference = options.reference;
@@ -136,7 +151,7 @@ export async function measureRounds<T extends Subject>(subjects: readonly T[], o
       }
       const cpuBefore = quiet ? readCpu(quiet.cpu) : undefined;
       const before = subject.pids.map(clock);
-      const load = await subject.load(options.requests);
+      const load = (await subject.load(options.requests)) as LoadOf<T>;
       const cpuUs = subject.pids.map((pid, i) => clock(pid) - before[i]!);
       const cpuAfter = quiet ? readCpu(quiet.cpu) : undefined;
       // The server's own time is what it spent on its core (it is pinned there).
@@ -144,7 +159,7 @@ export async function measureRounds<T extends Subject>(subjects: readonly T[], o
       const isQuiet = quiet === undefined || !(other >= quiet.threshold);
       if (!isQuiet) report.noisyRuns++;
       else busyWaits = 0;
-      const sample: Sample = {
+      const sample: Sample<LoadOf<T>> = {
         run,
         load,
         cpuUs,
