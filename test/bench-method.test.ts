@@ -2,14 +2,17 @@
 // on the server's core read from /proc/stat sees a real process burning that
 // core, waiting for quiet gives up after its limit, paired ratios are taken
 // round by round, a round a server did not count in is made up by another,
-// and the minimal node:net keep-alive server answers every request it is
-// sent, however the bytes are split.
-import { spawn } from 'node:child_process';
+// the minimal node:net keep-alive server answers every request it is sent,
+// however the bytes are split, and two saved reports are compared ratio by
+// ratio.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { diffReports, diffTable } from '../bench/lib/diff.js';
 import { otherLoad, parseCpuLine, readCpu, waitForQuiet } from '../bench/lib/quiet.js';
 import { counts, measureRounds, pairedRatios, type Sample, type Subject } from '../bench/lib/rounds.js';
 import type { LoadResult } from '../bench/lib/load.js';
@@ -173,6 +176,50 @@ describe('the minimal node:net keep-alive server', () => {
       expect(got.replace(/HTTP\/1\.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world/g, '')).toBe('');
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('comparing two saved reports', () => {
+  const report = (callbacks: number, dgram: number) => ({
+    config: {},
+    servers: [
+      { name: 'c-epoll', cpuRatio: { median: 1, n: 7 } },
+      { name: 'reactor callbacks', cpuRatio: { median: callbacks, n: 7 } },
+      { name: 'never paired', cpuRatio: { median: NaN, n: 0 } },
+    ],
+    keepalive: { servers: [{ name: 'reactor async', cpuRatio: { median: 1.3, n: 5 } }] },
+    dgram: { rows: [{ name: 'C epoll echo', cpuRatio: { median: 1 } }, { name: 'node:dgram', cpuRatio: { median: dgram } }] },
+  });
+
+  it('pairs the ratios both reports have and gives the change in per cent', () => {
+    const rows = diffReports(report(1.2, 3), { ...report(1.26, 3), keepalive: undefined });
+    expect(rows.map((r) => [r.table, r.name, r.first, r.second])).toEqual([
+      ['hello', 'reactor callbacks', 1.2, 1.26],
+      ['datagrams', 'node:dgram', 3, 3],
+    ]);
+    expect(rows[0]!.changePct).toBeCloseTo(5);
+    expect(diffTable(rows, 'a', 'b')).toMatch(/\| hello \| reactor callbacks \| .* \| 1\.200 \| 1\.260 \| \+5\.0% \(largest\) \|/);
+  });
+
+  it('exits 1 when a ratio moved more than --tolerance, 0 otherwise (node dist/bench/diff.js)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-diff-'));
+    try {
+      const a = join(dir, 'a.json');
+      const b = join(dir, 'b.json');
+      writeFileSync(a, JSON.stringify(report(1.2, 3)));
+      writeFileSync(b, JSON.stringify(report(1.26, 3.03)));
+      const script = join(import.meta.dirname, '..', 'dist', 'bench', 'diff.js');
+      const strict = spawnSync(process.execPath, [script, '--first', a, '--second', b, '--tolerance', '3'], { encoding: 'utf8' });
+      expect(strict.status).toBe(1);
+      expect(strict.stdout).toMatch(/1 of 3 ratios moved by more than 3%: hello reactor callbacks\n/);
+      const loose = spawnSync(process.execPath, [script, '--first', a, '--second', b, '--tolerance', '6'], { encoding: 'utf8' });
+      expect(loose.status).toBe(0);
+      const none = spawnSync(process.execPath, [script, '--first', a, '--second', join(dir, 'missing.json')], { encoding: 'utf8' });
+      expect(none.status).toBe(2);
+      expect(none.stderr).toMatch(/missing\.json/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -36,6 +36,7 @@ const PROGRAMS: Program[] = [
     bad: ['--db-port', 'abc'],
   },
   { file: 'bench/charts.js', options: ['input'], bad: ['--input', 'bench/results/no-such-report.json'] },
+  { file: 'bench/diff.js', options: ['first', 'second', 'tolerance'], bad: ['--first', 'bench/results/no-such-report.json', '--second', 'x.json'] },
   {
     file: 'bench/run.js',
     options: [
