@@ -24,7 +24,7 @@
 //
 //   const scan = new RequestScan();
 //   scanRequests(buf, length, scan, leftover);
-//   if (scan.requests > 0) send(replies(scan), scan.replyLength);
+//   if (scan.requests > 0) send(replies(scan)); // scan.replyLength bytes
 
 /** The longest request (request line and headers) a connection may send. */
 export const HEADER_LIMIT = 8192;
@@ -301,16 +301,31 @@ export function http10ReplyBuffer(n: number): Uint8Array {
   return (http10Replies = repeated(http10Replies, HTTP10_KEEP_ALIVE_REPLY, n));
 }
 
-/** The replies to the requests `scan` counted, in order: send the first
- * scan.replyLength bytes of the buffer it returns. When they are all of
- * one kind (all HTTP/1.1, or all HTTP/1.0 keeping the connection), that is
- * the cached replyBuffer() or http10ReplyBuffer(); only a read mixing both
- * gets a new buffer. No buffer it returns is written again. */
+/** Per count n, the view of a cached buffer's first n replies that
+ * replies() hands out: made once per n (and again when the buffer grows). */
+const keptViews: Uint8Array[] = [];
+const http10Views: Uint8Array[] = [];
+
+/** The first `n` replies of `cached` (n copies of a reply of `length`
+ * bytes), as one view kept in views[n]. */
+function firstReplies(views: Uint8Array[], cached: Uint8Array, n: number, length: number): Uint8Array {
+  const view = views[n];
+  if (view !== undefined && view.buffer === cached.buffer) return view;
+  return (views[n] = cached.subarray(0, n * length));
+}
+
+/** The replies to the requests `scan` counted, in order: a buffer of
+ * exactly scan.replyLength bytes, so that a server sends it whole (the
+ * cheapest form of sys.send). When they are all of one kind (all HTTP/1.1,
+ * or all HTTP/1.0 keeping the connection), that is a view of the first
+ * replies of the cached replyBuffer() or http10ReplyBuffer(), the same
+ * view for the same count; only a read mixing both gets a new buffer. No
+ * buffer it returns is written again. */
 export function replies(scan: RequestScan): Uint8Array {
   const n = scan.requests;
   const http10 = scan.http10;
-  if (http10 === 0) return replyBuffer(n);
-  if (http10 === n) return http10ReplyBuffer(n);
+  if (http10 === 0) return firstReplies(keptViews, replyBuffer(n), n, REPLY_LENGTH);
+  if (http10 === n) return firstReplies(http10Views, http10ReplyBuffer(n), n, HTTP10_REPLY_LENGTH);
   const mixed = new Uint8Array(scan.replyLength);
   let at = 0;
   for (let i = 0; i < n; i++) {

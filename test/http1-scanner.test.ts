@@ -50,7 +50,8 @@ function serve(chunks: Uint8Array[]): { requests: number; replies: string; close
     buf.set(chunk, head.length);
     scanRequests(buf, buf.length, scan, head.length);
     requests += scan.requests;
-    sent += text(replies(scan).subarray(0, scan.replyLength));
+    expect(replies(scan).length).toBe(scan.replyLength);
+    sent += text(replies(scan));
     if (scan.close || scan.tooLarge) return { requests, replies: sent, close: scan.close, tooLarge: scan.tooLarge };
     head = buf.slice(scan.consumed);
   }
@@ -162,13 +163,26 @@ describe('scanRequests', () => {
     expect(HTTP10_REPLY_LENGTH).toBe(HTTP10_KEEP_ALIVE_REPLY.length);
   });
 
-  it('replies() hands out the cached buffers when a read holds one kind of request', () => {
+  it('replies() hands out views of the cached buffers, exactly as long as the replies, when a read holds one kind of request', () => {
     const one = (s: string) => {
       const b = bytes(s);
       return replies(scanRequests(b, b.length));
     };
-    expect(one('GET / HTTP/1.1\r\n\r\n'.repeat(5))).toBe(replyBuffer(5));
-    expect(one('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'.repeat(5))).toBe(http10ReplyBuffer(5));
+    for (const n of [1, 5, 64]) {
+      const kept = one('GET / HTTP/1.1\r\n\r\n'.repeat(n));
+      expect(kept.buffer).toBe(replyBuffer(n).buffer);
+      expect([kept.byteOffset, kept.length]).toEqual([0, n * REPLY_LENGTH]);
+      expect(one('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(n))).toBe(kept); // the same view, not a new one
+      const kept10 = one('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'.repeat(n));
+      expect(kept10.buffer).toBe(http10ReplyBuffer(n).buffer);
+      expect([kept10.byteOffset, kept10.length]).toEqual([0, n * HTTP10_REPLY_LENGTH]);
+      expect(one('GET / HTTP/1.0\r\nconnection: Keep-Alive\r\n\r\n'.repeat(n))).toBe(kept10);
+    }
+    // Past the cached count the buffer grows, and the views follow it.
+    const many = one('GET / HTTP/1.1\r\n\r\n'.repeat(300));
+    expect(many.buffer).toBe(replyBuffer(300).buffer);
+    expect(text(many)).toBe(REPLY.repeat(300));
+    expect(one('GET / HTTP/1.1\r\n\r\n'.repeat(5)).buffer).toBe(replyBuffer(300).buffer);
   });
 
   // Requests of varied shapes: header lines of printable bytes and of CR/LF
