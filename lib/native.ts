@@ -56,8 +56,10 @@ export interface NativeSys extends NativeSysMsg, NativeSysFiles, NativeSysTty, N
   getsockoptError(fd: number): number;
   setsockopt(fd: number, level: number, option: number, value: number): void;
   getsockopt(fd: number, level: number, option: number): number;
-  recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
-  send(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
+  /** Without offset, length and flags: all of buf, no flags. */
+  recv(fd: number, buf: Uint8Array, offset?: number, length?: number, flags?: number): number;
+  /** Without offset, length and flags: all of buf, no flags but MSG_NOSIGNAL. */
+  send(fd: number, buf: Uint8Array, offset?: number, length?: number, flags?: number): number;
   writev(fd: number, chunks: readonly Uint8Array[]): number;
   shutdown(fd: number, how: number): void;
   getsockname(fd: number): NativeSocketAddress;

@@ -248,28 +248,32 @@ Napi::Value GetSockopt(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), value);
 }
 
-// recv(fd, buf, offset, length, flags): bytes read, 0 at end of stream, -1
-// when nothing is there. With MSG_OOB, Linux says EINVAL when no urgent byte
+// recv(fd, buf[, offset, length, flags]): bytes read, 0 at end of stream, -1
+// when nothing is there; with only fd and buf, all of buf and no flags (as
+// read: three fewer conversions on the keep-alive servers' every read). With MSG_OOB, Linux says EINVAL when no urgent byte
 // is pending (or it was already read, or SO_OOBINLINE is on): that is thrown,
 // as it is a misuse rather than "try later"; EAGAIN (the urgent byte is
 // announced but not yet here) is -1 as usual.
-napi_value Recv(napi_env env, const napi_value (&args)[5], size_t) {
+napi_value Recv(napi_env env, const napi_value (&args)[5], size_t argc) {
   int fd = Int32Arg(env, args[0]);
-  ByteRange range = GetByteRange(env, &args[1]);
-  int flags = Int32Arg(env, args[4]);
+  bool whole = argc <= 2;
+  ByteRange range = GetByteRange(env, &args[1], whole);
+  int flags = whole ? 0 : Int32Arg(env, args[4]);
   ssize_t r;
   do r = recv(fd, range.data, range.length, flags);
   while (r < 0 && errno == EINTR);
   return ResultOrWouldBlock(env, r, "recv");
 }
 
-// send(fd, buf, offset, length, flags): MSG_NOSIGNAL where the platform has
-// it (and SO_NOSIGPIPE, set at creation where that exists; platform.h), so
-// that a peer that has gone away is an EPIPE error, never a SIGPIPE.
-napi_value Send(napi_env env, const napi_value (&args)[5], size_t) {
+// send(fd, buf[, offset, length, flags]): MSG_NOSIGNAL where the platform
+// has it (and SO_NOSIGPIPE, set at creation where that exists; platform.h),
+// so that a peer that has gone away is an EPIPE error, never a SIGPIPE. With
+// only fd and buf, all of buf and no flags of the caller's, as recv.
+napi_value Send(napi_env env, const napi_value (&args)[5], size_t argc) {
   int fd = Int32Arg(env, args[0]);
-  ByteRange range = GetByteRange(env, &args[1]);
-  int flags = Int32Arg(env, args[4]) | platform::SendFlags();
+  bool whole = argc <= 2;
+  ByteRange range = GetByteRange(env, &args[1], whole);
+  int flags = (whole ? 0 : Int32Arg(env, args[4])) | platform::SendFlags();
   ssize_t r;
   do r = send(fd, range.data, range.length, flags);
   while (r < 0 && errno == EINTR);

@@ -24,7 +24,7 @@
 //
 //   const scan = new RequestScan();
 //   scanRequests(buf, length, scan, leftover);
-//   if (scan.requests > 0) send(replies(scan), scan.replyLength);
+//   if (scan.requests > 0) send(replies(scan)); // scan.replyLength bytes
 
 /** The longest request (request line and headers) a connection may send. */
 export const HEADER_LIMIT = 8192;
@@ -88,6 +88,24 @@ function equalsLower(buf: Uint8Array, at: number, end: number, word: Uint8Array)
   return true;
 }
 
+/** What the value of a Connection header, buf[at, stop), says: a
+ * comma-separated list of tokens, any case. CLOSE_AFTER when it holds
+ * `close`, else KEEP_HTTP10 when it holds `keep-alive`, else KEEP. */
+function connectionTokens(buf: Uint8Array, at: number, stop: number): number {
+  let keepAlive = false;
+  let p = at;
+  while (p < stop) {
+    while (p < stop && (buf[p] === 32 || buf[p] === 9 || buf[p] === 44)) p++;
+    const t = p;
+    while (p < stop && buf[p] !== 44) p++;
+    let te = p;
+    while (te > t && (buf[te - 1] === 32 || buf[te - 1] === 9)) te--;
+    if (equalsLower(buf, t, te, CLOSE)) return CLOSE_AFTER;
+    if (equalsLower(buf, t, te, KEEP_ALIVE)) keepAlive = true;
+  }
+  return keepAlive ? KEEP_HTTP10 : KEEP;
+}
+
 /** What the request head buf[start, end) asks of its connection: KEEP,
  * KEEP_HTTP10 or CLOSE_AFTER. */
 function connectionKind(buf: Uint8Array, start: number, end: number): number {
@@ -111,17 +129,9 @@ function connectionKind(buf: Uint8Array, start: number, end: number): number {
         }
       }
     } else if (stop - line > 11 && lower(buf[line]!) === 99 /* c */ && equalsLower(buf, line, line + 11, CONNECTION)) {
-      // A comma-separated list of tokens.
-      let p = line + 11;
-      while (p < stop) {
-        while (p < stop && (buf[p] === 32 || buf[p] === 9 || buf[p] === 44)) p++;
-        const t = p;
-        while (p < stop && buf[p] !== 44) p++;
-        let te = p;
-        while (te > t && (buf[te - 1] === 32 || buf[te - 1] === 9)) te--;
-        if (equalsLower(buf, t, te, CLOSE)) return CLOSE_AFTER;
-        if (equalsLower(buf, t, te, KEEP_ALIVE)) keepAlive = true;
-      }
+      const tokens = connectionTokens(buf, line + 11, stop);
+      if (tokens === CLOSE_AFTER) return CLOSE_AFTER;
+      if (tokens === KEEP_HTTP10) keepAlive = true;
     }
     line = eol + 1;
   }
@@ -132,7 +142,16 @@ function connectionKind(buf: Uint8Array, start: number, end: number): number {
 /** Scans buf[0, length) for complete requests into `into` (which it
  * returns). `scanned`: how many bytes at the start of buf an earlier call
  * already scanned without finding the end of a request (the bytes a server
- * kept), so that they are not searched again. */
+ * kept), so that they are not searched again.
+ *
+ * A request that starts in this read is read in one pass, line by line:
+ * the first line says HTTP/1.0 or not, a line starting with `c` may be the
+ * Connection header, and a line that is just CRLF after a line ending in
+ * CRLF ends the request ("\r\n\r\n"). The start of a request a server
+ * kept is instead searched for its end from where the last search stopped,
+ * skipping bytes that cannot be part of "\r\n\r\n", and its lines read
+ * once it is whole (connectionKind): so a request trickling in byte by byte
+ * costs O(length) in all, not O(length²). */
 export function scanRequests(buf: Uint8Array, length: number, into: RequestScan = new RequestScan(), scanned = 0): RequestScan {
   let requests = 0;
   let http10 = 0;
@@ -140,43 +159,88 @@ export function scanRequests(buf: Uint8Array, length: number, into: RequestScan 
   let close = false;
   let tooLarge = false;
   let kinds = into.kinds;
-  // j: where the "\r\n\r\n" being looked for would end (its LF).
-  let j = (scanned > 3 ? scanned - 3 : 0) + 3;
-  while (j < length) {
-    const b = buf[j];
-    if (b === LF) {
-      if (buf[j - 1] === CR && buf[j - 2] === LF && buf[j - 3] === CR) {
-        const end = j + 1;
-        if (end - start > HEADER_LIMIT) {
-          tooLarge = true;
-          break;
-        }
-        const kind = connectionKind(buf, start, end);
-        if (requests === kinds.length) {
-          const grown = new Uint8Array(kinds.length * 2);
-          grown.set(kinds);
-          kinds = into.kinds = grown;
-        }
-        if (kind === KEEP_HTTP10) {
-          kinds[requests] = 1;
-          http10++;
-        } else {
-          kinds[requests] = 0;
-        }
-        requests++;
-        start = end;
-        if (kind === CLOSE_AFTER) {
-          close = true;
-          break;
-        }
-        j = end + 3;
-      } else {
-        j += 2; // an end at j + 1 would need a CR at j
+  while (start < length) {
+    let end: number;
+    let kind: number;
+    if (start === 0 && scanned > 0) {
+      end = endOfHead(buf, length, scanned);
+      if (end === -1) break;
+      if (end > HEADER_LIMIT) {
+        tooLarge = true;
+        break;
       }
-    } else if (b === CR) {
-      j += 1;
+      kind = connectionKind(buf, 0, end);
     } else {
-      j += 4; // no end of a request can hold this byte
+      // One pass over the lines of the request starting at `start`.
+      let p = start;
+      while (p < length && buf[p] !== LF) p++;
+      if (p === length) break;
+      // The first line: HTTP/1.0 or not.
+      const stop = p > start && buf[p - 1] === CR ? p - 1 : p;
+      let isHttp10 = false;
+      if (stop - start >= 8 && buf[stop - 1] === 48 /* 0 */) {
+        isHttp10 = true;
+        for (let i = 0; i < 7; i++) {
+          if (buf[stop - 8 + i] !== HTTP10[i]) {
+            isHttp10 = false;
+            break;
+          }
+        }
+      }
+      let keepAlive = false;
+      kind = KEEP;
+      // The LF ending the previous line is at p; end: just after the
+      // request's last LF, once found.
+      end = -1;
+      for (;;) {
+        const line = p + 1;
+        if (line >= length) break;
+        const first = buf[line];
+        if (first === CR) {
+          // "\r\n" after a line ending in "\r\n": the end of the request.
+          // (When the first line is empty, buf[p - 1] is the LF ending the
+          // request before, or nothing: no end there.)
+          if (line + 1 >= length) break;
+          if (buf[line + 1] === LF && buf[p - 1] === CR) {
+            end = line + 2;
+            break;
+          }
+        }
+        p = line;
+        while (p < length && buf[p] !== LF) p++;
+        if (p === length) break;
+        if ((first === 99 || first === 67) /* c, C */ && kind === KEEP) {
+          const lineStop = buf[p - 1] === CR ? p - 1 : p;
+          if (lineStop - line > 11 && equalsLower(buf, line, line + 11, CONNECTION)) {
+            const tokens = connectionTokens(buf, line + 11, lineStop);
+            if (tokens === CLOSE_AFTER) kind = CLOSE_AFTER;
+            else if (tokens === KEEP_HTTP10) keepAlive = true;
+          }
+        }
+      }
+      if (end === -1) break;
+      if (end - start > HEADER_LIMIT) {
+        tooLarge = true;
+        break;
+      }
+      if (kind !== CLOSE_AFTER && isHttp10) kind = keepAlive ? KEEP_HTTP10 : CLOSE_AFTER;
+    }
+    if (requests === kinds.length) {
+      const grown = new Uint8Array(kinds.length * 2);
+      grown.set(kinds);
+      kinds = into.kinds = grown;
+    }
+    if (kind === KEEP_HTTP10) {
+      kinds[requests] = 1;
+      http10++;
+    } else {
+      kinds[requests] = 0;
+    }
+    requests++;
+    start = end;
+    if (kind === CLOSE_AFTER) {
+      close = true;
+      break;
     }
   }
   if (!close && !tooLarge && length - start >= HEADER_LIMIT) tooLarge = true;
@@ -187,6 +251,26 @@ export function scanRequests(buf: Uint8Array, length: number, into: RequestScan 
   into.http10 = http10;
   into.replyLength = (requests - http10) * REPLY_LENGTH + http10 * HTTP10_REPLY_LENGTH;
   return into;
+}
+
+/** Where the first "\r\n\r\n" of buf[0, length) ends (just after its LF),
+ * searching only what may end at or after `scanned` (earlier bytes were
+ * searched already); -1 when there is none yet. */
+function endOfHead(buf: Uint8Array, length: number, scanned: number): number {
+  // j: where the "\r\n\r\n" being looked for would end (its LF).
+  let j = (scanned > 3 ? scanned - 3 : 0) + 3;
+  while (j < length) {
+    const b = buf[j];
+    if (b === LF) {
+      if (buf[j - 1] === CR && buf[j - 2] === LF && buf[j - 3] === CR) return j + 1;
+      j += 2; // an end at j + 1 would need a CR at j
+    } else if (b === CR) {
+      j += 1;
+    } else {
+      j += 4; // no end of a request can hold this byte
+    }
+  }
+  return -1;
 }
 
 /** `n` copies of `reply` back to back, at the start of `cached` when it
@@ -217,16 +301,31 @@ export function http10ReplyBuffer(n: number): Uint8Array {
   return (http10Replies = repeated(http10Replies, HTTP10_KEEP_ALIVE_REPLY, n));
 }
 
-/** The replies to the requests `scan` counted, in order: send the first
- * scan.replyLength bytes of the buffer it returns. When they are all of
- * one kind (all HTTP/1.1, or all HTTP/1.0 keeping the connection), that is
- * the cached replyBuffer() or http10ReplyBuffer(); only a read mixing both
- * gets a new buffer. No buffer it returns is written again. */
+/** Per count n, the view of a cached buffer's first n replies that
+ * replies() hands out: made once per n (and again when the buffer grows). */
+const keptViews: Uint8Array[] = [];
+const http10Views: Uint8Array[] = [];
+
+/** The first `n` replies of `cached` (n copies of a reply of `length`
+ * bytes), as one view kept in views[n]. */
+function firstReplies(views: Uint8Array[], cached: Uint8Array, n: number, length: number): Uint8Array {
+  const view = views[n];
+  if (view !== undefined && view.buffer === cached.buffer) return view;
+  return (views[n] = cached.subarray(0, n * length));
+}
+
+/** The replies to the requests `scan` counted, in order: a buffer of
+ * exactly scan.replyLength bytes, so that a server sends it whole (the
+ * cheapest form of sys.send). When they are all of one kind (all HTTP/1.1,
+ * or all HTTP/1.0 keeping the connection), that is a view of the first
+ * replies of the cached replyBuffer() or http10ReplyBuffer(), the same
+ * view for the same count; only a read mixing both gets a new buffer. No
+ * buffer it returns is written again. */
 export function replies(scan: RequestScan): Uint8Array {
   const n = scan.requests;
   const http10 = scan.http10;
-  if (http10 === 0) return replyBuffer(n);
-  if (http10 === n) return http10ReplyBuffer(n);
+  if (http10 === 0) return firstReplies(keptViews, replyBuffer(n), n, REPLY_LENGTH);
+  if (http10 === n) return firstReplies(http10Views, http10ReplyBuffer(n), n, HTTP10_REPLY_LENGTH);
   const mixed = new Uint8Array(scan.replyLength);
   let at = 0;
   for (let i = 0; i < n; i++) {

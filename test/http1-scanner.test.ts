@@ -17,6 +17,7 @@ import {
   RequestScan,
   scanRequests,
 } from '../support/http1.js';
+import { referenceScanRequests } from './http1-reference.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder('latin1').decode(b);
@@ -49,7 +50,8 @@ function serve(chunks: Uint8Array[]): { requests: number; replies: string; close
     buf.set(chunk, head.length);
     scanRequests(buf, buf.length, scan, head.length);
     requests += scan.requests;
-    sent += text(replies(scan).subarray(0, scan.replyLength));
+    expect(replies(scan).length).toBe(scan.replyLength);
+    sent += text(replies(scan));
     if (scan.close || scan.tooLarge) return { requests, replies: sent, close: scan.close, tooLarge: scan.tooLarge };
     head = buf.slice(scan.consumed);
   }
@@ -161,13 +163,26 @@ describe('scanRequests', () => {
     expect(HTTP10_REPLY_LENGTH).toBe(HTTP10_KEEP_ALIVE_REPLY.length);
   });
 
-  it('replies() hands out the cached buffers when a read holds one kind of request', () => {
+  it('replies() hands out views of the cached buffers, exactly as long as the replies, when a read holds one kind of request', () => {
     const one = (s: string) => {
       const b = bytes(s);
       return replies(scanRequests(b, b.length));
     };
-    expect(one('GET / HTTP/1.1\r\n\r\n'.repeat(5))).toBe(replyBuffer(5));
-    expect(one('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'.repeat(5))).toBe(http10ReplyBuffer(5));
+    for (const n of [1, 5, 64]) {
+      const kept = one('GET / HTTP/1.1\r\n\r\n'.repeat(n));
+      expect(kept.buffer).toBe(replyBuffer(n).buffer);
+      expect([kept.byteOffset, kept.length]).toEqual([0, n * REPLY_LENGTH]);
+      expect(one('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(n))).toBe(kept); // the same view, not a new one
+      const kept10 = one('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'.repeat(n));
+      expect(kept10.buffer).toBe(http10ReplyBuffer(n).buffer);
+      expect([kept10.byteOffset, kept10.length]).toEqual([0, n * HTTP10_REPLY_LENGTH]);
+      expect(one('GET / HTTP/1.0\r\nconnection: Keep-Alive\r\n\r\n'.repeat(n))).toBe(kept10);
+    }
+    // Past the cached count the buffer grows, and the views follow it.
+    const many = one('GET / HTTP/1.1\r\n\r\n'.repeat(300));
+    expect(many.buffer).toBe(replyBuffer(300).buffer);
+    expect(text(many)).toBe(REPLY.repeat(300));
+    expect(one('GET / HTTP/1.1\r\n\r\n'.repeat(5)).buffer).toBe(replyBuffer(300).buffer);
   });
 
   // Requests of varied shapes: header lines of printable bytes and of CR/LF
@@ -241,6 +256,77 @@ describe('scanRequests', () => {
         expect(serve(chunks)).toEqual(got);
       }),
       { numRuns: 300 },
+    );
+  });
+  /** Every read's scan, as a server drives `scanner` over `chunks` (the
+   * bytes after `consumed` kept and scanned again in front of the next
+   * chunk, passed as already scanned). */
+  function scans(scanner: typeof scanRequests, chunks: Uint8Array[]): object[] {
+    const scan = new RequestScan();
+    let head = new Uint8Array(0);
+    const out: object[] = [];
+    for (const chunk of chunks) {
+      const buf = new Uint8Array(head.length + chunk.length);
+      buf.set(head);
+      buf.set(chunk, head.length);
+      scanner(buf, buf.length, scan, head.length);
+      const { requests, consumed, close, tooLarge, http10, replyLength } = scan;
+      out.push({ requests, consumed, close, tooLarge, http10, replyLength, kinds: [...scan.kinds.subarray(0, requests)] });
+      if (close || tooLarge) break;
+      head = buf.slice(consumed);
+    }
+    return out;
+  }
+  const split = (stream: Uint8Array, cuts: number[]): Uint8Array[] => {
+    const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+    const chunks: Uint8Array[] = [];
+    let at = 0;
+    for (const p of [...points, stream.length]) {
+      chunks.push(stream.subarray(at, p));
+      at = p;
+    }
+    return chunks;
+  };
+  // Streams of well-formed requests mixed with fragments that sit on the
+  // scanner's edges: CR and LF alone and in runs, HTTP/1.0 at a line's end
+  // or not, Connection headers of any case, their tokens, and fillers
+  // long enough to pass HEADER_LIMIT.
+  const fragment = fc.oneof(
+    { weight: 3, arbitrary: request },
+    {
+      weight: 6,
+      arbitrary: fc.constantFrom(
+        '\r', '\n', '\r\n', '\n\r', '\r\n\r', '\r\r\n', '\r\n\r\n', '\n\r\n',
+        'GET / HTTP/1.1', 'GET / HTTP/1.0', 'HTTP/1.0', 'TTP/1.0', 'HTTP/1.00', '0',
+        'Connection:', 'connection: ', 'CONNECTION:', 'Connection :', 'Connectio:', 'c', 'C',
+        'close', 'CLOSE', ' close ', 'closed', 'keep-alive', 'Keep-Alive', 'keep-alive2', ',', ', ', ' ', '\t',
+        'Host: 127.0.0.1:8000', 'x', 'HTTP/2.0', 'HTTP/1.1.0', 'XTTP/1.0', 'HTTP-1.0',
+      ),
+    },
+    // Requests of HEADER_LIMIT bytes, one less and one more.
+    { weight: 1, arbitrary: fc.constantFrom(-1, 0, 1).map((d) => `GET / HTTP/1.1\r\nX: ${'p'.repeat(HEADER_LIMIT - 23 + d)}\r\n\r\n`) },
+    { weight: 1, arbitrary: fc.constantFrom('x'.repeat(3000), 'X-Long: ' + 'y'.repeat(8200), 'z'.repeat(8183)) },
+  );
+  const stream = fc.array(fragment, { minLength: 1, maxLength: 40 }).map((parts) => bytes(parts.join('')));
+
+  it('reads every stream as the skip-search scanner it replaced did, however it is split into reads (fast-check)', () => {
+    fc.assert(
+      fc.property(stream, fc.array(fc.nat(), { maxLength: 30 }), (s, cuts) => {
+        for (const chunks of [[s], split(s, cuts)]) {
+          expect(scans(scanRequests, chunks)).toEqual(scans(referenceScanRequests, chunks));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('reads a stream arriving byte by byte as the scanner it replaced did (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fragment, { minLength: 1, maxLength: 8 }).map((parts) => bytes(parts.join('').slice(0, 600))), (s) => {
+        const chunks = Array.from(s, (b) => Uint8Array.of(b));
+        expect(scans(scanRequests, chunks)).toEqual(scans(referenceScanRequests, chunks));
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -263,7 +263,8 @@ export function recv(fd: number, buf: Uint8Array, offset?: number, length?: numb
   const off = checkOffset(buf, offset);
   const len = checkLength(buf, off, length);
   checkFlags(flags);
-  return native.recv(fd, buf, off, len, flags);
+  // The whole buffer without flags goes as (fd, buf): three fewer conversions.
+  return off === 0 && len === buf.length && flags === 0 ? native.recv(fd, buf) : native.recv(fd, buf, off, len, flags);
 }
 
 /**
@@ -281,7 +282,8 @@ export function send(fd: number, buf: Uint8Array, offset?: number, length?: numb
   const off = checkOffset(buf, offset);
   const len = checkLength(buf, off, length);
   checkFlags(flags);
-  return native.send(fd, buf, off, len, flags);
+  // The whole buffer without flags goes as (fd, buf): three fewer conversions.
+  return off === 0 && len === buf.length && flags === 0 ? native.send(fd, buf) : native.send(fd, buf, off, len, flags);
 }
 
 /** Writes the chunks in order with one syscall (at most IOV_MAX of them):
