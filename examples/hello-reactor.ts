@@ -37,7 +37,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { HEADER_LIMIT, replies, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
 import { KeptConnections } from './kept-connections.js';
-import { EVENT_READ, EVENT_WRITE, type FdStream, type Handle, Reactor, sys } from '../lib/index.js';
+import { EVENT_READ, EVENT_WRITE, type FdStream, Reactor, sys, type TimerHandle } from '../lib/index.js';
 import { commandLine, nonNegativeInt, oneOf, portNumber, positiveInt } from '../support/options.js';
 import { backendClass, backendOption, LISTEN_OPTIONS } from '../support/servers.js';
 
@@ -126,7 +126,7 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
   if (style === 'callbacks') {
     // A plain handler owns its fd, and so its idle timer (by fd), and closes
     // its connections itself when the server shuts down.
-    const idle: Array<Handle | undefined> = [];
+    const idle: Array<TimerHandle | undefined> = [];
     const open = new Set<number>();
     const drop = (fd: number): void => {
       idle[fd]?.cancel();
@@ -147,31 +147,18 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
       drop(fd);
     };
     // --keep-alive: the connections are kept by examples/kept-connections.ts;
-    // each request restarts the idle timer (read lazily by its callback).
-    const lastRequest: number[] = [];
+    // each request restarts the idle timer (refresh(): O(1), no new timer).
     const kept = new KeptConnections({
       watch: (fd, events) => reactor.updateHandler(fd, events),
       drop,
-      requested: (fd) => {
-        if (idleTimeout > 0) lastRequest[fd] = performance.now();
-      },
+      requested: (fd) => idle[fd]?.refresh(),
     });
     const answerKept = (fd: number, events: number): void => kept.serve(fd, events);
-    // Fires idleTimeout ms after the connection opened, then again as long
-    // after its last request, until that is longer ago than idleTimeout.
-    const idleCheck = (fd: number): void => {
-      const left = idleTimeout - (performance.now() - lastRequest[fd]!);
-      if (left > 0) idle[fd] = reactor.callLater(left, () => idleCheck(fd));
-      else kept.close(fd);
-    };
     server = reactor.listen(options, (fd: number) => {
       open.add(fd);
       if (keepAlive) {
         reactor.addHandler(fd, answerKept, EVENT_READ);
-        if (idleTimeout > 0) {
-          lastRequest[fd] = performance.now();
-          idle[fd] = reactor.callLater(idleTimeout, () => idleCheck(fd));
-        }
+        if (idleTimeout > 0) idle[fd] = reactor.callLater(idleTimeout, () => kept.close(fd));
         return;
       }
       reactor.addHandler(fd, answer, EVENT_READ);
