@@ -92,6 +92,10 @@ export class ReactorCore extends EventEmitter {
   #handlerCount = 0;
   readonly #timers = new TimerQueue(() => this.#wake());
   readonly #dueTimers: Timer[] = [];
+  // The clock as the last timer pass read it, while nothing ran since: the
+  // next wait's timeout then needs no second clock read in the same pass.
+  #passNow = 0;
+  #passNowFresh = false;
   // callSoon's FIFO: a pass runs the queue it starts with; callbacks added
   // meanwhile go to the other array and wait for the next pass.
   #soon: SoonHandle[] = [];
@@ -489,13 +493,14 @@ export class ReactorCore extends EventEmitter {
   #timeout(): number | null {
     if (this.#soon.length > 0 || this.#stopping) return 0;
     const next = this.#timers.peek();
-    if (next !== undefined) return Math.max(0, next.when - performance.now());
+    if (next !== undefined) return Math.max(0, next.when - (this.#passNowFresh ? this.#passNow : performance.now()));
     return this.#handlerCount > 0 ? null : IDLE;
   }
 
   // Waits, dispatches the ready fds, then fires the timers that are due.
   // Returns how many fds were ready.
   #poll(timeout: number | null): number {
+    this.#passNowFresh = false;
     const n = this.selector.selectRaw(timeout);
     if (n > 0) this.#dispatch(n);
     if (this.#timers.size > 0) this.#runTimers();
@@ -536,6 +541,12 @@ export class ReactorCore extends EventEmitter {
     for (let t = this.#timers.peek(); t !== undefined && t.when <= now; t = this.#timers.peek()) {
       due.push(this.#timers.pop()!);
     }
+    if (due.length === 0) {
+      // Nothing ran since the clock was read: the next wait's timeout may use it.
+      this.#passNow = now;
+      this.#passNowFresh = true;
+      return;
+    }
     this.#callEach(due, 'callLater');
   }
 
@@ -564,6 +575,7 @@ export class ReactorCore extends EventEmitter {
     if (this.#soon.length === 0) return;
     const batch = this.#soon;
     this.#soon = this.#soonSpare;
+    this.#passNowFresh = false;
     this.#callEach(batch, 'callSoon');
     this.#soonSpare = batch;
   }
