@@ -197,6 +197,25 @@ describe('Reactor timers and callbacks', () => {
     r.close();
   });
 
+  it('a timer armed between two run() calls waits its delay, not the time that passed outside run() on top of it', () => {
+    const r = reactor();
+    const far = r.callLater(10_000, () => {});
+    r.callSoon(() => r.stop()); // the last pass reads the clock for the far timer
+    r.run();
+    const spin = performance.now() + 300;
+    while (performance.now() < spin); // outside run(): the loop's last reading grows old
+    const armed = r.time();
+    let firedAfter = -1;
+    r.callLater(20, () => {
+      firedAfter = r.time() - armed;
+      far.cancel();
+    });
+    r.run();
+    expect(firedAfter).toBeGreaterThanOrEqual(19);
+    expect(firedAfter).toBeLessThan(250); // not 20 ms after the stale reading's 300 ms
+    r.close();
+  });
+
   it('rejects bad arguments with coded errors', () => {
     const r = reactor();
     expect(() => r.callLater(Number.NaN, () => {})).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));

@@ -314,6 +314,8 @@ export class ReactorCore extends EventEmitter {
     if (this.#running) throw codedError('ERR_REACTOR_RUNNING', 'the reactor is already running');
     if (this.#attachment !== null) throw codedError('ERR_REACTOR_ATTACHED', 'the reactor is attached to the Node event loop; detach() first');
     this.#running = true;
+    // Time passed since the last pass, if any: its clock reading is stale.
+    this.#passNowFresh = false;
     try {
       while (!this.#closed) {
         this.#runSoon();
