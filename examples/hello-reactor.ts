@@ -37,7 +37,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { HEADER_LIMIT, replies, RequestScan, scanRequests, TOO_LARGE_REPLY } from '../support/http1.js';
 import { KeptConnections } from './kept-connections.js';
-import { EVENT_READ, EVENT_WRITE, type FdStream, type Handle, Reactor, sys } from '../lib/index.js';
+import { EVENT_READ, EVENT_WRITE, type FdStream, Reactor, sys, type TimerHandle } from '../lib/index.js';
 import { commandLine, nonNegativeInt, oneOf, portNumber, positiveInt } from '../support/options.js';
 import { backendClass, backendOption, LISTEN_OPTIONS } from '../support/servers.js';
 
@@ -125,13 +125,17 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
   let shutdown: () => void;
   if (style === 'callbacks') {
     // A plain handler owns its fd, and so its idle timer (by fd), and closes
-    // its connections itself when the server shuts down.
-    const idle: Array<Handle | undefined> = [];
-    const open = new Set<number>();
+    // its connections itself when the server shuts down. What a connection
+    // costs here is kept to arrays indexed by fd (fd numbers are small and
+    // reused): whether it is open, its timer, and the callback of the timer,
+    // made once per fd number rather than once per connection.
+    const idle: Array<TimerHandle | undefined> = [];
+    const open: boolean[] = [];
+    const expire: Array<() => void> = [];
     const drop = (fd: number): void => {
       idle[fd]?.cancel();
       idle[fd] = undefined;
-      open.delete(fd);
+      open[fd] = false;
       reactor.removeHandler(fd);
       sys.close(fd);
     };
@@ -147,43 +151,23 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
       drop(fd);
     };
     // --keep-alive: the connections are kept by examples/kept-connections.ts;
-    // each request restarts the idle timer (read lazily by its callback).
-    const lastRequest: number[] = [];
+    // each request restarts the idle timer (refresh(): O(1), no new timer).
     const kept = new KeptConnections({
       watch: (fd, events) => reactor.updateHandler(fd, events),
       drop,
-      requested: (fd) => {
-        if (idleTimeout > 0) lastRequest[fd] = performance.now();
-      },
+      requested: (fd) => idle[fd]?.refresh(),
     });
     const answerKept = (fd: number, events: number): void => kept.serve(fd, events);
-    // Fires idleTimeout ms after the connection opened, then again as long
-    // after its last request, until that is longer ago than idleTimeout.
-    const idleCheck = (fd: number): void => {
-      const left = idleTimeout - (performance.now() - lastRequest[fd]!);
-      if (left > 0) idle[fd] = reactor.callLater(left, () => idleCheck(fd));
-      else kept.close(fd);
-    };
+    const close = keepAlive ? (fd: number): void => kept.close(fd) : drop;
     server = reactor.listen(options, (fd: number) => {
-      open.add(fd);
-      if (keepAlive) {
-        reactor.addHandler(fd, answerKept, EVENT_READ);
-        if (idleTimeout > 0) {
-          lastRequest[fd] = performance.now();
-          idle[fd] = reactor.callLater(idleTimeout, () => idleCheck(fd));
-        }
-        return;
-      }
-      reactor.addHandler(fd, answer, EVENT_READ);
-      if (idleTimeout > 0) idle[fd] = reactor.callLater(idleTimeout, () => drop(fd));
+      open[fd] = true;
+      reactor.addHandler(fd, keepAlive ? answerKept : answer, EVENT_READ);
+      if (idleTimeout > 0) idle[fd] = reactor.callLater(idleTimeout, (expire[fd] ??= () => close(fd)));
     });
     const listener = server;
     shutdown = () => {
       listener.close();
-      for (const fd of open) {
-        if (keepAlive) kept.close(fd);
-        else drop(fd);
-      }
+      for (let fd = 0; fd < open.length; fd++) if (open[fd]) close(fd);
       reactor.close();
     };
   } else if (style === 'generators' && keepAlive) {

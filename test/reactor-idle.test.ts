@@ -77,6 +77,35 @@ describe.each(BACKENDS)('idle timeouts on $name', ({ create }) => {
     r.close();
   });
 
+  it('with a callback, activity after it fired arms it again: it fires once more, a full timeout after that activity', () => {
+    const r = reactor();
+    const [a, b] = socketpair();
+    const stream = r.stream(a);
+    const calls: number[] = [];
+    let wroteAt = 0;
+    stream.setTimeout(20, () => {
+      calls.push(performance.now());
+      if (calls.length === 1) {
+        // Quiet for 30 ms after it fired: no second call without activity.
+        r.callLater(30, () => {
+          expect(calls).toHaveLength(1);
+          wroteAt = performance.now();
+          sys.write(b, enc('x'));
+        });
+      } else r.callLater(40, () => r.stop());
+    });
+    r.spawn(function* (): Coroutine<void> {
+      yield* stream.read(); // the activity
+    });
+    r.run();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]! - wroteAt).toBeGreaterThanOrEqual(19);
+    expect(stream.closed).toBe(false);
+    stream.close();
+    sys.close(b);
+    r.close();
+  });
+
   it('refuses bad input', () => {
     const r = reactor();
     const [a, b] = socketpair();

@@ -19,9 +19,9 @@ import { type BaseSelector, markReactorSelector, onSelectorClose } from '../sele
 import { defaultSelectorClass } from '../backends.js';
 import { type Attachment, NodeLoopAttachment } from './attach.js';
 import { SlowWatch } from './slow.js';
-import { type Handle, PeriodicTimer, type Timer, TimerHeap } from './timers.js';
+import { type Handle, PeriodicTimer, type Timer, type TimerHandle, TimerQueue } from './timers.js';
 
-export type { Handle } from './timers.js';
+export type { Handle, TimerHandle } from './timers.js';
 export type { SlowCallback } from './slow.js';
 
 /** Called with the fd and the events it is ready for (a subset of its interest). */
@@ -51,6 +51,8 @@ class HandlerEntry {
 
 class SoonHandle implements Handle {
   cancelled = false;
+  /** Never queued again once due, unlike a Timer (see #callEach). */
+  readonly list = null;
   constructor(readonly callback: () => void) {}
   cancel(): void {
     this.cancelled = true;
@@ -88,8 +90,12 @@ export class ReactorCore extends EventEmitter {
   // cheapest thing the dispatch loop can do per event.
   readonly #handlers: Array<HandlerEntry | undefined> = [];
   #handlerCount = 0;
-  readonly #timers = new TimerHeap();
+  readonly #timers = new TimerQueue(() => this.#wake());
   readonly #dueTimers: Timer[] = [];
+  // The clock as the last timer pass read it, while nothing ran since: the
+  // next wait's timeout then needs no second clock read in the same pass.
+  #passNow = 0;
+  #passNowFresh = false;
   // callSoon's FIFO: a pass runs the queue it starts with; callbacks added
   // meanwhile go to the other array and wait for the next pass.
   #soon: SoonHandle[] = [];
@@ -103,7 +109,7 @@ export class ReactorCore extends EventEmitter {
   #stopObservingSelector: (() => void) | null = null;
   #refed = true;
   readonly #pass = (): void => this.#attachedPass();
-  readonly #scheduleAt = (when: number, fn: () => void): Timer | null => (this.#closed ? null : this.#at(when, fn));
+  readonly #scheduleAt = (when: number, fn: () => void, delay: number): Timer | null => (this.#closed ? null : this.#timers.push(when, delay, fn));
   /** @internal What times the loop's units when `slowCallbackMs` is set; null (the default) otherwise. */
   readonly slowWatch: SlowWatch | null;
 
@@ -240,18 +246,22 @@ export class ReactorCore extends EventEmitter {
    * Runs `fn` once `ms` milliseconds have passed (on the {@link time}
    * clock; a negative delay is 0). Timers due together fire in the order
    * they were scheduled; one scheduled by a timer never fires in the same
-   * pass. Cancel it with the handle.
+   * pass. Cancel it with the handle, or restart it with its
+   * {@link TimerHandle.refresh} (an idle timeout restarted by each request).
+   * Arming, cancelling and restarting a timer are O(1) (one list per delay,
+   * as Node's timers).
    * @param ms - The delay in milliseconds; fractions are kept.
    * @throws `ERR_INVALID_ARG_TYPE` (TypeError) when `ms` is not a number or `fn` not a function.
    * @throws `ERR_INVALID_ARG_VALUE` (RangeError) when `ms` is NaN.
    * @throws `ERR_REACTOR_CLOSED` (Error) when the reactor is closed.
    */
-  callLater(ms: number, fn: () => void): Handle {
+  callLater(ms: number, fn: () => void): TimerHandle {
     this.#checkOpen();
     if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `delay must be a number, got ${describe(ms)}`);
     if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', 'delay must not be NaN');
     checkCallback(fn, 'callback');
-    return this.#at(performance.now() + Math.max(0, ms), fn);
+    const delay = ms > 0 ? ms : 0;
+    return this.#timers.push(performance.now() + delay, delay, fn);
   }
 
   /**
@@ -284,12 +294,6 @@ export class ReactorCore extends EventEmitter {
     return new PeriodicTimer(ms, fn, performance.now(), this.#scheduleAt);
   }
 
-  #at(when: number, fn: () => void): Timer {
-    const timer = this.#timers.push(when, fn);
-    if (this.#timers.peek() === timer) this.#wake();
-    return timer;
-  }
-
   /** Monotonic time in milliseconds (`performance.now()`), the clock callLater uses. */
   time(): number {
     return performance.now();
@@ -310,6 +314,8 @@ export class ReactorCore extends EventEmitter {
     if (this.#running) throw codedError('ERR_REACTOR_RUNNING', 'the reactor is already running');
     if (this.#attachment !== null) throw codedError('ERR_REACTOR_ATTACHED', 'the reactor is attached to the Node event loop; detach() first');
     this.#running = true;
+    // Time passed since the last pass, if any: its clock reading is stale.
+    this.#passNowFresh = false;
     try {
       while (!this.#closed) {
         this.#runSoon();
@@ -346,7 +352,7 @@ export class ReactorCore extends EventEmitter {
       if (!this.selector.closed) this.selector.unregister(fd);
     }
     this.#handlerCount = 0;
-    this.#timers.clear();
+    this.#timers.close();
     for (const h of this.#soon) h.cancelled = true;
     this.#soon = [];
     this.#closed = true;
@@ -489,13 +495,14 @@ export class ReactorCore extends EventEmitter {
   #timeout(): number | null {
     if (this.#soon.length > 0 || this.#stopping) return 0;
     const next = this.#timers.peek();
-    if (next !== undefined) return Math.max(0, next.when - performance.now());
+    if (next !== undefined) return Math.max(0, next.when - (this.#passNowFresh ? this.#passNow : performance.now()));
     return this.#handlerCount > 0 ? null : IDLE;
   }
 
   // Waits, dispatches the ready fds, then fires the timers that are due.
   // Returns how many fds were ready.
   #poll(timeout: number | null): number {
+    this.#passNowFresh = false;
     const n = this.selector.selectRaw(timeout);
     if (n > 0) this.#dispatch(n);
     if (this.#timers.size > 0) this.#runTimers();
@@ -536,15 +543,23 @@ export class ReactorCore extends EventEmitter {
     for (let t = this.#timers.peek(); t !== undefined && t.when <= now; t = this.#timers.peek()) {
       due.push(this.#timers.pop()!);
     }
+    if (due.length === 0) {
+      // Nothing ran since the clock was read: the next wait's timeout may use it.
+      this.#passNow = now;
+      this.#passNowFresh = true;
+      return;
+    }
     this.#callEach(due, 'callLater');
   }
 
-  /** Calls each callback not cancelled, reporting what throws, and empties the list. */
-  #callEach(list: Array<{ readonly cancelled: boolean; readonly callback: () => void }>, kind: string): void {
+  /** Calls each callback not cancelled, reporting what throws, and empties
+   * the list. A due timer that one fired before it restarted (refresh()) is
+   * back in the queue for its new deadline (`list` set): not called now. */
+  #callEach(list: Array<{ readonly cancelled: boolean; readonly callback: () => void; readonly list: unknown }>, kind: string): void {
     const slow = this.slowWatch;
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]!;
-      if (entry.cancelled) continue;
+      if (entry.cancelled || entry.list !== null) continue;
       if (slow !== null) {
         slow.callback(entry.callback, kind);
         continue;
@@ -562,6 +577,7 @@ export class ReactorCore extends EventEmitter {
     if (this.#soon.length === 0) return;
     const batch = this.#soon;
     this.#soon = this.#soonSpare;
+    this.#passNowFresh = false;
     this.#callEach(batch, 'callSoon');
     this.#soonSpare = batch;
   }

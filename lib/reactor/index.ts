@@ -2,7 +2,7 @@
 // task helpers, streams, the TCP and Unix stream servers, ReactorSocket,
 // datagram endpoints, signals, inboxes, child processes), and Reactor (reactor.ts), which
 // offers the layers as methods.
-export { ReactorCore, type IoHandler, type ReactorOptions, type Handle, type SlowCallback } from './core.js';
+export { ReactorCore, type IoHandler, type ReactorOptions, type Handle, type TimerHandle, type SlowCallback } from './core.js';
 export { Reactor } from './reactor.js';
 export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, sleep, type Coroutine, type FdWaiter } from './coroutines.js';
 export { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';

@@ -17,7 +17,7 @@ import { EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys/index.js';
 import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter, type FdWaiters, fdWaiters, readable } from './coroutines.js';
 import type { ReactorCore } from './core.js';
-import type { Handle } from './timers.js';
+import type { Handle, TimerHandle } from './timers.js';
 
 /** Options of {@link FdStream} ({@link Reactor.stream}, {@link ListenOptions.stream}). */
 export interface StreamOptions {
@@ -169,12 +169,12 @@ export class FdStream implements FdWaiter {
   #drainLevel = 0; // the queue size at which #drained resolves
   #closing = false;
   #closed = false;
-  // The idle timeout (setTimeout): one reactor timer per period, activity
-  // only stamps #lastActive, and the timer re-arms for the time left.
+  // The idle timeout (setTimeout): one reactor timer for the stream's life,
+  // restarted by each activity (refresh(), O(1)), armed again by activity
+  // after it fired.
   #timeoutMs = 0;
   #onTimeout: (() => void) | null = null;
-  #timer: Handle | null = null;
-  #lastActive = 0;
+  #timer: TimerHandle | null = null;
 
   /**
    * @param reactor - The loop that watches the fd.
@@ -296,28 +296,19 @@ export class FdStream implements FdWaiter {
     this.#onTimeout = onTimeout ?? null;
     this.#timer?.cancel();
     this.#timer = null;
-    if (ms > 0 && !this.#closed) {
-      this.#lastActive = performance.now();
-      this.#armTimer(ms);
+    if (ms > 0 && !this.#closed && !this.#loop.closed) {
+      this.#timer = this.#loop.callLater(ms, () => {
+        if (this.#closed || this.#timeoutMs === 0) return;
+        if (this.#onTimeout !== null) this.#onTimeout();
+        else this.#abort(codedError('ERR_STREAM_TIMEOUT', `no byte read or written for ${this.#timeoutMs} ms`));
+      });
     }
     return this;
   }
 
-  #armTimer(delay: number): void {
-    if (this.#loop.closed) return;
-    this.#timer = this.#loop.callLater(delay, () => {
-      this.#timer = null;
-      if (this.#closed || this.#timeoutMs === 0) return;
-      const left = this.#timeoutMs - (performance.now() - this.#lastActive);
-      if (left > 0) this.#armTimer(left);
-      else if (this.#onTimeout !== null) this.#onTimeout();
-      else this.#abort(codedError('ERR_STREAM_TIMEOUT', `no byte read or written for ${this.#timeoutMs} ms`));
-    });
-  }
-
+  // Activity: the idle timer starts over (and is armed again if it fired).
   #touch(): void {
-    this.#lastActive = performance.now();
-    if (this.#timer === null && !this.#closed) this.#armTimer(this.#timeoutMs);
+    if (!this.#closed) this.#timer?.refresh();
   }
 
   // Closes at once: what is queued is dropped, every waiter gets `err`.
