@@ -15,7 +15,7 @@
 import { checkCallback, codedError, codedRangeError, codedTypeError, describe, IncompleteReadError, LimitExceededError } from '../errors.js';
 import { EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys/index.js';
-import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter, type FdWaiters, fdWaiters, readable } from './coroutines.js';
+import { checkAwaitable, type Coroutine, Deferred, FdWait, type FdWaiter, type FdWaiters, fdWaiters, Future, readable } from './coroutines.js';
 import type { ReactorCore } from './core.js';
 import type { Handle } from './timers.js';
 
@@ -71,9 +71,107 @@ export class Op<T> implements PromiseLike<T> {
     return this.start();
   }
 
-  /** Runs the operation from async code: `await op` gives its result. */
+  /**
+   * Runs the operation from async code: `await op` gives its result. An
+   * operation that completes at once (the bytes were there) settles the
+   * returned Promise as `Promise.resolve(value).then(...)` would. One that
+   * has to wait calls `onfulfilled` or `onrejected` from the pass of the
+   * loop that completes it, without further microtask hops, so an `await`
+   * resumes in the microtasks right after that pass.
+   */
   then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    return drive(this.start()).then(onfulfilled, onrejected);
+    return new OpRun<T>(this.start()).then(onfulfilled, onrejected);
+  }
+}
+
+// Runs one stream operation (a generator that yields the stream's FdWait or
+// a Future) for Op.then, without a Promise per step: the fd's waiters resume
+// it directly (FdWaiter), and its read interest lingers until the next pass
+// so that the next read of an await loop costs no epoll_ctl.
+class OpRun<T> implements FdWaiter {
+  #done = false;
+  #failed = false;
+  #value: unknown = undefined;
+  #onFulfilled: ((value: T) => unknown) | null | undefined = null;
+  #onRejected: ((reason: unknown) => unknown) | null | undefined = null;
+  #resolve: ((value: unknown) => void) | null = null;
+  #reject: ((reason: unknown) => void) | null = null;
+  #onFutureDone: ((f: Future<unknown>) => void) | null = null;
+
+  constructor(private readonly gen: Coroutine<T>) {}
+
+  then<A, B>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.#step(undefined, false);
+    if (this.#done) {
+      const settled = this.#failed ? Promise.reject(this.#value) : Promise.resolve(this.#value as T);
+      return settled.then(onfulfilled, onrejected);
+    }
+    this.#onFulfilled = onfulfilled;
+    this.#onRejected = onrejected;
+    return new Promise<A | B>((resolve, reject) => {
+      this.#resolve = resolve as (value: unknown) => void;
+      this.#reject = reject;
+    });
+  }
+
+  /** Part of `FdWaiter`: the stream's fd is ready. */
+  resume(events: number): void {
+    this.#continue(events, false);
+  }
+
+  /** Part of `FdWaiter`: the wait failed (the stream closed). */
+  fail(err: unknown): void {
+    this.#continue(err, true);
+  }
+
+  #continue(input: unknown, isError: boolean): void {
+    this.#step(input, isError);
+    if (!this.#done) return;
+    const callback = this.#failed ? this.#onRejected : this.#onFulfilled;
+    try {
+      if (typeof callback === 'function') this.#resolve!(callback(this.#value as T));
+      else if (this.#failed) this.#reject!(this.#value);
+      else this.#resolve!(this.#value);
+    } catch (err) {
+      this.#reject!(err);
+    }
+  }
+
+  #step(input: unknown, isError: boolean): void {
+    for (;;) {
+      let r: IteratorResult<unknown, T>;
+      try {
+        r = isError ? this.gen.throw(input) : this.gen.next(input);
+      } catch (err) {
+        this.#done = this.#failed = true;
+        this.#value = err;
+        return;
+      }
+      if (r.done) {
+        this.#done = true;
+        this.#value = r.value;
+        return;
+      }
+      const y = r.value;
+      try {
+        if (y instanceof FdWait) {
+          checkAwaitable(y.reactor);
+          y.waiters.wait(y.fd, y.events, this, true);
+          return;
+        }
+        if (!(y instanceof Future)) throw codedError('ERR_INVALID_YIELD', `cannot await a ${typeof y}`);
+        if (!y.done) {
+          this.#onFutureDone ??= (f: Future<unknown>): void => this.#continue(f.fulfilled ? f.result() : f.exception, !f.fulfilled);
+          y.addDoneCallback(this.#onFutureDone);
+          return;
+        }
+        isError = !y.fulfilled;
+        input = isError ? y.exception : y.result();
+      } catch (err) {
+        input = err;
+        isError = true;
+      }
+    }
   }
 }
 
