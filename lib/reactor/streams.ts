@@ -56,6 +56,10 @@ export interface StreamOptions {
  * StreamOptions.eofIsFinal), in milliseconds. */
 const EOF_RETRY_MAX_MS = 100;
 
+/** Reads in a row served without waiting after which a read lets the loop
+ * run one pass first (see FdStream's #turn). */
+const YIELD_EVERY = 64;
+
 /** An operation usable as `yield* op` in a coroutine or `await op` in async
  * code (with the reactor attached): what FdStream's reads and writes
  * return. Each use runs the operation anew. */
@@ -256,6 +260,8 @@ export class FdStream implements FdWaiter {
   // With eofIsFinal false: 0-byte reads in a row, and the timer of the
   // pause before the next read (a FIFO without a writer).
   #emptyReads = 0;
+  // Reads in a row that did not wait (see #turn).
+  #streak = 0;
   #pause: { timer: Handle; wake: Deferred<void> } | null = null;
   // Write queue: chunks not yet written; the first from #headOffset.
   #queue: Uint8Array[] = [];
@@ -431,42 +437,72 @@ export class FdStream implements FdWaiter {
 
   // ---- reading
 
+  // One attempt to read up to `max` more bytes into the buffer: the bytes
+  // read, 0 at the end of the stream, or what to wait for first (the fd's
+  // readability, or a pause: a FIFO without a writer). A plain function,
+  // so that the reads' generators wait from their own frame, one level
+  // below the caller's coroutine.
+  #fillNow(max: number): number | FdWait | Deferred<void> {
+    if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
+    // Room for `max` more bytes: compact, or grow.
+    if (this.#buf.length - this.#end < max) {
+      const size = this.#end - this.#start;
+      if (this.#buf.length - size >= max && this.#start > 0) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        const grown = new Uint8Array(Math.max(size + max, 2 * this.#buf.length));
+        grown.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = grown;
+      }
+      this.#start = 0;
+      this.#end = size;
+    }
+    const n = this.#readSome(max);
+    if (n > 0) {
+      this.#end += n;
+      this.#emptyReads = 0;
+      if (this.#timeoutMs > 0) this.#touch();
+      return n;
+    }
+    if (n === 0 && (this.#eofIsFinal || this.#eof)) {
+      this.#eof = true;
+      return 0;
+    }
+    this.#streak = 0; // it waits: the loop gets its turn
+    if (n < 0) this.#emptyReads = 0; // a writer is there (a FIFO), just no bytes yet
+    else if (++this.#emptyReads > 1) {
+      // Readable, yet 0 bytes again: a FIFO without a writer, which
+      // reports readable until one comes. A pause instead of a spin.
+      return this.#pauseFor(Math.min(2 ** (this.#emptyReads - 2), EOF_RETRY_MAX_MS));
+    }
+    return this.#readable;
+  }
+
+  // Reads up to `max` more bytes into the buffer, waiting as needed: the
+  // bytes read, or 0 at the end of the stream.
   *#fill(max: number): Coroutine<number> {
     for (;;) {
-      if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
-      // Room for `max` more bytes: compact, or grow.
-      if (this.#buf.length - this.#end < max) {
-        const size = this.#end - this.#start;
-        if (this.#buf.length - size >= max && this.#start > 0) {
-          this.#buf.copyWithin(0, this.#start, this.#end);
-        } else {
-          const grown = new Uint8Array(Math.max(size + max, 2 * this.#buf.length));
-          grown.set(this.#buf.subarray(this.#start, this.#end));
-          this.#buf = grown;
-        }
-        this.#start = 0;
-        this.#end = size;
-      }
-      const n = this.#readSome(max);
-      if (n > 0) {
-        this.#end += n;
-        this.#emptyReads = 0;
-        if (this.#timeoutMs > 0) this.#touch();
-        return n;
-      }
-      if (n === 0 && (this.#eofIsFinal || this.#eof)) {
-        this.#eof = true;
-        return 0;
-      }
-      if (n < 0) this.#emptyReads = 0; // a writer is there (a FIFO), just no bytes yet
-      else if (++this.#emptyReads > 1) {
-        // Readable, yet 0 bytes again: a FIFO without a writer, which
-        // reports readable until one comes. A pause instead of a spin.
-        yield this.#pauseFor(Math.min(2 ** (this.#emptyReads - 2), EOF_RETRY_MAX_MS));
+      const r = this.#fillNow(max);
+      if (typeof r === 'number') return r;
+      yield r;
+      if (r !== this.#readable) {
         if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
+        yield this.#readable;
       }
-      yield this.#readable;
     }
+  }
+
+  // After YIELD_EVERY reads in a row that did not wait (the bytes were
+  // there), the next one first lets the loop run a pass: a reader whose
+  // peer always has more cannot keep the other fds, timers and callbacks
+  // from running. A Deferred that a callSoon resolves, so the same under
+  // run() and attach(), for a coroutine and for an await.
+  #turn(): Deferred<void> | null {
+    if (++this.#streak <= YIELD_EVERY || this.#loop.closed) return null;
+    this.#streak = 1;
+    const next = new Deferred<void>();
+    this.#loop.callSoon(() => next.resolve());
+    return next;
   }
 
   // One read into the buffer: bytes read, 0 at end of stream, -1 if it
@@ -502,14 +538,28 @@ export class FdStream implements FdWaiter {
   }
 
   *#read(n: number): Coroutine<Uint8Array> {
+    const turn = this.#turn();
+    if (turn !== null) yield turn;
     if (this.#end === this.#start) {
       if (this.#eof) return EMPTY;
-      if ((yield* this.#fill(Math.min(n, this.#readSize))) === 0) return EMPTY;
+      const max = Math.min(n, this.#readSize);
+      for (;;) {
+        const r = this.#fillNow(max);
+        if (r === 0) return EMPTY;
+        if (typeof r === 'number') break;
+        yield r;
+        if (r !== this.#readable) {
+          if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
+          yield this.#readable;
+        }
+      }
     }
     return this.#take(Math.min(n, this.#end - this.#start));
   }
 
   *#readExactly(n: number): Coroutine<Uint8Array> {
+    const turn = this.#turn();
+    if (turn !== null) yield turn;
     while (this.#end - this.#start < n) {
       if (this.#eof || (yield* this.#fill(Math.max(n - (this.#end - this.#start), Math.min(this.#readSize, n)))) === 0) {
         throw new IncompleteReadError(this.#take(this.#end - this.#start), n);
@@ -519,6 +569,8 @@ export class FdStream implements FdWaiter {
   }
 
   *#readUntil(delim: Uint8Array, maxBytes: number): Coroutine<Uint8Array> {
+    const turn = this.#turn();
+    if (turn !== null) yield turn;
     // Searched up to here (relative to #start, which a refill may move), so
     // a long line is never rescanned from its beginning.
     let from = 0;
