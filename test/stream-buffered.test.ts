@@ -126,5 +126,33 @@ describe.each(BACKENDS)('buffered stream reads on $name', ({ create }) => {
       for (const [, b] of pairs) sys.close(b);
       r.close();
     });
+
+    it('chunks kept from earlier reads stay as they were while later reads fill the stream\'s buffer again', async () => {
+      const r = new Reactor({ selector: track(create()) });
+      const [a, b] = socketpair();
+      const s = r.stream(a, { readSize: 64 });
+      const lines = Array.from({ length: 400 }, (_, k) => `line ${k} ${'x'.repeat(k % 50)}\n`);
+      let sent = 0;
+      const feed = (): void => {
+        while (sent < lines.length && sys.write(b, enc(lines[sent]!)) > 0) sent++;
+        if (sent < lines.length) r.callLater(1, feed);
+        else sys.close(b);
+      };
+      feed();
+      const kept = reader(r, mode, function* () {
+        const chunks: Uint8Array[] = [];
+        for (let k = 0; k < lines.length; k++) {
+          chunks.push((yield k % 3 === 0 ? s.readUntil('\n') : s.readUntil('\n', 200)) as Uint8Array);
+          if (k % 7 === 0) chunks[chunks.length - 1]![0] = 0x4c;   // the caller may write into what it got
+        }
+        chunks.push((yield s.read()) as Uint8Array);
+        return chunks;
+      });
+      const chunks = await drive(r, mode, kept);
+      expect(chunks.pop()!.length).toBe(0);
+      expect(chunks.map(dec)).toEqual(lines.map((line, k) => (k % 7 === 0 ? `L${line.slice(1)}` : line)));
+      s.close();
+      r.close();
+    });
   });
 });

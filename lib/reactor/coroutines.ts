@@ -138,7 +138,8 @@ export function fdWaiters(loop: ReactorCore): FdWaiters {
 
 /** @internal One reactor handler per fd, shared by the coroutines waiting on it. */
 export class FdWaiters {
-  readonly #slots = new Map<number, FdSlot>();
+  // Indexed by fd, as the core's handlers are.
+  readonly #slots: Array<FdSlot | undefined> = [];
   readonly #onReady = (fd: number, events: number): void => this.#ready(fd, events);
   // Slots whose read interest outlived their reader (see wait's linger),
   // brought in line by #flush at the start of the next pass.
@@ -148,7 +149,7 @@ export class FdWaiters {
     this.#deferred = [];
     for (const slot of slots) {
       slot.deferred = false;
-      if (this.#slots.get(slot.fd) === slot && !slot.firing) this.#sync(slot.fd, slot);
+      if (this.#slots[slot.fd] === slot && !slot.firing) this.#sync(slot.fd, slot);
     }
   };
 
@@ -164,10 +165,10 @@ export class FdWaiters {
    * an owner that drops the fd with forget() before closing it (FdStream).
    */
   wait(fd: number, events: number, waiter: FdWaiter, linger = false): void {
-    let slot = this.#slots.get(fd);
+    let slot = this.#slots[fd];
     if (slot === undefined) {
       slot = new FdSlot(fd);
-      this.#slots.set(fd, slot);
+      this.#slots[fd] = slot;
     }
     if (events === EVENT_READ) {
       if (slot.reader !== null) throw codedError('ERR_ALREADY_WAITING', `another coroutine is already waiting to read fd ${fd}`);
@@ -183,7 +184,7 @@ export class FdWaiters {
       } catch (err) {
         if (events === EVENT_READ) slot.reader = null;
         else slot.writer = null;
-        if (slot.registered === 0) this.#slots.delete(fd);
+        if (slot.registered === 0) this.#slots[fd] = undefined;
         throw err;
       }
     }
@@ -191,7 +192,7 @@ export class FdWaiters {
 
   /** Withdraws `waiter` (a cancelled task) from `fd`. */
   cancel(fd: number, waiter: FdWaiter): void {
-    const slot = this.#slots.get(fd);
+    const slot = this.#slots[fd];
     if (slot === undefined) return;
     if (slot.reader === waiter) slot.reader = null;
     if (slot.writer === waiter) slot.writer = null;
@@ -202,9 +203,9 @@ export class FdWaiters {
    * with `makeError()`, so nobody waits forever on a closed fd. (A factory:
    * an Error captures a stack trace, too dear to build for every close.) */
   forget(fd: number, makeError: () => unknown): void {
-    const slot = this.#slots.get(fd);
+    const slot = this.#slots[fd];
     if (slot === undefined) return;
-    this.#slots.delete(fd);
+    this.#slots[fd] = undefined;
     const { reader, writer } = slot;
     slot.reader = slot.writer = null;
     if (slot.registered !== 0) this.reactor.removeHandler(fd);
@@ -214,7 +215,7 @@ export class FdWaiters {
   }
 
   #ready(fd: number, events: number): void {
-    const slot = this.#slots.get(fd);
+    const slot = this.#slots[fd];
     if (slot === undefined) return;
     slot.firing = true;
     let linger = false;
@@ -234,12 +235,12 @@ export class FdWaiters {
     } finally {
       slot.firing = false;
     }
-    if (this.#slots.get(fd) !== slot) return;
+    if (this.#slots[fd] !== slot) return;
     if (linger && slot.reader === null && (slot.registered & EVENT_READ) !== 0 && !this.reactor.closed) {
       // Keep the read interest until the next pass (see wait). A slot that
       // fires with no reader at all (below) drops it at once.
       this.#sync(fd, slot, EVENT_READ);
-      if (!slot.deferred && this.#slots.get(fd) === slot) {
+      if (!slot.deferred && this.#slots[fd] === slot) {
         slot.deferred = true;
         if (this.#deferred.push(slot) === 1) this.reactor.callSoon(this.#flush);
       }
@@ -254,7 +255,7 @@ export class FdWaiters {
     const want = (slot.reader !== null ? EVENT_READ : 0) | (slot.writer !== null ? EVENT_WRITE : 0) | keep;
     if (want === slot.registered) return;
     if (want === 0) {
-      this.#slots.delete(fd);
+      this.#slots[fd] = undefined;
       slot.registered = 0;
       this.reactor.removeHandler(fd);
     } else if (slot.registered === 0) {

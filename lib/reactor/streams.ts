@@ -57,8 +57,16 @@ export interface StreamOptions {
 const EOF_RETRY_MAX_MS = 100;
 
 /** Reads in a row served without waiting after which a read lets the loop
- * run one pass first (see FdStream's #turn). */
+ * run one pass first (see FdStream's #loopTurn). */
 const YIELD_EVERY = 64;
+
+/** The least room left in a stream's read buffer that a read goes into
+ * rather than a new buffer (bytes). */
+const MIN_ROOM = 4096;
+
+// What FdStream's #fillNow asks to wait for, when no byte came.
+const WAIT = -1;
+const PAUSE = -2;
 
 /** An operation usable as `yield* op` in a coroutine or `await op` in async
  * code (with the reactor attached): what FdStream's reads and writes
@@ -84,7 +92,7 @@ export class Op<T> implements PromiseLike<T> {
    * resumes in the microtasks right after that pass.
    */
   then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    return new OpRun<T>(this.start()).then(onfulfilled, onrejected);
+    return new OpRun<T>(this[Symbol.iterator]()).then(onfulfilled, onrejected);
   }
 }
 
@@ -180,6 +188,65 @@ class OpRun<T> implements FdWaiter {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// FdStream's read(n) step by step, for ReadOp (set in FdStream's static block).
+let readNext: (stream: FdStream, op: ReadOp) => IteratorResult<unknown, Uint8Array>;
+
+// How far a ReadOp has got (its `state`).
+const enum ReadState {
+  Start,
+  Turn, // let the loop run a pass first (see FdStream's #loopTurn)
+  Wait, // waits for readability
+  Pause, // waits for a pause, then for readability (a FIFO without a writer)
+}
+
+// read(n): the commonest operation, so its own iterator rather than a
+// generator: `yield* stream.read(n)` steps it directly, without a generator
+// to make and resume per read.
+class ReadOp extends Op<Uint8Array> {
+  state = ReadState.Start;
+  busy = false;
+
+  constructor(readonly stream: FdStream, readonly n: number) {
+    super(unusedStart);
+  }
+
+  override [Symbol.iterator](): Coroutine<Uint8Array> {
+    // Each use runs the operation anew: one already running (the same op
+    // used twice at once) gets a fresh one.
+    const op = this.busy ? new ReadOp(this.stream, this.n) : this;
+    op.busy = true;
+    op.state = ReadState.Start;
+    return op as unknown as Coroutine<Uint8Array>;
+  }
+
+  next(): IteratorResult<unknown, Uint8Array> {
+    try {
+      const r = readNext(this.stream, this);
+      if (r.done === true) this.busy = false;
+      return r;
+    } catch (err) {
+      this.busy = false;
+      throw err;
+    }
+  }
+
+  // The wait failed (the stream closed, a cancellation): the read ends with it.
+  throw(err: unknown): never {
+    this.busy = false;
+    throw err;
+  }
+
+  return(value: Uint8Array): IteratorResult<unknown, Uint8Array> {
+    this.busy = false;
+    return { done: true, value };
+  }
+}
+
+function* unusedStart(): Coroutine<Uint8Array> {
+  return EMPTY;
+}
+
 const streamClosed = () => codedError('ERR_STREAM_CLOSED', 'the stream was closed');
 // The result of a write that need not wait: nothing to do either way.
 const DONE = new Op<void>(function* () {});
@@ -260,7 +327,7 @@ export class FdStream implements FdWaiter {
   // With eofIsFinal false: 0-byte reads in a row, and the timer of the
   // pause before the next read (a FIFO without a writer).
   #emptyReads = 0;
-  // Reads in a row that did not wait (see #turn).
+  // Reads in a row that did not wait (see #loopTurn).
   #streak = 0;
   #pause: { timer: Handle; wake: Deferred<void> } | null = null;
   // Write queue: chunks not yet written; the first from #headOffset.
@@ -319,7 +386,8 @@ export class FdStream implements FdWaiter {
 
   /**
    * Up to `n` bytes: what is buffered, or else what one read returns;
-   * empty at end of stream.
+   * empty at end of stream. Like every read's result, a view of the
+   * stream's read buffer (no copy), which the stream never writes over.
    * @param n - At most this many bytes (default `readSize`, 64 KiB).
    * @throws `ERR_OUT_OF_RANGE` (RangeError), at the call, when `n` is not an integer >= 1.
    * The operation fails with `ERR_STREAM_CLOSED` (closed before or while it waits),
@@ -328,7 +396,7 @@ export class FdStream implements FdWaiter {
    */
   read(n: number = this.#readSize): Op<Uint8Array> {
     checkCount(n, 'n', 1);
-    return new Op(() => this.#read(n));
+    return new ReadOp(this, n);
   }
 
   /**
@@ -438,26 +506,27 @@ export class FdStream implements FdWaiter {
   // ---- reading
 
   // One attempt to read up to `max` more bytes into the buffer: the bytes
-  // read, 0 at the end of the stream, or what to wait for first (the fd's
-  // readability, or a pause: a FIFO without a writer). A plain function,
-  // so that the reads' generators wait from their own frame, one level
-  // below the caller's coroutine.
-  #fillNow(max: number): number | FdWait | Deferred<void> {
+  // read, 0 at the end of the stream, or what to wait for first: WAIT (the
+  // fd's readability) or PAUSE (this.#pause's timer, then readability: a
+  // FIFO without a writer). A plain function returning a number, so that
+  // the reads' generators wait from their own frame, one level below the
+  // caller's coroutine.
+  #fillNow(max: number): number {
     if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
-    // Room for `max` more bytes: compact, or grow.
-    if (this.#buf.length - this.#end < max) {
+    // The bytes before #end may have been handed out (see #take), so they
+    // are never written over: with too little room after #end, a new
+    // buffer (of readSize, or twice what is buffered, for a long line) gets
+    // the unread bytes. Otherwise a read takes what room there is.
+    const room = this.#buf.length - this.#end;
+    if (room < max && room < MIN_ROOM) {
       const size = this.#end - this.#start;
-      if (this.#buf.length - size >= max && this.#start > 0) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-      } else {
-        const grown = new Uint8Array(Math.max(size + max, 2 * this.#buf.length));
-        grown.set(this.#buf.subarray(this.#start, this.#end));
-        this.#buf = grown;
-      }
+      const fresh = new Uint8Array(Math.max(size + max, 2 * size, this.#readSize));
+      fresh.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = fresh;
       this.#start = 0;
       this.#end = size;
     }
-    const n = this.#readSome(max);
+    const n = this.#readSome(Math.min(max, this.#buf.length - this.#end));
     if (n > 0) {
       this.#end += n;
       this.#emptyReads = 0;
@@ -473,9 +542,10 @@ export class FdStream implements FdWaiter {
     else if (++this.#emptyReads > 1) {
       // Readable, yet 0 bytes again: a FIFO without a writer, which
       // reports readable until one comes. A pause instead of a spin.
-      return this.#pauseFor(Math.min(2 ** (this.#emptyReads - 2), EOF_RETRY_MAX_MS));
+      this.#pauseFor(Math.min(2 ** (this.#emptyReads - 2), EOF_RETRY_MAX_MS));
+      return PAUSE;
     }
-    return this.#readable;
+    return WAIT;
   }
 
   // Reads up to `max` more bytes into the buffer, waiting as needed: the
@@ -483,25 +553,25 @@ export class FdStream implements FdWaiter {
   *#fill(max: number): Coroutine<number> {
     for (;;) {
       const r = this.#fillNow(max);
-      if (typeof r === 'number') return r;
-      yield r;
-      if (r !== this.#readable) {
+      if (r >= 0) return r;
+      if (r === PAUSE) {
+        yield this.#pause!.wake;
         if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
-        yield this.#readable;
       }
+      yield this.#readable;
     }
   }
 
   // After YIELD_EVERY reads in a row that did not wait (the bytes were
-  // there), the next one first lets the loop run a pass: a reader whose
-  // peer always has more cannot keep the other fds, timers and callbacks
-  // from running. A Deferred that a callSoon resolves, so the same under
-  // run() and attach(), for a coroutine and for an await.
-  #turn(): Deferred<void> | null {
-    if (++this.#streak <= YIELD_EVERY || this.#loop.closed) return null;
+  // there), the next one first lets the loop run a pass (this, yielded): a
+  // reader whose peer always has more cannot keep the other fds, timers and
+  // callbacks from running. A Deferred that a callSoon resolves, so the
+  // same under run() and attach(), for a coroutine and for an await.
+  #loopTurn(): Deferred<void> {
     this.#streak = 1;
     const next = new Deferred<void>();
-    this.#loop.callSoon(() => next.resolve());
+    if (this.#loop.closed) next.resolve();
+    else this.#loop.callSoon(() => next.resolve());
     return next;
   }
 
@@ -519,7 +589,7 @@ export class FdStream implements FdWaiter {
     }
   }
 
-  #pauseFor(ms: number): Deferred<void> {
+  #pauseFor(ms: number): void {
     this.#pause?.timer.cancel();
     const wake = new Deferred<void>();
     const timer = this.#loop.callLater(ms, () => {
@@ -527,39 +597,54 @@ export class FdStream implements FdWaiter {
       wake.resolve();
     });
     this.#pause = { timer, wake };
-    return wake;
   }
 
+  // The next n buffered bytes, as a view of the buffer: no copy, and valid
+  // for good, since the stream never writes over bytes it handed out.
   #take(n: number): Uint8Array {
-    const out = this.#buf.slice(this.#start, this.#start + n);
+    const out = this.#buf.subarray(this.#start, this.#start + n);
     this.#start += n;
-    if (this.#start === this.#end) this.#start = this.#end = 0;
     return out;
   }
 
-  *#read(n: number): Coroutine<Uint8Array> {
-    const turn = this.#turn();
-    if (turn !== null) yield turn;
-    if (this.#end === this.#start) {
-      if (this.#eof) return EMPTY;
-      const max = Math.min(n, this.#readSize);
-      for (;;) {
-        const r = this.#fillNow(max);
-        if (r === 0) return EMPTY;
-        if (typeof r === 'number') break;
-        yield r;
-        if (r !== this.#readable) {
-          if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
-          yield this.#readable;
+  static {
+    readNext = (stream, op) => stream.#readNext(op);
+  }
+
+  // One step of read(n) (ReadOp): its result, or what it waits for.
+  #readNext(op: ReadOp): IteratorResult<unknown, Uint8Array> {
+    switch (op.state) {
+      case ReadState.Start:
+        if (++this.#streak > YIELD_EVERY) {
+          op.state = ReadState.Turn;
+          return { done: false, value: this.#loopTurn() };
         }
+        break;
+      case ReadState.Pause:
+        if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
+        op.state = ReadState.Wait;
+        return { done: false, value: this.#readable };
+      default:
+        break;
+    }
+    if (this.#end === this.#start) {
+      if (this.#eof) return { done: true, value: EMPTY };
+      const r = this.#fillNow(Math.min(op.n, this.#readSize));
+      if (r === 0) return { done: true, value: EMPTY };
+      if (r < 0) {
+        if (r === PAUSE) {
+          op.state = ReadState.Pause;
+          return { done: false, value: this.#pause!.wake };
+        }
+        op.state = ReadState.Wait;
+        return { done: false, value: this.#readable };
       }
     }
-    return this.#take(Math.min(n, this.#end - this.#start));
+    return { done: true, value: this.#take(Math.min(op.n, this.#end - this.#start)) };
   }
 
   *#readExactly(n: number): Coroutine<Uint8Array> {
-    const turn = this.#turn();
-    if (turn !== null) yield turn;
+    if (++this.#streak > YIELD_EVERY) yield this.#loopTurn();
     while (this.#end - this.#start < n) {
       if (this.#eof || (yield* this.#fill(Math.max(n - (this.#end - this.#start), Math.min(this.#readSize, n)))) === 0) {
         throw new IncompleteReadError(this.#take(this.#end - this.#start), n);
@@ -569,8 +654,7 @@ export class FdStream implements FdWaiter {
   }
 
   *#readUntil(delim: Uint8Array, maxBytes: number): Coroutine<Uint8Array> {
-    const turn = this.#turn();
-    if (turn !== null) yield turn;
+    if (++this.#streak > YIELD_EVERY) yield this.#loopTurn();
     // Searched up to here (relative to #start, which a refill may move), so
     // a long line is never rescanned from its beginning.
     let from = 0;
