@@ -68,8 +68,10 @@ const backend = values.backend;
 const Selector = backendClass(backend, cli.fail);
 const newSelector = () => new Selector();
 
-/** a followed by b, in a new array. */
+/** a followed by b: one view when b follows a in the same buffer (a
+ * stream's reads are views of its read buffer, in order), else a new array. */
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset) return new Uint8Array(a.buffer, a.byteOffset, a.length + b.length);
   const both = new Uint8Array(a.length + b.length);
   both.set(a);
   both.set(b, a.length);
