@@ -80,7 +80,7 @@ describe.each(BACKENDS)('awaited stream operations on $name', ({ create }) => {
       throw boom;
     })).rejects.toBe(boom);
 
-    const waiting = s.read().then(() => 'read', (err: CodedError) => err.code);
+    const waiting = s.read().then(() => 'read', (err: unknown) => (err as CodedError).code);
     r.callLater(1, () => s.close());
     expect(await waiting).toBe('ERR_STREAM_CLOSED');
     expect(r.hasHandler(a)).toBe(false);
