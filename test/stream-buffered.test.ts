@@ -154,5 +154,30 @@ describe.each(BACKENDS)('buffered stream reads on $name', ({ create }) => {
       s.close();
       r.close();
     });
+
+    it('one read op used again runs anew each time, also while its first use still waits', async () => {
+      const r = new Reactor({ selector: track(create()) });
+      const [a, b] = socketpair();
+      const s = r.stream(a);
+      const op = s.read(3);
+      sys.write(b, enc('abcdef'));
+      const twice = reader(r, mode, function* () {
+        return [dec((yield op) as Uint8Array), dec((yield op) as Uint8Array)];
+      });
+      expect(await drive(r, mode, twice)).toEqual(['abc', 'def']);
+      // The same op waited on by one reader, then used by another: the
+      // second use is its own read (and, with nothing there, meets the first's wait).
+      const waiting = reader(r, mode, function* () {
+        return dec((yield op) as Uint8Array);
+      });
+      const second = reader(r, mode, function* () {
+        return dec((yield op) as Uint8Array);
+      }).catch((err: unknown) => (err as { code?: string }).code);
+      r.callLater(5, () => sys.write(b, enc('ghi')));
+      expect(await drive(r, mode, Promise.all([waiting, second]))).toEqual(['ghi', 'ERR_ALREADY_WAITING']);
+      s.close();
+      sys.close(b);
+      r.close();
+    });
   });
 });
