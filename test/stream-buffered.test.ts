@@ -4,7 +4,7 @@
 // earlier, and yet the loop runs a pass after every 64 such reads in a row,
 // so a reader whose peer always has more starves nobody.
 import { describe, expect, it } from 'vitest';
-import { type Coroutine, type FdStream, Reactor, sys } from '../lib/index.js';
+import { type Coroutine, type FdStream, Op, Reactor, sys } from '../lib/index.js';
 import { BACKENDS, enc, socketpair, track } from './helpers.js';
 
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -160,6 +160,7 @@ describe.each(BACKENDS)('buffered stream reads on $name', ({ create }) => {
       const [a, b] = socketpair();
       const s = r.stream(a);
       const op = s.read(3);
+      expect(op).toBeInstanceOf(Op);
       sys.write(b, enc('abcdef'));
       const twice = reader(r, mode, function* () {
         return [dec((yield op) as Uint8Array), dec((yield op) as Uint8Array)];

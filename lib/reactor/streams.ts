@@ -202,16 +202,15 @@ const enum ReadState {
 
 // read(n): the commonest operation, so its own iterator rather than a
 // generator: `yield* stream.read(n)` steps it directly, without a generator
-// to make and resume per read.
-class ReadOp extends Op<Uint8Array> {
+// to make and resume per read. An Op by its prototype (below) rather than by
+// `extends`, which would cost a super() call per read.
+class ReadOp {
   state = ReadState.Start;
   busy = false;
 
-  constructor(readonly stream: FdStream, readonly n: number) {
-    super(unusedStart);
-  }
+  constructor(readonly stream: FdStream, readonly n: number) {}
 
-  override [Symbol.iterator](): Coroutine<Uint8Array> {
+  [Symbol.iterator](): Coroutine<Uint8Array> {
     // Each use runs the operation anew: one already running (the same op
     // used twice at once) gets a fresh one.
     const op = this.busy ? new ReadOp(this.stream, this.n) : this;
@@ -242,10 +241,9 @@ class ReadOp extends Op<Uint8Array> {
     return { done: true, value };
   }
 }
+// Op's then() (which runs [Symbol.iterator]()) and `instanceof Op`.
+Object.setPrototypeOf(ReadOp.prototype, Op.prototype);
 
-function* unusedStart(): Coroutine<Uint8Array> {
-  return EMPTY;
-}
 
 const streamClosed = () => codedError('ERR_STREAM_CLOSED', 'the stream was closed');
 // The result of a write that need not wait: nothing to do either way.
@@ -396,7 +394,7 @@ export class FdStream implements FdWaiter {
    */
   read(n: number = this.#readSize): Op<Uint8Array> {
     checkCount(n, 'n', 1);
-    return new ReadOp(this, n);
+    return new ReadOp(this, n) as unknown as Op<Uint8Array>;
   }
 
   /**
