@@ -87,7 +87,7 @@ function answerChunk(stream: FdStream, head: Uint8Array | undefined, chunk: Uint
   scanRequests(buf, buf.length, scan, head === undefined ? 0 : head.length);
   // (write() queues what the kernel does not take now; the closing stream
   // flushes it. replies() never writes a buffer it returned again.)
-  if (scan.requests > 0) stream.write(replies(scan).subarray(0, scan.replyLength));
+  if (scan.requests > 0) stream.write(replies(scan)); // exactly scan.replyLength bytes
   if (scan.tooLarge) stream.write(TOO_LARGE_REPLY);
   if (scan.close || scan.tooLarge) return null;
   return scan.consumed < buf.length ? buf.subarray(scan.consumed) : undefined;
