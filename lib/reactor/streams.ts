@@ -23,7 +23,7 @@ import type { Handle } from './timers.js';
 export interface StreamOptions {
   /** Queued bytes above which write() waits (default 64 KiB). */
   highWaterMark?: number;
-  /** Bytes read per syscall (default 64 KiB). */
+  /** Bytes read per syscall at most, and the size of each read buffer, whose views the reads return (default 64 KiB). */
   readSize?: number;
   /** Close the fd when the stream closes (default true). */
   closeFd?: boolean;
