@@ -68,8 +68,10 @@ const backend = values.backend;
 const Selector = backendClass(backend, cli.fail);
 const newSelector = () => new Selector();
 
-/** a followed by b, in a new array. */
+/** a followed by b: one view when b follows a in the same buffer (a
+ * stream's reads are views of its read buffer, in order), else a new array. */
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset) return new Uint8Array(a.buffer, a.byteOffset, a.length + b.length);
   const both = new Uint8Array(a.length + b.length);
   both.set(a);
   both.set(b, a.length);
@@ -85,7 +87,7 @@ function answerChunk(stream: FdStream, head: Uint8Array | undefined, chunk: Uint
   scanRequests(buf, buf.length, scan, head === undefined ? 0 : head.length);
   // (write() queues what the kernel does not take now; the closing stream
   // flushes it. replies() never writes a buffer it returned again.)
-  if (scan.requests > 0) stream.write(replies(scan).subarray(0, scan.replyLength));
+  if (scan.requests > 0) stream.write(replies(scan)); // exactly scan.replyLength bytes
   if (scan.tooLarge) stream.write(TOO_LARGE_REPLY);
   if (scan.close || scan.tooLarge) return null;
   return scan.consumed < buf.length ? buf.subarray(scan.consumed) : undefined;

@@ -100,7 +100,8 @@ export class SleepWait implements PromiseLike<void> {
 // under run(), which owns the thread, promise callbacks only run after it
 // returns, by when the reactor is idle too. A generator's yield has no such
 // limit: a task spawned before run() waits for it.
-function checkAwaitable(reactor: ReactorCore): void {
+/** @internal Throws ERR_REACTOR_NOT_RUNNING when an await on `reactor`'s waits could never end. */
+export function checkAwaitable(reactor: ReactorCore): void {
   if (reactor.attached || reactor.running || reactor.closed) return;
   throw codedError(
     'ERR_REACTOR_NOT_RUNNING',
@@ -110,7 +111,12 @@ function checkAwaitable(reactor: ReactorCore): void {
 }
 
 class FdSlot {
+  constructor(readonly fd: number) {}
   reader: FdWaiter | null = null;
+  /** The reader waits with `linger` (see FdWaiters.wait). */
+  lingerRead = false;
+  /** In FdWaiters' list of slots to bring in line at the next pass. */
+  deferred = false;
   writer: FdWaiter | null = null;
   /** The events the reactor handler is registered for (0: none). */
   registered = 0;
@@ -132,20 +138,42 @@ export function fdWaiters(loop: ReactorCore): FdWaiters {
 
 /** @internal One reactor handler per fd, shared by the coroutines waiting on it. */
 export class FdWaiters {
-  readonly #slots = new Map<number, FdSlot>();
+  // Indexed by fd, as the core's handlers are.
+  readonly #slots: Array<FdSlot | undefined> = [];
   readonly #onReady = (fd: number, events: number): void => this.#ready(fd, events);
+  // Slots whose read interest outlived their reader (see wait's linger),
+  // brought in line by #flush at the start of the next pass.
+  #deferred: FdSlot[] = [];
+  readonly #flush = (): void => {
+    const slots = this.#deferred;
+    this.#deferred = [];
+    for (const slot of slots) {
+      slot.deferred = false;
+      if (this.#slots[slot.fd] === slot && !slot.firing) this.#sync(slot.fd, slot);
+    }
+  };
 
   constructor(private readonly reactor: ReactorCore) {}
 
-  wait(fd: number, events: number, waiter: FdWaiter): void {
-    let slot = this.#slots.get(fd);
+  /**
+   * Waits for `fd` to be ready for `events` (EVENT_READ or EVENT_WRITE).
+   * With `linger`, a reader's interest stays registered after it is resumed
+   * until the next pass of the loop, instead of being dropped at once: a
+   * reader that is resumed through a Promise (an await) waits again only
+   * after the pass, once the microtasks have run, and would otherwise cost
+   * an epoll_ctl to leave and another to come back for every read. Only for
+   * an owner that drops the fd with forget() before closing it (FdStream).
+   */
+  wait(fd: number, events: number, waiter: FdWaiter, linger = false): void {
+    let slot = this.#slots[fd];
     if (slot === undefined) {
-      slot = new FdSlot();
-      this.#slots.set(fd, slot);
+      slot = new FdSlot(fd);
+      this.#slots[fd] = slot;
     }
     if (events === EVENT_READ) {
       if (slot.reader !== null) throw codedError('ERR_ALREADY_WAITING', `another coroutine is already waiting to read fd ${fd}`);
       slot.reader = waiter;
+      slot.lingerRead = linger;
     } else {
       if (slot.writer !== null) throw codedError('ERR_ALREADY_WAITING', `another coroutine is already waiting to write fd ${fd}`);
       slot.writer = waiter;
@@ -156,7 +184,7 @@ export class FdWaiters {
       } catch (err) {
         if (events === EVENT_READ) slot.reader = null;
         else slot.writer = null;
-        if (slot.registered === 0) this.#slots.delete(fd);
+        if (slot.registered === 0) this.#slots[fd] = undefined;
         throw err;
       }
     }
@@ -164,7 +192,7 @@ export class FdWaiters {
 
   /** Withdraws `waiter` (a cancelled task) from `fd`. */
   cancel(fd: number, waiter: FdWaiter): void {
-    const slot = this.#slots.get(fd);
+    const slot = this.#slots[fd];
     if (slot === undefined) return;
     if (slot.reader === waiter) slot.reader = null;
     if (slot.writer === waiter) slot.writer = null;
@@ -175,9 +203,9 @@ export class FdWaiters {
    * with `makeError()`, so nobody waits forever on a closed fd. (A factory:
    * an Error captures a stack trace, too dear to build for every close.) */
   forget(fd: number, makeError: () => unknown): void {
-    const slot = this.#slots.get(fd);
+    const slot = this.#slots[fd];
     if (slot === undefined) return;
-    this.#slots.delete(fd);
+    this.#slots[fd] = undefined;
     const { reader, writer } = slot;
     slot.reader = slot.writer = null;
     if (slot.registered !== 0) this.reactor.removeHandler(fd);
@@ -187,13 +215,15 @@ export class FdWaiters {
   }
 
   #ready(fd: number, events: number): void {
-    const slot = this.#slots.get(fd);
+    const slot = this.#slots[fd];
     if (slot === undefined) return;
     slot.firing = true;
+    let linger = false;
     try {
       const reader = slot.reader;
       if (reader !== null && (events & EVENT_READ) !== 0) {
         slot.reader = null;
+        linger = slot.lingerRead;
         reader.resume(EVENT_READ);
       }
       const writer = slot.writer;
@@ -205,15 +235,27 @@ export class FdWaiters {
     } finally {
       slot.firing = false;
     }
-    if (this.#slots.get(fd) === slot) this.#sync(fd, slot);
+    if (this.#slots[fd] !== slot) return;
+    if (linger && slot.reader === null && (slot.registered & EVENT_READ) !== 0 && !this.reactor.closed) {
+      // Keep the read interest until the next pass (see wait). A slot that
+      // fires with no reader at all (below) drops it at once.
+      this.#sync(fd, slot, EVENT_READ);
+      if (!slot.deferred && this.#slots[fd] === slot) {
+        slot.deferred = true;
+        if (this.#deferred.push(slot) === 1) this.reactor.callSoon(this.#flush);
+      }
+      return;
+    }
+    this.#sync(fd, slot);
   }
 
-  // Brings the reactor handler in line with the waiters now present.
-  #sync(fd: number, slot: FdSlot): void {
-    const want = (slot.reader !== null ? EVENT_READ : 0) | (slot.writer !== null ? EVENT_WRITE : 0);
+  // Brings the reactor handler in line with the waiters now present (and
+  // the interest `keep`, which a lingering reader leaves behind).
+  #sync(fd: number, slot: FdSlot, keep = 0): void {
+    const want = (slot.reader !== null ? EVENT_READ : 0) | (slot.writer !== null ? EVENT_WRITE : 0) | keep;
     if (want === slot.registered) return;
     if (want === 0) {
-      this.#slots.delete(fd);
+      this.#slots[fd] = undefined;
       slot.registered = 0;
       this.reactor.removeHandler(fd);
     } else if (slot.registered === 0) {
@@ -583,29 +625,6 @@ export class Task<T = unknown> extends Future<T> implements FdWaiter {
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
-}
-
-/** @internal Runs a generator to completion from async code: each yielded wait object
- * is awaited. The async form of the stream operations, written once as
- * generators. */
-export function drive<T>(gen: Coroutine<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const step = (input: unknown, isError: boolean): void => {
-      let r: IteratorResult<unknown, T>;
-      try {
-        r = isError ? gen.throw(input) : gen.next(input);
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      if (r.done) resolve(r.value);
-      else if (isThenable(r.value)) r.value.then(onValue, onError);
-      else step(codedError('ERR_INVALID_YIELD', `cannot await a ${typeof r.value}`), true);
-    };
-    const onValue = (v: unknown): void => step(v, false);
-    const onError = (e: unknown): void => step(e, true);
-    step(undefined, false);
-  });
 }
 
 function checkLoop(loop: ReactorCore): void {

@@ -15,7 +15,7 @@
 import { checkCallback, codedError, codedRangeError, codedTypeError, describe, IncompleteReadError, LimitExceededError } from '../errors.js';
 import { EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys/index.js';
-import { type Coroutine, Deferred, drive, type FdWait, type FdWaiter, type FdWaiters, fdWaiters, readable } from './coroutines.js';
+import { checkAwaitable, type Coroutine, Deferred, FdWait, type FdWaiter, type FdWaiters, fdWaiters, Future, readable } from './coroutines.js';
 import type { ReactorCore } from './core.js';
 import type { Handle, TimerHandle } from './timers.js';
 
@@ -23,7 +23,7 @@ import type { Handle, TimerHandle } from './timers.js';
 export interface StreamOptions {
   /** Queued bytes above which write() waits (default 64 KiB). */
   highWaterMark?: number;
-  /** Bytes read per syscall (default 64 KiB). */
+  /** Bytes read per syscall at most, and the size of each read buffer, whose views the reads return (default 64 KiB). */
   readSize?: number;
   /** Close the fd when the stream closes (default true). */
   closeFd?: boolean;
@@ -56,6 +56,18 @@ export interface StreamOptions {
  * StreamOptions.eofIsFinal), in milliseconds. */
 const EOF_RETRY_MAX_MS = 100;
 
+/** Reads in a row served without waiting after which a read lets the loop
+ * run one pass first (see FdStream's #loopTurn). */
+const YIELD_EVERY = 64;
+
+/** The least room left in a stream's read buffer that a read goes into
+ * rather than a new buffer (bytes). */
+const MIN_ROOM = 4096;
+
+// What FdStream's #fillNow asks to wait for, when no byte came.
+const WAIT = -1;
+const PAUSE = -2;
+
 /** An operation usable as `yield* op` in a coroutine or `await op` in async
  * code (with the reactor attached): what FdStream's reads and writes
  * return. Each use runs the operation anew. */
@@ -71,13 +83,168 @@ export class Op<T> implements PromiseLike<T> {
     return this.start();
   }
 
-  /** Runs the operation from async code: `await op` gives its result. */
+  /**
+   * Runs the operation from async code: `await op` gives its result. An
+   * operation that completes at once (the bytes were there) settles the
+   * returned Promise as `Promise.resolve(value).then(...)` would. One that
+   * has to wait calls `onfulfilled` or `onrejected` from the pass of the
+   * loop that completes it, without further microtask hops, so an `await`
+   * resumes in the microtasks right after that pass.
+   */
   then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    return drive(this.start()).then(onfulfilled, onrejected);
+    return new OpRun<T>(this[Symbol.iterator]()).then(onfulfilled, onrejected);
+  }
+}
+
+// Runs one stream operation (a generator that yields the stream's FdWait or
+// a Future) for Op.then, without a Promise per step: the fd's waiters resume
+// it directly (FdWaiter), and its read interest lingers until the next pass
+// so that the next read of an await loop costs no epoll_ctl.
+class OpRun<T> implements FdWaiter {
+  #done = false;
+  #failed = false;
+  #value: unknown = undefined;
+  #onFulfilled: ((value: T) => unknown) | null | undefined = null;
+  #onRejected: ((reason: unknown) => unknown) | null | undefined = null;
+  #resolve: ((value: unknown) => void) | null = null;
+  #reject: ((reason: unknown) => void) | null = null;
+  #onFutureDone: ((f: Future<unknown>) => void) | null = null;
+
+  constructor(private readonly gen: Coroutine<T>) {}
+
+  then<A, B>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.#step(undefined, false);
+    if (this.#done) {
+      const settled = this.#failed ? Promise.reject(this.#value) : Promise.resolve(this.#value as T);
+      return settled.then(onfulfilled, onrejected);
+    }
+    this.#onFulfilled = onfulfilled;
+    this.#onRejected = onrejected;
+    return new Promise<A | B>((resolve, reject) => {
+      this.#resolve = resolve as (value: unknown) => void;
+      this.#reject = reject;
+    });
+  }
+
+  /** Part of `FdWaiter`: the stream's fd is ready. */
+  resume(events: number): void {
+    this.#continue(events, false);
+  }
+
+  /** Part of `FdWaiter`: the wait failed (the stream closed). */
+  fail(err: unknown): void {
+    this.#continue(err, true);
+  }
+
+  #continue(input: unknown, isError: boolean): void {
+    this.#step(input, isError);
+    if (!this.#done) return;
+    const callback = this.#failed ? this.#onRejected : this.#onFulfilled;
+    try {
+      if (typeof callback === 'function') this.#resolve!(callback(this.#value as T));
+      else if (this.#failed) this.#reject!(this.#value);
+      else this.#resolve!(this.#value);
+    } catch (err) {
+      this.#reject!(err);
+    }
+  }
+
+  #step(input: unknown, isError: boolean): void {
+    for (;;) {
+      let r: IteratorResult<unknown, T>;
+      try {
+        r = isError ? this.gen.throw(input) : this.gen.next(input);
+      } catch (err) {
+        this.#done = this.#failed = true;
+        this.#value = err;
+        return;
+      }
+      if (r.done) {
+        this.#done = true;
+        this.#value = r.value;
+        return;
+      }
+      const y = r.value;
+      try {
+        if (y instanceof FdWait) {
+          checkAwaitable(y.reactor);
+          y.waiters.wait(y.fd, y.events, this, true);
+          return;
+        }
+        if (!(y instanceof Future)) throw codedError('ERR_INVALID_YIELD', `cannot await a ${typeof y}`);
+        if (!y.done) {
+          this.#onFutureDone ??= (f: Future<unknown>): void => this.#continue(f.fulfilled ? f.result() : f.exception, !f.fulfilled);
+          y.addDoneCallback(this.#onFutureDone);
+          return;
+        }
+        isError = !y.fulfilled;
+        input = isError ? y.exception : y.result();
+      } catch (err) {
+        input = err;
+        isError = true;
+      }
+    }
   }
 }
 
 const EMPTY = new Uint8Array(0);
+
+// FdStream's read(n) step by step, for ReadOp (set in FdStream's static block).
+let readNext: (stream: FdStream, op: ReadOp) => IteratorResult<unknown, Uint8Array>;
+
+// How far a ReadOp has got (its `state`).
+const enum ReadState {
+  Start,
+  Turn, // let the loop run a pass first (see FdStream's #loopTurn)
+  Wait, // waits for readability
+  Pause, // waits for a pause, then for readability (a FIFO without a writer)
+}
+
+// read(n): the commonest operation, so its own iterator rather than a
+// generator: `yield* stream.read(n)` steps it directly, without a generator
+// to make and resume per read. An Op by its prototype (below) rather than by
+// `extends`, which would cost a super() call per read.
+class ReadOp {
+  state = ReadState.Start;
+  busy = false;
+
+  constructor(readonly stream: FdStream, readonly n: number) {}
+
+  [Symbol.iterator](): Coroutine<Uint8Array> {
+    // Each use runs the operation anew: one already running (the same op
+    // used twice at once) gets a fresh one.
+    const op = this.busy ? new ReadOp(this.stream, this.n) : this;
+    op.busy = true;
+    op.state = ReadState.Start;
+    return op as unknown as Coroutine<Uint8Array>;
+  }
+
+  next(): IteratorResult<unknown, Uint8Array> {
+    try {
+      const r = readNext(this.stream, this);
+      if (r.done === true) this.busy = false;
+      return r;
+    } catch (err) {
+      this.busy = false;
+      throw err;
+    }
+  }
+
+  // The wait failed (the stream closed, a cancellation): the read ends with it.
+  throw(err: unknown): never {
+    this.busy = false;
+    throw err;
+  }
+
+  return(value: Uint8Array): IteratorResult<unknown, Uint8Array> {
+    this.busy = false;
+    return { done: true, value };
+  }
+}
+// Op's then() (which runs [Symbol.iterator]()) and `instanceof Op`.
+Object.setPrototypeOf(ReadOp.prototype, Op.prototype);
+
+
 const streamClosed = () => codedError('ERR_STREAM_CLOSED', 'the stream was closed');
 // The result of a write that need not wait: nothing to do either way.
 const DONE = new Op<void>(function* () {});
@@ -158,6 +325,8 @@ export class FdStream implements FdWaiter {
   // With eofIsFinal false: 0-byte reads in a row, and the timer of the
   // pause before the next read (a FIFO without a writer).
   #emptyReads = 0;
+  // Reads in a row that did not wait (see #loopTurn).
+  #streak = 0;
   #pause: { timer: Handle; wake: Deferred<void> } | null = null;
   // Write queue: chunks not yet written; the first from #headOffset.
   #queue: Uint8Array[] = [];
@@ -215,7 +384,8 @@ export class FdStream implements FdWaiter {
 
   /**
    * Up to `n` bytes: what is buffered, or else what one read returns;
-   * empty at end of stream.
+   * empty at end of stream. Like every read's result, a view of the
+   * stream's read buffer (no copy), which the stream never writes over.
    * @param n - At most this many bytes (default `readSize`, 64 KiB).
    * @throws `ERR_OUT_OF_RANGE` (RangeError), at the call, when `n` is not an integer >= 1.
    * The operation fails with `ERR_STREAM_CLOSED` (closed before or while it waits),
@@ -224,7 +394,7 @@ export class FdStream implements FdWaiter {
    */
   read(n: number = this.#readSize): Op<Uint8Array> {
     checkCount(n, 'n', 1);
-    return new Op(() => this.#read(n));
+    return new ReadOp(this, n) as unknown as Op<Uint8Array>;
   }
 
   /**
@@ -324,42 +494,74 @@ export class FdStream implements FdWaiter {
 
   // ---- reading
 
+  // One attempt to read up to `max` more bytes into the buffer: the bytes
+  // read, 0 at the end of the stream, or what to wait for first: WAIT (the
+  // fd's readability) or PAUSE (this.#pause's timer, then readability: a
+  // FIFO without a writer). A plain function returning a number, so that
+  // the reads' generators wait from their own frame, one level below the
+  // caller's coroutine.
+  #fillNow(max: number): number {
+    if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
+    // The bytes before #end may have been handed out (see #take), so they
+    // are never written over: with too little room after #end, a new
+    // buffer (of readSize, or twice what is buffered, for a long line) gets
+    // the unread bytes. Otherwise a read takes what room there is.
+    const room = this.#buf.length - this.#end;
+    if (room < max && room < MIN_ROOM) {
+      const size = this.#end - this.#start;
+      const fresh = new Uint8Array(Math.max(size + max, 2 * size, this.#readSize));
+      fresh.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = fresh;
+      this.#start = 0;
+      this.#end = size;
+    }
+    const n = this.#readSome(Math.min(max, this.#buf.length - this.#end));
+    if (n > 0) {
+      this.#end += n;
+      this.#emptyReads = 0;
+      if (this.#timeoutMs > 0) this.#touch();
+      return n;
+    }
+    if (n === 0 && (this.#eofIsFinal || this.#eof)) {
+      this.#eof = true;
+      return 0;
+    }
+    this.#streak = 0; // it waits: the loop gets its turn
+    if (n < 0) this.#emptyReads = 0; // a writer is there (a FIFO), just no bytes yet
+    else if (++this.#emptyReads > 1) {
+      // Readable, yet 0 bytes again: a FIFO without a writer, which
+      // reports readable until one comes. A pause instead of a spin.
+      this.#pauseFor(Math.min(2 ** (this.#emptyReads - 2), EOF_RETRY_MAX_MS));
+      return PAUSE;
+    }
+    return WAIT;
+  }
+
+  // Reads up to `max` more bytes into the buffer, waiting as needed: the
+  // bytes read, or 0 at the end of the stream.
   *#fill(max: number): Coroutine<number> {
     for (;;) {
-      if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
-      // Room for `max` more bytes: compact, or grow.
-      if (this.#buf.length - this.#end < max) {
-        const size = this.#end - this.#start;
-        if (this.#buf.length - size >= max && this.#start > 0) {
-          this.#buf.copyWithin(0, this.#start, this.#end);
-        } else {
-          const grown = new Uint8Array(Math.max(size + max, 2 * this.#buf.length));
-          grown.set(this.#buf.subarray(this.#start, this.#end));
-          this.#buf = grown;
-        }
-        this.#start = 0;
-        this.#end = size;
-      }
-      const n = this.#readSome(max);
-      if (n > 0) {
-        this.#end += n;
-        this.#emptyReads = 0;
-        if (this.#timeoutMs > 0) this.#touch();
-        return n;
-      }
-      if (n === 0 && (this.#eofIsFinal || this.#eof)) {
-        this.#eof = true;
-        return 0;
-      }
-      if (n < 0) this.#emptyReads = 0; // a writer is there (a FIFO), just no bytes yet
-      else if (++this.#emptyReads > 1) {
-        // Readable, yet 0 bytes again: a FIFO without a writer, which
-        // reports readable until one comes. A pause instead of a spin.
-        yield this.#pauseFor(Math.min(2 ** (this.#emptyReads - 2), EOF_RETRY_MAX_MS));
+      const r = this.#fillNow(max);
+      if (r >= 0) return r;
+      if (r === PAUSE) {
+        yield this.#pause!.wake;
         if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
       }
       yield this.#readable;
     }
+  }
+
+  // After YIELD_EVERY reads in a row that did not wait (the bytes were
+  // there), the next one first lets the loop run a pass (this, yielded): a
+  // reader whose peer always has more cannot keep the other fds, timers and
+  // callbacks from running. A Deferred that a callSoon resolves, so the
+  // same under run() and attach(), for a coroutine and for an await.
+  #loopTurn(): Deferred<void> {
+    this.#streak = 1;
+    const next = new Deferred<void>();
+    if (this.#loop.closed) next.resolve();
+    else this.#loop.callSoon(() => next.resolve());
+    return next;
   }
 
   // One read into the buffer: bytes read, 0 at end of stream, -1 if it
@@ -376,7 +578,7 @@ export class FdStream implements FdWaiter {
     }
   }
 
-  #pauseFor(ms: number): Deferred<void> {
+  #pauseFor(ms: number): void {
     this.#pause?.timer.cancel();
     const wake = new Deferred<void>();
     const timer = this.#loop.callLater(ms, () => {
@@ -384,25 +586,54 @@ export class FdStream implements FdWaiter {
       wake.resolve();
     });
     this.#pause = { timer, wake };
-    return wake;
   }
 
+  // The next n buffered bytes, as a view of the buffer: no copy, and valid
+  // for good, since the stream never writes over bytes it handed out.
   #take(n: number): Uint8Array {
-    const out = this.#buf.slice(this.#start, this.#start + n);
+    const out = this.#buf.subarray(this.#start, this.#start + n);
     this.#start += n;
-    if (this.#start === this.#end) this.#start = this.#end = 0;
     return out;
   }
 
-  *#read(n: number): Coroutine<Uint8Array> {
-    if (this.#end === this.#start) {
-      if (this.#eof) return EMPTY;
-      if ((yield* this.#fill(Math.min(n, this.#readSize))) === 0) return EMPTY;
+  static {
+    readNext = (stream, op) => stream.#readNext(op);
+  }
+
+  // One step of read(n) (ReadOp): its result, or what it waits for.
+  #readNext(op: ReadOp): IteratorResult<unknown, Uint8Array> {
+    switch (op.state) {
+      case ReadState.Start:
+        if (++this.#streak > YIELD_EVERY) {
+          op.state = ReadState.Turn;
+          return { done: false, value: this.#loopTurn() };
+        }
+        break;
+      case ReadState.Pause:
+        if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
+        op.state = ReadState.Wait;
+        return { done: false, value: this.#readable };
+      default:
+        break;
     }
-    return this.#take(Math.min(n, this.#end - this.#start));
+    if (this.#end === this.#start) {
+      if (this.#eof) return { done: true, value: EMPTY };
+      const r = this.#fillNow(Math.min(op.n, this.#readSize));
+      if (r === 0) return { done: true, value: EMPTY };
+      if (r < 0) {
+        if (r === PAUSE) {
+          op.state = ReadState.Pause;
+          return { done: false, value: this.#pause!.wake };
+        }
+        op.state = ReadState.Wait;
+        return { done: false, value: this.#readable };
+      }
+    }
+    return { done: true, value: this.#take(Math.min(op.n, this.#end - this.#start)) };
   }
 
   *#readExactly(n: number): Coroutine<Uint8Array> {
+    if (++this.#streak > YIELD_EVERY) yield this.#loopTurn();
     while (this.#end - this.#start < n) {
       if (this.#eof || (yield* this.#fill(Math.max(n - (this.#end - this.#start), Math.min(this.#readSize, n)))) === 0) {
         throw new IncompleteReadError(this.#take(this.#end - this.#start), n);
@@ -412,6 +643,7 @@ export class FdStream implements FdWaiter {
   }
 
   *#readUntil(delim: Uint8Array, maxBytes: number): Coroutine<Uint8Array> {
+    if (++this.#streak > YIELD_EVERY) yield this.#loopTurn();
     // Searched up to here (relative to #start, which a refill may move), so
     // a long line is never rescanned from its beginning.
     let from = 0;
