@@ -80,6 +80,27 @@ describe.each(BACKENDS)('buffered stream reads on $name', ({ create }) => {
       r.close();
     });
 
+    it('a stream keeps a buffer the size its reads ask for, not readSize: a server reading 8 KiB requests holds 8 KiB per connection', async () => {
+      const r = new Reactor({ selector: track(create()) });
+      const [a, b] = socketpair();
+      const s = r.stream(a);
+      sys.write(b, enc('GET / HTTP/1.1\r\n\r\n'));
+      const chunks = reader(r, mode, function* () {
+        const first = (yield s.read(8192)) as Uint8Array;
+        sys.write(b, enc('x'));
+        const second = (yield s.read(1)) as Uint8Array;
+        return [first, second];
+      });
+      const [first, second] = await drive(r, mode, chunks);
+      expect(dec(first!)).toBe('GET / HTTP/1.1\r\n\r\n');
+      expect(first!.buffer.byteLength).toBe(8192);
+      // A one-byte read shares the buffer rather than getting one of its own.
+      expect(second!.buffer).toBe(first!.buffer);
+      s.close();
+      sys.close(b);
+      r.close();
+    });
+
     it('a read served at once goes ahead of a callback scheduled before it; the 65th in a row lets the loop run first', async () => {
       const r = new Reactor({ selector: track(create()) });
       const [a, b] = socketpair();

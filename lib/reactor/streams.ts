@@ -23,7 +23,7 @@ import type { Handle, TimerHandle } from './timers.js';
 export interface StreamOptions {
   /** Queued bytes above which write() waits (default 64 KiB). */
   highWaterMark?: number;
-  /** Bytes read per syscall at most, and the size of each read buffer, whose views the reads return (default 64 KiB). */
+  /** Bytes read per syscall at most (default 64 KiB); a read that asks for no size asks for this many. */
   readSize?: number;
   /** Close the fd when the stream closes (default true). */
   closeFd?: boolean;
@@ -504,12 +504,15 @@ export class FdStream implements FdWaiter {
     if (this.#closing) throw codedError('ERR_STREAM_CLOSED', 'the stream is closed');
     // The bytes before #end may have been handed out (see #take), so they
     // are never written over: with too little room after #end, a new
-    // buffer (of readSize, or twice what is buffered, for a long line) gets
-    // the unread bytes. Otherwise a read takes what room there is.
+    // buffer gets the unread bytes. It holds what the read asks for (a
+    // server reading requests of 8 KiB at most keeps 8 KiB per connection,
+    // not readSize), twice what is buffered for a long line, and
+    // 2 * MIN_ROOM at least, so that small reads still share a buffer.
+    // Otherwise a read takes what room there is.
     const room = this.#buf.length - this.#end;
     if (room < max && room < MIN_ROOM) {
       const size = this.#end - this.#start;
-      const fresh = new Uint8Array(Math.max(size + max, 2 * size, this.#readSize));
+      const fresh = new Uint8Array(Math.max(size + max, 2 * size, 2 * MIN_ROOM));
       fresh.set(this.#buf.subarray(this.#start, this.#end));
       this.#buf = fresh;
       this.#start = 0;
