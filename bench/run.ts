@@ -244,6 +244,8 @@ interface RunRecord {
   otherLoad: number;
   /** Below the --quiet threshold: only runs valid and quiet count. */
   quiet: boolean;
+  /** The C server's CPU µs per request in its runs just around this one (NaN: neither counted). */
+  referenceCpuUsPerRequest?: number;
 }
 
 interface ServerResult {
@@ -307,6 +309,7 @@ function record(sample: Sample): RunRecord {
     valid: sample.valid,
     otherLoad: sample.otherLoad,
     quiet: sample.quiet,
+    ...(sample.referenceCpuUsPerRequest === undefined ? {} : { referenceCpuUsPerRequest: sample.referenceCpuUsPerRequest }),
   };
 }
 
@@ -370,6 +373,7 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
       warmup: cfg.warmup,
       clock: CLOCKS[cfg.clock].read,
       quiet: quietOptions(cfg),
+      bracket: true,
       reference: subjects.find((s) => s.name === C_SERVER),
       log: progress,
       onSample: ({ spec, result }, sample) => {
@@ -431,6 +435,7 @@ async function runKeepAlive(cfg: Config, skipped: string[]): Promise<{ results: 
       warmup: 0,
       clock: CLOCKS.sched.read,
       quiet: quietOptions(cfg),
+      bracket: true,
       reference: subjects.find((s) => s.spec.name === C_SERVER),
       log: (line) => progress(line.replace(/: 0 requests$/, `: one ${cfg.keepaliveSeconds} s run`)),
       onSample: ({ spec, result }, sample) => {
@@ -454,14 +459,35 @@ function countedCpu(result: ServerResult | undefined): Map<number, number> {
   return new Map((result?.runs ?? []).filter((r) => r.valid && r.quiet).map((r) => [r.run, r.serverCpuUsPerRequest]));
 }
 
-/** Each server's figures over its runs that counted (valid and quiet), and
- * its CPU per request paired, round by round, with the C server's. */
-function summarizeServers(results: ServerResult[]): ServerSummary[] {
-  const reference = countedCpu(results.find((r) => r.name === C_SERVER));
-  return results.map((result) => summarizeServer(result, reference));
+/** A server's CPU µs per request over the C server's, by round: over the C
+ * server's runs just around each of its runs when the rounds bracketed it
+ * (rounds.ts), else over the C server's run in the same round; 1 for the C
+ * server itself. */
+function ratiosToC(result: ServerResult, results: ServerResult[]): Map<number, number> {
+  const c = results.find((r) => r.name === C_SERVER);
+  if (result === c) return new Map([...countedCpu(c)].map(([round]) => [round, 1]));
+  if (result.runs.some((r) => r.referenceCpuUsPerRequest !== undefined)) {
+    const counted = result.runs.filter((r) => r.valid && r.quiet && Number.isFinite(r.referenceCpuUsPerRequest));
+    return new Map(counted.map((r) => [r.run, r.serverCpuUsPerRequest / r.referenceCpuUsPerRequest!]));
+  }
+  const ref = countedCpu(c);
+  return new Map(pairedRounds(countedCpu(result), ref));
 }
 
-function summarizeServer(result: ServerResult, reference: Map<number, number>): ServerSummary {
+/** [round, a / b] for each round both maps have. */
+function pairedRounds(a: Map<number, number>, b: Map<number, number>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [round, v] of a) if (b.has(round)) out.push([round, v / b.get(round)!]);
+  return out;
+}
+
+/** Each server's figures over its runs that counted (valid and quiet), and
+ * its CPU per request as a ratio to the C server's (ratiosToC). */
+function summarizeServers(results: ServerResult[]): ServerSummary[] {
+  return results.map((result) => summarizeServer(result, [...ratiosToC(result, results).values()]));
+}
+
+function summarizeServer(result: ServerResult, ratios: number[]): ServerSummary {
   const valid = result.runs.filter((r) => r.valid && r.quiet);
   const clientUtilization = summarize(valid.map((r) => r.clientUtilization)).median;
   const serverUtilization = summarize(valid.map((r) => r.serverUtilization)).median;
@@ -471,7 +497,7 @@ function summarizeServer(result: ServerResult, reference: Map<number, number>): 
     validRuns: valid.length,
     invalidRuns: result.runs.filter((r) => !r.valid).length,
     noisyRuns: result.runs.filter((r) => r.valid && !r.quiet).length,
-    cpuRatio: summarize(pairedRatios(countedCpu(result), reference)),
+    cpuRatio: summarize(ratios.filter(Number.isFinite)),
     requestsPerSecond: summarize(valid.map((r) => r.requestsPerSecond)),
     cpuUsPerRequest: summarize(valid.map((r) => r.serverCpuUsPerRequest)),
     serverUtilization,
@@ -580,9 +606,9 @@ function roundsLine(cfg: Config, rounds: RoundsReport | undefined): string {
   const went = rounds
     ? ` This table ran ${rounds.rounds} rounds (more than ${cfg.runs} when runs were dropped, at most ${cfg.maxRounds}); ${rounds.noisyRuns} runs dropped as noisy; ${fmt(rounds.waitedMs / 1000)} s spent waiting for quiet.`
     : '';
-  return `Each round runs every server once, the order rotating from round to round; ${counting}. ` +
-    `**× C** is the median, over the rounds in which both counted, of the server's CPU µs/request divided by the C server's in the same round (min–max of those ratios beside it; "pairs" counts them): ` +
-    `the C server's own cost moves by tens of per cent between minutes on a shared machine, and a ratio within a round cancels most of that.${went}`;
+  return `Each round runs every server once, the order rotating from round to round, and the C server before the first and after each of them; ${counting}. ` +
+    `**× C** is the median, over the rounds, of the server's CPU µs/request divided by the mean of the C server's in its runs just before and after (min–max of those ratios beside it; "pairs" counts them): ` +
+    `the C server's own cost moves by tens of per cent between minutes on a shared machine, and a ratio to runs seconds apart cancels most of that.${went}`;
 }
 
 function serverTable(cfg: Config, summaries: ServerSummary[], rounds: RoundsReport | undefined): string {
@@ -658,14 +684,14 @@ interface Check {
   text: string;
 }
 
-/** The targets the project holds itself to, checked against this run's figures. */
-/** `name`'s CPU µs per request over `reference`'s, paired round by round
- * (see rounds.ts): the median and range, or undefined when no round has both. */
+/** `name`'s CPU µs per request over `reference`'s, round by round, each
+ * through its ratio to the C server (ratiosToC): the median and range, or
+ * undefined when no round has both. */
 function pairedTo(results: ServerResult[], name: string, reference: string): Summary | undefined {
   const mine = results.find((r) => r.name === name);
   const ref = results.find((r) => r.name === reference);
   if (mine === undefined || ref === undefined) return undefined;
-  const ratios = summarize(pairedRatios(countedCpu(mine), countedCpu(ref)));
+  const ratios = summarize(pairedRatios(ratiosToC(mine, results), ratiosToC(ref, results)));
   return ratios.n > 0 ? ratios : undefined;
 }
 
@@ -680,6 +706,7 @@ const HELLO_GOALS: Array<[string, number]> = [
   ['reactor callbacks', 1.1],
 ];
 
+/** The targets the project holds itself to, checked against this run's figures. */
 function checks(results: ServerResult[], micro: MicroResult | undefined, loadgens: LoadgenComparison[]): Check[] {
   const out: Check[] = [];
   const summaries = summarizeServers(results);

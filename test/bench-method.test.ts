@@ -141,6 +141,51 @@ describe('rounds and paired ratios', () => {
     for (const s of samples.get('a')!) expect(s).toMatchObject({ quiet: true, otherLoad: NaN });
   });
 
+  it('with bracket, runs the reference around every subject and compares each run with the reference runs just before and after', async () => {
+    const order: string[] = [];
+    // Each run's CPU µs per request, through a clock the runs advance by
+    // cost × 1,000 requests (the warm-up costs nothing).
+    let clockUs = 0;
+    const cost = new Map([
+      ['c', [10, 12, 14, 16, 18, 20, 22, 24, 26]],
+      ['a', [22, 26, 30, 34, 38]],
+      ['b', [13, 15, 17, 19, 21]],
+    ]);
+    const calls = new Map<string, number>();
+    const subject = (name: string): Subject => ({
+      name,
+      pids: [1],
+      async load() {
+        order.push(name);
+        const k = calls.get(name) ?? 0;
+        calls.set(name, k + 1);
+        clockUs += k === 0 ? 0 : cost.get(name)![k - 1]! * 1000; // the warm-up costs nothing
+        return result(1000);
+      },
+    });
+    const [c, a, b] = [subject('c'), subject('a'), subject('b')];
+    const clock = () => clockUs;
+    const samples: Array<[string, Sample]> = [];
+    const report = await measureRounds([c, a, b], {
+      runs: 2,
+      requests: 1000,
+      warmup: 1,
+      reference: c,
+      bracket: true,
+      clock,
+      onSample: (s, sample) => samples.push([s.name, sample]),
+    });
+    expect(report.rounds).toBe(2);
+    // Warm-up, then c a c b c (round 1), b c a c (round 2: the last c of round 1 opens it).
+    expect(order).toEqual(['c', 'a', 'b', 'c', 'a', 'c', 'b', 'c', 'b', 'c', 'a', 'c']);
+    const of = (name: string) => samples.filter(([n]) => n === name).map(([, s]) => [s.run, s.cpuUsPerRequest[0], s.referenceCpuUsPerRequest]);
+    expect(of('c')).toEqual([[1, 10, undefined], [1, 12, undefined], [1, 14, undefined], [2, 16, undefined], [2, 18, undefined]]);
+    expect(of('a')).toEqual([[1, 22, 11], [2, 26, 17]]);
+    expect(of('b')).toEqual([[1, 13, 13], [2, 15, 15]]);
+    // A subject's sample is reported after the reference run that follows it.
+    expect(samples.map(([n]) => n)).toEqual(['c', 'a', 'c', 'b', 'c', 'b', 'c', 'a', 'c']);
+  });
+
   it('stops at maxRounds when the pairs never come', async () => {
     let runs = 0;
     const broken: Subject = { name: 'broken', pids: [process.pid], load: async () => (runs++, result(0)) };

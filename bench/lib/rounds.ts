@@ -62,6 +62,11 @@ export interface Sample<L extends RunCounts = LoadResult> {
   /** otherLoad was below the threshold (always true without `quiet`). Only
    * runs both valid and quiet count in the medians and the ratios. */
   quiet: boolean;
+  /** With `bracket`: the reference's CPU µs per request in the runs just
+   * before and after this one (their mean, or the one that counted), NaN
+   * when neither counted; undefined for the reference's own runs and
+   * without `bracket`. */
+  referenceCpuUsPerRequest?: number;
 }
 
 export interface RoundsOptions<T extends Subject<RunCounts>> {
@@ -84,6 +89,13 @@ export interface RoundsOptions<T extends Subject<RunCounts>> {
   reference?: T;
   /** The most rounds to run in all (default: 2 × runs). */
   maxRounds?: number;
+  /** Run the reference before the first subject of a round and after every
+   * subject, so that each subject's run is compared with the reference's
+   * runs just around it, seconds apart, rather than with one run somewhere
+   * in the round: on a machine whose speed drifts within a round this is
+   * what makes a ratio reproducible. Each subject's sample then carries
+   * `referenceCpuUsPerRequest`, and is reported once the run after it ends. */
+  bracket?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
   /** Called after each run of a round, as it ends. */
@@ -127,15 +139,17 @@ export async function measureRounds<T extends Subject<RunCounts>>(subjects: read
     return n;
   };
   const report: RoundsReport = { rounds: 0, noisyRuns: 0, waitedMs: 0 };
+  const bracket = options.bracket === true && reference !== undefined;
+  const others = bracket ? subjects.filter((s) => s !== reference) : subjects;
+  // Bracketing: the reference's last run (its CPU µs per request, NaN when
+  // it did not count), and the subject run waiting for the next one.
+  let lastReference: number | undefined;
+  let waiting: { subject: T; sample: Sample<LoadOf<T>>; before: number } | undefined;
   // Waits that ended with the core still busy, in a row: after
   // GIVE_UP_WAITING of them the other work is not passing, and runs go on
   // without waiting until one is quiet again.
   let busyWaits = 0;
-  for (let run = 1; run <= maxRounds; run++) {
-    if (run > options.runs && subjects.every((s) => paired(s) >= options.runs)) break;
-    report.rounds = run;
-    for (let k = 0; k < subjects.length; k++) {
-      const subject = subjects[options.fixedOrder ? k : (k + run - 1) % subjects.length]!;
+  const measure = async (subject: T, run: number): Promise<Sample<LoadOf<T>>> => {
       if (quiet && busyWaits < GIVE_UP_WAITING) {
         const { waitedMs, load } = await waitForQuiet(quiet);
         report.waitedMs += waitedMs;
@@ -159,7 +173,7 @@ export async function measureRounds<T extends Subject<RunCounts>>(subjects: read
       const isQuiet = quiet === undefined || !(other >= quiet.threshold);
       if (!isQuiet) report.noisyRuns++;
       else busyWaits = 0;
-      const sample: Sample<LoadOf<T>> = {
+      return {
         run,
         load,
         cpuUs,
@@ -168,8 +182,39 @@ export async function measureRounds<T extends Subject<RunCounts>>(subjects: read
         otherLoad: other,
         quiet: isQuiet,
       };
-      if (counts(sample)) counted.get(subject)!.add(run);
-      options.onSample(subject, sample);
+  };
+  const runReference = async (run: number): Promise<void> => {
+    const sample = await measure(reference!, run);
+    const value = counts(sample) ? sample.cpuUsPerRequest[0]! : NaN;
+    if (counts(sample)) counted.get(reference!)!.add(run);
+    if (waiting !== undefined) {
+      // The subject's run between the reference's last run and this one.
+      const around = [waiting.before, value].filter(Number.isFinite);
+      const ref = around.length ? around.reduce((a, b) => a + b, 0) / around.length : NaN;
+      waiting.sample.referenceCpuUsPerRequest = ref;
+      if (counts(waiting.sample) && Number.isFinite(ref)) counted.get(waiting.subject)!.add(waiting.sample.run);
+      options.onSample(waiting.subject, waiting.sample);
+      waiting = undefined;
+    }
+    lastReference = value;
+    options.onSample(reference!, sample);
+  };
+  const pairs = (s: T): number => (bracket ? counted.get(s)!.size : paired(s));
+  for (let run = 1; run <= maxRounds; run++) {
+    if (run > options.runs && subjects.every((s) => pairs(s) >= options.runs)) break;
+    report.rounds = run;
+    // The reference's run that ended the last round starts this one.
+    if (bracket && lastReference === undefined) await runReference(run);
+    for (let k = 0; k < others.length; k++) {
+      const subject = others[options.fixedOrder ? k : (k + run - 1) % others.length]!;
+      const sample = await measure(subject, run);
+      if (!bracket) {
+        if (counts(sample)) counted.get(subject)!.add(run);
+        options.onSample(subject, sample);
+        continue;
+      }
+      waiting = { subject, sample, before: lastReference ?? NaN };
+      await runReference(run);
     }
   }
   return report;
