@@ -6,7 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { type CodedError, type Inbox, openInbox, postToInbox, Reactor, ReactorCore } from '../lib/index.js';
 import { BACKENDS, fdsChangedSince, openFds, thrown, track } from './helpers.js';
-import { nextMessage, worker } from './worker-helpers.js';
+import { exited, nextMessage, worker } from './worker-helpers.js';
 
 type Mode = 'run' | 'attach';
 
@@ -45,7 +45,6 @@ async function deliver(reactor: Reactor, mode: Mode, done: Promise<void>): Promi
   }
 }
 
-const exited = (w: Worker) => new Promise<number>((resolve) => w.once('exit', resolve));
 
 // The values of several kinds that must arrive equal.
 const KINDS = `[

@@ -10,7 +10,21 @@ export function worker(body: string, data: unknown = null): Worker {
     const { parentPort, workerData: data } = require('node:worker_threads');
     const post = (m) => parentPort.postMessage(m);
     import(${JSON.stringify(DIST_INDEX)}).then(async (lib) => { ${body} });`;
-  return new Worker(source, { eval: true, workerData: data });
+  const w = new Worker(source, { eval: true, workerData: data });
+  // Listened for from the start: a worker that ends while the test's thread
+  // is blocked (in run()) has its last messages and its 'exit' delivered in
+  // one go, before a listener added after the last message could hear it.
+  exits.set(w, new Promise<number>((resolve) => w.once('exit', resolve)));
+  return w;
+}
+
+const exits = new WeakMap<Worker, Promise<number>>();
+
+/** The exit code of a worker made by worker(), whenever it exits (before or after this call). */
+export function exited(w: Worker): Promise<number> {
+  const exit = exits.get(w);
+  if (exit === undefined) throw new Error('exited() takes a worker made by worker()');
+  return exit;
 }
 
 /** The worker's next message; rejects if it fails first. */

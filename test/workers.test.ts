@@ -6,9 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { availableBackends, sys, wakeupSelector } from '../lib/index.js';
 import { DIST_INDEX, fdsChangedSince, openFds } from './helpers.js';
 import { fdsOpenedSince } from './fds.js';
-import { nextMessage, worker } from './worker-helpers.js';
+import { exited, nextMessage, worker } from './worker-helpers.js';
 
-const exited = (w: Worker) => new Promise<number>((resolve) => w.once('exit', resolve));
 
 // In the worker: every backend, two selectors each, over a socketpair and a
 // pipe made with sys; reports what each selector saw.
