@@ -51,7 +51,7 @@ import { C_SERVER, discoverHelloServers, KEEPALIVE_SERVERS, NET_MINIMAL, type Co
 import { LOADGENS, missingLoadgen, probeKeepAlive, runLoad, type LoadgenName, type LoadOptions } from './lib/load.js';
 import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
 import { cpuTimeUs, pinned, startServer, statCpuUs, type ServerProcess } from '../support/proc.js';
-import { measureRounds, pairedRatios, type RoundsReport, type Sample } from './lib/rounds.js';
+import { measureRounds, pairedByRound, pairedRatios, type RoundsReport, type Sample } from './lib/rounds.js';
 import type { QuietOptions } from './lib/quiet.js';
 import { commandLine, numberIn, oneOf, positiveInt as int, type CommandLine, type OptionSpecs } from '../support/options.js';
 import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
@@ -471,14 +471,7 @@ function ratiosToC(result: ServerResult, results: ServerResult[]): Map<number, n
     return new Map(counted.map((r) => [r.run, r.serverCpuUsPerRequest / r.referenceCpuUsPerRequest!]));
   }
   const ref = countedCpu(c);
-  return new Map(pairedRounds(countedCpu(result), ref));
-}
-
-/** [round, a / b] for each round both maps have. */
-function pairedRounds(a: Map<number, number>, b: Map<number, number>): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (const [round, v] of a) if (b.has(round)) out.push([round, v / b.get(round)!]);
-  return out;
+  return pairedByRound(countedCpu(result), ref);
 }
 
 /** Each server's figures over its runs that counted (valid and quiet), and

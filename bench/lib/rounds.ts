@@ -150,38 +150,38 @@ export async function measureRounds<T extends Subject<RunCounts>>(subjects: read
   // without waiting until one is quiet again.
   let busyWaits = 0;
   const measure = async (subject: T, run: number): Promise<Sample<LoadOf<T>>> => {
-      if (quiet && busyWaits < GIVE_UP_WAITING) {
-        const { waitedMs, load } = await waitForQuiet(quiet);
-        report.waitedMs += waitedMs;
-        if (load >= quiet.threshold) {
-          busyWaits++;
-          options.log?.(
-            `CPU ${quiet.cpu} still ${Math.round(load * 100)}% busy with other work after ${Math.round(waitedMs)} ms: running anyway` +
-              (busyWaits === GIVE_UP_WAITING ? `; no more waiting until a run is quiet` : ''),
-          );
-        } else {
-          busyWaits = 0;
-        }
+    if (quiet && busyWaits < GIVE_UP_WAITING) {
+      const { waitedMs, load } = await waitForQuiet(quiet);
+      report.waitedMs += waitedMs;
+      if (load >= quiet.threshold) {
+        busyWaits++;
+        options.log?.(
+          `CPU ${quiet.cpu} still ${Math.round(load * 100)}% busy with other work after ${Math.round(waitedMs)} ms: running anyway` +
+            (busyWaits === GIVE_UP_WAITING ? `; no more waiting until a run is quiet` : ''),
+        );
+      } else {
+        busyWaits = 0;
       }
-      const cpuBefore = quiet ? readCpu(quiet.cpu) : undefined;
-      const before = subject.pids.map(clock);
-      const load = (await subject.load(options.requests)) as LoadOf<T>;
-      const cpuUs = subject.pids.map((pid, i) => clock(pid) - before[i]!);
-      const cpuAfter = quiet ? readCpu(quiet.cpu) : undefined;
-      // The server's own time is what it spent on its core (it is pinned there).
-      const other = cpuBefore && cpuAfter ? otherLoad(cpuBefore, cpuAfter, cpuUs[0]!) : NaN;
-      const isQuiet = quiet === undefined || !(other >= quiet.threshold);
-      if (!isQuiet) report.noisyRuns++;
-      else busyWaits = 0;
-      return {
-        run,
-        load,
-        cpuUs,
-        cpuUsPerRequest: cpuUs.map((us) => (load.complete > 0 ? us / load.complete : NaN)),
-        valid: load.failed === 0 && load.non200 === 0 && load.unfinished === 0 && (load.closedByServer ?? 0) === 0 && load.complete > 0,
-        otherLoad: other,
-        quiet: isQuiet,
-      };
+    }
+    const cpuBefore = quiet ? readCpu(quiet.cpu) : undefined;
+    const before = subject.pids.map(clock);
+    const load = (await subject.load(options.requests)) as LoadOf<T>;
+    const cpuUs = subject.pids.map((pid, i) => clock(pid) - before[i]!);
+    const cpuAfter = quiet ? readCpu(quiet.cpu) : undefined;
+    // The server's own time is what it spent on its core (it is pinned there).
+    const other = cpuBefore && cpuAfter ? otherLoad(cpuBefore, cpuAfter, cpuUs[0]!) : NaN;
+    const isQuiet = quiet === undefined || !(other >= quiet.threshold);
+    if (!isQuiet) report.noisyRuns++;
+    else busyWaits = 0;
+    return {
+      run,
+      load,
+      cpuUs,
+      cpuUsPerRequest: cpuUs.map((us) => (load.complete > 0 ? us / load.complete : NaN)),
+      valid: load.failed === 0 && load.non200 === 0 && load.unfinished === 0 && (load.closedByServer ?? 0) === 0 && load.complete > 0,
+      otherLoad: other,
+      quiet: isQuiet,
+    };
   };
   const runReference = async (run: number): Promise<void> => {
     const sample = await measure(reference!, run);
@@ -221,13 +221,18 @@ export async function measureRounds<T extends Subject<RunCounts>>(subjects: read
 }
 
 /** subject / reference per round in which both have a value (a Map of
- * round → value, e.g. CPU µs per request of the runs that counted): the
- * paired ratios, in round order. */
-export function pairedRatios(subject: ReadonlyMap<number, number>, reference: ReadonlyMap<number, number>): number[] {
-  const out: number[] = [];
+ * round → value, e.g. CPU µs per request of the runs that counted), by
+ * round, in round order. */
+export function pairedByRound(subject: ReadonlyMap<number, number>, reference: ReadonlyMap<number, number>): Map<number, number> {
+  const out = new Map<number, number>();
   for (const [round, value] of [...subject].sort((a, b) => a[0] - b[0])) {
     const ref = reference.get(round);
-    if (ref !== undefined && ref > 0 && Number.isFinite(value) && Number.isFinite(ref)) out.push(value / ref);
+    if (ref !== undefined && ref > 0 && Number.isFinite(value) && Number.isFinite(ref)) out.set(round, value / ref);
   }
   return out;
+}
+
+/** pairedByRound's ratios alone, in round order. */
+export function pairedRatios(subject: ReadonlyMap<number, number>, reference: ReadonlyMap<number, number>): number[] {
+  return [...pairedByRound(subject, reference).values()];
 }
