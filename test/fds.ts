@@ -78,12 +78,18 @@ export function openFdsOnceBackTo(expected: number[], ms = 3000): Promise<number
   return settled(openFds, (now) => now.join() === expected.join(), ms);
 }
 
+/** The fds open now that were not in `before`, at once: for checks that an
+ * error path opened nothing. Fds in `before` that closed meanwhile do not
+ * count (libkqueue closes earlier kqueues' fds late, R5). */
+export function fdsNewSince(before: number[]): number[] {
+  return openFds().filter((fd) => !before.includes(fd));
+}
+
 /** The fds opened since `before` that are still open once at most `left`
  * are (none by default), or after `ms` milliseconds. Fds in `before` that
  * closed meanwhile do not count. */
 export async function fdsOpenedSince(before: number[], ms = 3000, left = 0): Promise<number[]> {
-  const opened = () => openFds().filter((fd) => !before.includes(fd));
-  return settled(opened, (fds) => fds.length <= left, ms);
+  return settled(() => fdsNewSince(before), (fds) => fds.length <= left, ms);
 }
 
 /** Whether `fd` is open in this process. */

@@ -150,7 +150,7 @@ export function thrown(call: () => unknown): unknown {
   return undefined;
 }
 
-export { openFds } from './fds.js';
+export { fdsNewSince, openFds } from './fds.js';
 
 /** The fds that differ from `before`, opened or closed since ([] when none),
  * once they are back to it (peers and helper threads close their ends a
