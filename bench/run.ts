@@ -53,7 +53,7 @@ import { loadAverage1, machineInfo, machineLine, type MachineInfo } from './lib/
 import { cpuTimeUs, pinned, startServer, statCpuUs, type ServerProcess } from '../support/proc.js';
 import { measureRounds, pairedByRound, pairedRatios, type RoundsReport, type Sample } from './lib/rounds.js';
 import type { QuietOptions } from './lib/quiet.js';
-import { commandLine, numberIn, oneOf, positiveInt as int, type CommandLine, type OptionSpecs } from '../support/options.js';
+import { commandLine, nonNegativeInt, numberIn, oneOf, positiveInt as int, type CommandLine, type OptionSpecs } from '../support/options.js';
 import { fmt, pct, range, ratio, summarize, type Summary } from './lib/stats.js';
 import { microTables, type MicroResult, type MicroRow } from './micro.js';
 import { runDbBench, type DbReport } from './db.js';
@@ -92,6 +92,9 @@ interface Config {
   /** Seconds per keep-alive run (wrk -d), and wrk's connections (-c). */
   keepaliveSeconds: number;
   keepaliveConnections: number;
+  /** ms each kept connection waits after a reply before its next request
+   * (wrk's delay(); 0: none). */
+  keepaliveDelay: number;
   /** Each load generator's own cost, against the C server. */
   loadgens: boolean;
   /** The UDP echo servers (bench/dgram.ts). */
@@ -135,6 +138,7 @@ const OPTIONS = {
   'skip-keepalive': { type: 'boolean', default: false, help: 'leave out the keep-alive table' },
   'keepalive-seconds': { type: 'string', arg: 'S', help: 'seconds per keep-alive run (default: 3; 1 with --quick)' },
   'keepalive-connections': { type: 'string', arg: 'C', help: "wrk's kept connections (default: 50)" },
+  'keepalive-delay': { type: 'string', arg: 'MS', help: 'ms each kept connection waits after a reply before the next request: a fixed offered rate, every server below its limit (default: 0, as fast as client and server go)' },
   only: { type: 'string', arg: 'A,B', help: `run only these sections: ${SECTIONS.join(', ')} (default: all)` },
   clock: { type: 'string', default: 'sched', arg: 'CLOCK', help: "how a server's CPU time is read: sched (schedstat, ns) or stat (utime + stime, clock ticks)" },
   extra: { type: 'string', arg: 'NAME=SCRIPT,...', help: 'more hello servers to compare: Node programs that take --port (default: none)' },
@@ -173,6 +177,7 @@ function configOf(values: CommandLine<typeof OPTIONS>['values'], argv: string[])
     keepalive: wanted('keepalive', values['skip-servers'] || values['skip-keepalive']),
     keepaliveSeconds: int('keepalive-seconds', values['keepalive-seconds'], quick ? 1 : 3),
     keepaliveConnections: int('keepalive-connections', values['keepalive-connections'], 50),
+    keepaliveDelay: nonNegativeInt('keepalive-delay', values['keepalive-delay'], 0),
     loadgens: wanted('loadgens', values['skip-servers']),
     dgram: wanted('dgram', values['skip-dgram']),
     db: wanted('db', values['skip-db']),
@@ -404,6 +409,7 @@ function keepAliveLoad(cfg: Config, url: string): LoadOptions {
     cpu: cfg.clientCpu,
     timeoutS: cfg.keepaliveSeconds + 30,
     keepAlive: true,
+    delayMs: cfg.keepaliveDelay,
   };
 }
 
@@ -633,7 +639,8 @@ function serverTable(cfg: Config, summaries: ServerSummary[], rounds: RoundsRepo
 function keepAliveTable(cfg: Config, summaries: ServerSummary[], rounds: RoundsReport | undefined): string {
   const lines = [
     `Every server started with \`--keep-alive\` (HTTP/1.1: each connection kept, every request on it answered), loaded by ` +
-      `\`wrk -t1 -c${cfg.keepaliveConnections} -d${cfg.keepaliveSeconds}s\` (${cfg.keepaliveConnections} kept connections, one request in flight on each); ` +
+      `\`wrk -t1 -c${cfg.keepaliveConnections} -d${cfg.keepaliveSeconds}s\` (${cfg.keepaliveConnections} kept connections, one request in flight on each` +
+      `${cfg.keepaliveDelay > 0 ? `, each waiting ${cfg.keepaliveDelay} ms after a reply before its next request` : ''}); ` +
       `server pinned to CPU ${cfg.serverCpu ?? '(any)'}, wrk to CPU ${cfg.clientCpu ?? '(any)'}; one warm-up run per server, then ${cfg.runs} counted rounds; medians over the runs that counted.`,
     '',
     roundsLine(cfg, rounds),

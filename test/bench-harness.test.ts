@@ -229,6 +229,20 @@ describe('the keep-alive load', () => {
     expect(closed.closedByServer).toBeGreaterThan(0);
     expect(closed.connections).toBe(4 + closed.closedByServer!);
   });
+
+  it.skipIf(!onPath('wrk'))('with a delay, offers at most a request per connection per delay', async () => {
+    const url = await serve(false);
+    const opts = { url, requests: 0, concurrency: 4, durationS: 1, timeoutS: 30, keepAlive: true };
+    const free = await runLoad('wrk', opts);
+    const paced = await runLoad('wrk', { ...opts, delayMs: 20 });
+    // 4 connections, one request each per 20 ms at most: 200 in a second,
+    // a few more for the first requests and wrk's timing. Unpaced, the same
+    // server answers thousands.
+    expect(paced).toMatchObject({ failed: 0, non200: 0, closedByServer: 0 });
+    expect(paced.complete).toBeGreaterThan(50);
+    expect(paced.complete).toBeLessThanOrEqual(220);
+    expect(free.complete).toBeGreaterThan(4 * paced.complete);
+  });
 });
 
 describe('the charts', () => {

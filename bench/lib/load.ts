@@ -35,6 +35,12 @@ export interface LoadOptions {
   /** wrk only: keep the connections (HTTP/1.1 keep-alive) instead of sending
    * `Connection: close`, and count replies and server-closed connections. */
   keepAlive?: boolean;
+  /** wrk keep-alive runs only: each connection waits this long (ms, whole)
+   * after a reply before its next request, so that the offered rate is about
+   * `concurrency` × 1000 / (delay + latency) whatever the server: every
+   * server below its limit, none measured client-bound. 0 (the default): no
+   * wait, as fast as the slower of the two. */
+  delayMs?: number;
   /** Give up after this long (s). */
   timeoutS: number;
 }
@@ -215,7 +221,7 @@ export async function runLoad(generator: LoadgenName, opts: LoadOptions): Promis
       const { stdout, cpuUs } = opts.keepAlive
         ? await withCpuTime(async (dir) => {
             const script = join(dir, 'keepalive.lua');
-            await writeFile(script, WRK_KEEPALIVE_LUA);
+            await writeFile(script, WRK_KEEPALIVE_LUA + (opts.delayMs ? `function delay() return ${opts.delayMs} end\n` : ''));
             return [...common, '-s', script, url];
           }, opts)
         : await withCpuTime([...common, '-H', 'Connection: close', url], opts);
