@@ -92,6 +92,9 @@ interface Config {
   /** Seconds per keep-alive run (wrk -d), and wrk's connections (-c). */
   keepaliveSeconds: number;
   keepaliveConnections: number;
+  /** The hello table's offered rate, connections per second (the embedded
+   * load generator's -r; 0: as fast as replies come). */
+  rate: number;
   /** ms each kept connection waits after a reply before its next request
    * (wrk's delay(); 0: none). */
   keepaliveDelay: number;
@@ -138,6 +141,7 @@ const OPTIONS = {
   'skip-keepalive': { type: 'boolean', default: false, help: 'leave out the keep-alive table' },
   'keepalive-seconds': { type: 'string', arg: 'S', help: 'seconds per keep-alive run (default: 3; 1 with --quick)' },
   'keepalive-connections': { type: 'string', arg: 'C', help: "wrk's kept connections (default: 50)" },
+  rate: { type: 'string', arg: 'N', help: 'the hello table: start at most N connections per second, a fixed offered rate, every server below its limit (embedded load generator only; default: 0, as fast as replies come)' },
   'keepalive-delay': { type: 'string', arg: 'MS', help: 'ms each kept connection waits after a reply before the next request: a fixed offered rate, every server below its limit (default: 0, as fast as client and server go)' },
   only: { type: 'string', arg: 'A,B', help: `run only these sections: ${SECTIONS.join(', ')} (default: all)` },
   clock: { type: 'string', default: 'sched', arg: 'CLOCK', help: "how a server's CPU time is read: sched (schedstat, ns) or stat (utime + stime, clock ticks)" },
@@ -160,9 +164,11 @@ function configOf(values: CommandLine<typeof OPTIONS>['values'], argv: string[])
     if (!name || !script) throw new RangeError(`--extra takes NAME=SCRIPT,..., got ${entry}`);
     return { name, script };
   });
+  const loadgen = oneOf('loadgen', values.loadgen, LOADGENS);
+  if (values.rate !== undefined && loadgen !== 'embedded') throw new RangeError(`--rate needs the embedded load generator (ab and wrk cannot pace new connections), got --loadgen ${loadgen}`);
   return {
     quick,
-    loadgen: oneOf('loadgen', values.loadgen, LOADGENS),
+    loadgen,
     servers: values.servers?.split(',').map((s) => s.trim()),
     requests: int('requests', values.requests, quick ? 3000 : 20000),
     runs: int('runs', values.runs, quick ? 3 : 7),
@@ -177,6 +183,7 @@ function configOf(values: CommandLine<typeof OPTIONS>['values'], argv: string[])
     keepalive: wanted('keepalive', values['skip-servers'] || values['skip-keepalive']),
     keepaliveSeconds: int('keepalive-seconds', values['keepalive-seconds'], quick ? 1 : 3),
     keepaliveConnections: int('keepalive-connections', values['keepalive-connections'], 50),
+    rate: nonNegativeInt('rate', values.rate, 0),
     keepaliveDelay: nonNegativeInt('keepalive-delay', values['keepalive-delay'], 0),
     loadgens: wanted('loadgens', values['skip-servers']),
     dgram: wanted('dgram', values['skip-dgram']),
@@ -293,6 +300,11 @@ function loadOptions(cfg: Config, url: string, requests: number): LoadOptions {
   };
 }
 
+/** The hello table's load: loadOptions at the table's offered rate. */
+function helloLoad(cfg: Config, url: string, requests: number): LoadOptions {
+  return { ...loadOptions(cfg, url, requests), rate: cfg.rate };
+}
+
 /** One counted run as the report keeps it: the load, and what the server spent meanwhile. */
 function record(sample: Sample): RunRecord {
   const { load } = sample;
@@ -369,7 +381,7 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
       ...r,
       name: r.spec.name,
       pids: [r.server.pid],
-      load: (requests: number) => runLoad(cfg.loadgen, loadOptions(cfg, r.server.url, requests)),
+      load: (requests: number) => runLoad(cfg.loadgen, helloLoad(cfg, r.server.url, requests)),
     }));
     const rounds = await measureRounds(subjects, {
       runs: cfg.runs,
@@ -616,7 +628,7 @@ function serverTable(cfg: Config, summaries: ServerSummary[], rounds: RoundsRepo
       ? `${loadOptions(cfg, '', 0).durationS} s per run with \`wrk -t1 -c${cfg.concurrency} -H 'Connection: close'\``
       : `${cfg.requests.toLocaleString('en-US')} requests per run`;
   const lines = [
-    `${size}, ${cfg.concurrency} in flight, a new connection per request (the \`ab -n ${cfg.requests} -c ${cfg.concurrency}\` workload), ` +
+    `${size}, ${cfg.concurrency} in flight${cfg.rate > 0 ? `, started at ${cfg.rate.toLocaleString('en-US')} per second at most` : ''}, a new connection per request (the \`ab -n ${cfg.requests} -c ${cfg.concurrency}\` workload), ` +
       `load generator: ${cfg.loadgen}; server pinned to CPU ${cfg.serverCpu ?? '(any)'}, load generator to CPU ${cfg.clientCpu ?? '(any)'}; ` +
       `${cfg.loadgen === 'wrk' ? 'one warm-up run' : `${cfg.warmup.toLocaleString('en-US')} warm-up requests`}, then ${cfg.runs} counted rounds; medians over the runs that counted.`,
     '',

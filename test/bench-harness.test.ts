@@ -175,6 +175,17 @@ describe('the embedded load generator', () => {
     expect(r.cpuUs).toBeGreaterThan(0);
   });
 
+  it('with a rate, starts connections no faster than it, on a schedule kept from the start', async () => {
+    const url = await serve(() => 'ok');
+    const r = await runLoad('embedded', { url, requests: 200, concurrency: 10, durationS: 1, timeoutS: 30, rate: 500 });
+    expect(r).toMatchObject({ complete: 200, failed: 0, non200: 0, unfinished: 0 });
+    // The 200th connection is due 199/500 s after the first: a run cannot be
+    // shorter (unpaced, node:http answers 200 in a small part of that).
+    expect(r.elapsedS).toBeGreaterThanOrEqual(0.398);
+    expect(r.elapsedS).toBeLessThan(2);
+    expect(r.requestsPerSecond).toBeLessThanOrEqual(505);
+  });
+
   it('counts non-200 replies apart, as complete', async () => {
     const r = await load(await serve((n) => (n % 2 === 0 ? 'not found' : 'ok')), 300);
     expect(r).toMatchObject({ complete: 300, failed: 0, non200: 150, unfinished: 0 });

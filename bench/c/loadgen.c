@@ -3,7 +3,12 @@
 // on one thread with epoll and non-blocking connects, so that it costs less
 // CPU per request than ab and does not hide fast servers behind the client.
 //
-//   loadgen -n REQUESTS -c CONCURRENCY [-t TIMEOUT_S] http://HOST:PORT/PATH
+//   loadgen -n REQUESTS -c CONCURRENCY [-r RATE] [-t TIMEOUT_S] http://HOST:PORT/PATH
+//
+// With -r, connections start at RATE per second at most (the schedule kept
+// from the start, to the millisecond; still at most CONCURRENCY in flight):
+// a fixed offered rate, so that every server below that rate is measured in
+// the same regime instead of the fast ones being limited by the client.
 //
 // A reply is complete when its headers and Content-Length bytes of body have
 // arrived, or at end of stream when there is no Content-Length (as ab
@@ -54,7 +59,7 @@ static void die(const char *what) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: loadgen -n REQUESTS -c CONCURRENCY [-t TIMEOUT_S] http://HOST:PORT/PATH\n");
+  fprintf(stderr, "usage: loadgen -n REQUESTS -c CONCURRENCY [-r RATE] [-t TIMEOUT_S] http://HOST:PORT/PATH\n");
   exit(2);
 }
 
@@ -215,12 +220,13 @@ static void on_ready(struct conn *c) {
 
 int main(int argc, char **argv) {
   long requests = 0, concurrency = 0;
-  double timeout_s = 60;
+  double timeout_s = 60, rate = 0;
   int opt;
-  while ((opt = getopt(argc, argv, "n:c:t:")) != -1) {
+  while ((opt = getopt(argc, argv, "n:c:r:t:")) != -1) {
     switch (opt) {
       case 'n': requests = strtol(optarg, NULL, 10); break;
       case 'c': concurrency = strtol(optarg, NULL, 10); break;
+      case 'r': rate = strtod(optarg, NULL); if (!(rate > 0)) usage(); break;
       case 't': timeout_s = strtod(optarg, NULL); break;
       default: usage();
     }
@@ -237,19 +243,34 @@ int main(int argc, char **argv) {
 
   double cpu0 = cpu_us(), t0 = now_s(), deadline = t0 + timeout_s;
   int timed_out = 0;
-  for (uint32_t i = 0; i < (uint32_t)concurrency; i++) start(conns, i);
   for (;;) {
-    // Refill slots whose connection ended, including ones that failed at once.
+    // Start what the schedule allows (all of it without -r) in slots whose
+    // connection ended, including ones that failed at once.
+    double t = now_s();
+    long allowed = requests;
+    if (rate > 0) {
+      allowed = 1 + (long)(rate * (t - t0));
+      if (allowed > requests) allowed = requests;
+    }
+    int idle = 0;
     for (uint32_t i = 0; i < (uint32_t)concurrency && started < requests; i++) {
-      while (conns[i].state == IDLE && started < requests) start(conns, i);
+      while (conns[i].state == IDLE && started < allowed) start(conns, i);
+      if (conns[i].state == IDLE) idle = 1;
     }
     if (complete + failed == requests) break;
-    double left = deadline - now_s();
+    double left = deadline - t;
     if (left <= 0) {
       timed_out = 1;
       break;
     }
-    int n = epoll_wait(epfd, events, (int)concurrency, left > 1 ? 1000 : (int)(left * 1000) + 1);
+    int wait_ms = left > 1 ? 1000 : (int)(left * 1000) + 1;
+    if (rate > 0 && idle && started < requests) {
+      // A free slot waits for the schedule: until the next start is due.
+      double due = t0 + (double)started / rate - t;
+      int due_ms = due <= 0 ? 0 : (int)(due * 1000) + 1;
+      if (due_ms < wait_ms) wait_ms = due_ms;
+    }
+    int n = epoll_wait(epfd, events, (int)concurrency, wait_ms);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) die("epoll_wait");
     for (int i = 0; i < n; i++) {

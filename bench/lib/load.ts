@@ -35,6 +35,10 @@ export interface LoadOptions {
   /** wrk only: keep the connections (HTTP/1.1 keep-alive) instead of sending
    * `Connection: close`, and count replies and server-closed connections. */
   keepAlive?: boolean;
+  /** The embedded generator only: start at most this many connections per
+   * second (a fixed offered rate; still at most `concurrency` in flight).
+   * 0 or absent: as fast as replies come. */
+  rate?: number;
   /** wrk keep-alive runs only: each connection waits this long (ms, whole)
    * after a reply before its next request, so that the offered rate is about
    * `concurrency` × 1000 / (delay + latency) whatever the server: every
@@ -182,7 +186,7 @@ export async function runLoad(generator: LoadgenName, opts: LoadOptions): Promis
   switch (generator) {
     case 'embedded': {
       const loadgen = await compileC('loadgen');
-      const argv = [loadgen, '-n', String(requests), '-c', String(concurrency), '-t', String(opts.timeoutS), url];
+      const argv = [loadgen, '-n', String(requests), '-c', String(concurrency), ...(opts.rate ? ['-r', String(opts.rate)] : []), '-t', String(opts.timeoutS), url];
       const r = JSON.parse(await exec(opts.cpu, argv, opts.timeoutS)) as LoadResult & { timedOut: boolean };
       return {
         generator,
