@@ -92,6 +92,9 @@ interface Config {
   /** Seconds per keep-alive run (wrk -d), and wrk's connections (-c). */
   keepaliveSeconds: number;
   keepaliveConnections: number;
+  /** Keep each server's first process for the whole table instead of a
+   * fresh one per round. */
+  sameProcess: boolean;
   /** The hello table's offered rate, connections per second (the embedded
    * load generator's -r; 0: as fast as replies come). */
   rate: number;
@@ -141,6 +144,7 @@ const OPTIONS = {
   'skip-keepalive': { type: 'boolean', default: false, help: 'leave out the keep-alive table' },
   'keepalive-seconds': { type: 'string', arg: 'S', help: 'seconds per keep-alive run (default: 3; 1 with --quick)' },
   'keepalive-connections': { type: 'string', arg: 'C', help: "wrk's kept connections (default: 50)" },
+  'same-process': { type: 'boolean', default: false, help: 'the hello and keep-alive tables: keep each server\'s first process for every round instead of starting a fresh one per round (faster; the medians then describe one process)' },
   rate: { type: 'string', arg: 'N', help: 'the hello table: start at most N connections per second, a fixed offered rate, every server below its limit (embedded load generator only; default: 0, as fast as replies come)' },
   'keepalive-delay': { type: 'string', arg: 'MS', help: 'ms each kept connection waits after a reply before the next request: a fixed offered rate, every server below its limit (default: 0, as fast as client and server go)' },
   only: { type: 'string', arg: 'A,B', help: `run only these sections: ${SECTIONS.join(', ')} (default: all)` },
@@ -183,6 +187,7 @@ function configOf(values: CommandLine<typeof OPTIONS>['values'], argv: string[])
     keepalive: wanted('keepalive', values['skip-servers'] || values['skip-keepalive']),
     keepaliveSeconds: int('keepalive-seconds', values['keepalive-seconds'], quick ? 1 : 3),
     keepaliveConnections: int('keepalive-connections', values['keepalive-connections'], 50),
+    sameProcess: values['same-process'],
     rate: nonNegativeInt('rate', values.rate, 0),
     keepaliveDelay: nonNegativeInt('keepalive-delay', values['keepalive-delay'], 0),
     loadgens: wanted('loadgens', values['skip-servers']),
@@ -332,8 +337,17 @@ function record(sample: Sample): RunRecord {
 
 interface Running {
   spec: HelloServer;
+  /** The server's current process (a new one after each restart). */
   server: ServerProcess;
   result: ServerResult;
+}
+
+/** Replaces `r`'s server process with a fresh one, as startAll started it
+ * (the keep-alive probe passed for the first). */
+async function restart(r: Running, cfg: Config, options: CommandOptions = {}): Promise<void> {
+  await r.server.stop();
+  const [cmd, args] = await r.spec.command(options);
+  r.server = await startServer(cmd, args, { cpu: cfg.serverCpu });
 }
 
 async function startAll(specs: HelloServer[], cfg: Config, skipped: string[], options: CommandOptions = {}): Promise<Running[]> {
@@ -378,9 +392,13 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
     const loadgens = cfg.loadgens && reference ? await compareLoadgens(cfg, reference.server) : [];
     if (!cfg.hello) return { results: [], loadgens };
     const subjects = running.map((r) => ({
-      ...r,
+      spec: r.spec,
+      result: r.result,
       name: r.spec.name,
-      pids: [r.server.pid],
+      get pids() {
+        return [r.server.pid];
+      },
+      restart: () => restart(r, cfg),
       load: (requests: number) => runLoad(cfg.loadgen, helloLoad(cfg, r.server.url, requests)),
     }));
     const rounds = await measureRounds(subjects, {
@@ -391,6 +409,7 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
       clock: CLOCKS[cfg.clock].read,
       quiet: quietOptions(cfg),
       bracket: true,
+      restart: cfg.sameProcess ? undefined : (s) => s.restart(),
       reference: subjects.find((s) => s.name === C_SERVER),
       log: progress,
       onSample: ({ spec, result }, sample) => {
@@ -441,9 +460,13 @@ async function runKeepAlive(cfg: Config, skipped: string[]): Promise<{ results: 
   const running = await startAll(specs, cfg, skipped, { keepAlive: true });
   try {
     const subjects = running.map((r) => ({
-      ...r,
+      spec: r.spec,
+      result: r.result,
       name: `${r.spec.name} (keep-alive)`,
-      pids: [r.server.pid],
+      get pids() {
+        return [r.server.pid];
+      },
+      restart: () => restart(r, cfg, { keepAlive: true }),
       load: () => runLoad('wrk', keepAliveLoad(cfg, r.server.url)),
     }));
     const rounds = await measureRounds(subjects, {
@@ -454,6 +477,7 @@ async function runKeepAlive(cfg: Config, skipped: string[]): Promise<{ results: 
       clock: CLOCKS.sched.read,
       quiet: quietOptions(cfg),
       bracket: true,
+      restart: cfg.sameProcess ? undefined : (s) => s.restart(),
       reference: subjects.find((s) => s.spec.name === C_SERVER),
       log: (line) => progress(line.replace(/: 0 requests$/, `: one ${cfg.keepaliveSeconds} s run`)),
       onSample: ({ spec, result }, sample) => {
@@ -617,7 +641,8 @@ function roundsLine(cfg: Config, rounds: RoundsReport | undefined): string {
   const went = rounds
     ? ` This table ran ${rounds.rounds} rounds (more than ${cfg.runs} when runs were dropped, at most ${cfg.maxRounds}); ${rounds.noisyRuns} runs dropped as noisy; ${fmt(rounds.waitedMs / 1000)} s spent waiting for quiet.`
     : '';
-  return `Each round runs every server once, the order rotating from round to round, and the C server before the first and after each of them; ${counting}. ` +
+  return `Each round runs every server once, the order rotating from round to round, and the C server before the first and after each of them; ` +
+    `${cfg.sameProcess ? 'each server keeps its first process for every round (--same-process)' : 'every round after the first starts each server afresh (a new process, warmed up again)'}; ${counting}. ` +
     `**× C** is the median, over the rounds, of the server's CPU µs/request divided by the mean of the C server's in its runs just before and after (min–max of those ratios beside it; "pairs" counts them): ` +
     `the C server's own cost moves by tens of per cent between minutes on a shared machine, and a ratio to runs seconds apart cancels most of that.${went}`;
 }

@@ -186,6 +186,53 @@ describe('rounds and paired ratios', () => {
     expect(samples.map(([n]) => n)).toEqual(['c', 'a', 'c', 'b', 'c', 'b', 'c', 'a', 'c']);
   });
 
+  it('with restart, starts every subject afresh before each round after the first, warms it up again, and reads the new process', async () => {
+    const events: string[] = [];
+    // Each subject's "process" is a number; its clock is per pid, so a run
+    // read through the old pid after a restart would see no time pass.
+    const spent = new Map<number, number>();
+    let nextPid = 100;
+    const subject = (name: string) => {
+      let pid = nextPid++;
+      return {
+        name,
+        get pids() {
+          return [pid];
+        },
+        async restart() {
+          pid = nextPid++;
+          events.push(`restart ${name} → ${pid}`);
+        },
+        async load(requests: number) {
+          events.push(`${name}@${pid}:${requests}`);
+          spent.set(pid, (spent.get(pid) ?? 0) + requests * 3);
+          return result(requests);
+        },
+      };
+    };
+    const [c, a] = [subject('c'), subject('a')];
+    const samples: Array<[string, Sample]> = [];
+    const report = await measureRounds([c, a], {
+      runs: 2,
+      requests: 10,
+      warmup: 1,
+      reference: c,
+      bracket: true,
+      restart: (s) => s.restart(),
+      clock: (pid) => spent.get(pid) ?? 0,
+      onSample: (s, sample) => samples.push([s.name, sample]),
+    });
+    expect(report.rounds).toBe(2);
+    expect(events).toEqual([
+      'c@100:1', 'a@101:1', // the first warm-up
+      'c@100:10', 'a@101:10', 'c@100:10', // round 1
+      'restart c → 102', 'c@102:1', 'restart a → 103', 'a@103:1', // fresh processes, warmed up
+      'a@103:10', 'c@102:10', // round 2 (the last c of round 1 opened it)
+    ]);
+    // Every run measured the process it loaded: 3 µs per request.
+    for (const [, sample] of samples) expect(sample.cpuUsPerRequest).toEqual([3]);
+  });
+
   it('stops at maxRounds when the pairs never come', async () => {
     let runs = 0;
     const broken: Subject = { name: 'broken', pids: [process.pid], load: async () => (runs++, result(0)) };

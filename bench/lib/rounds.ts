@@ -15,7 +15,8 @@
 // during it (quiet.ts): each run first waits a little for the core to be
 // quiet, a run with more other load than the threshold is dropped, and more
 // rounds are run (up to `maxRounds`) until every subject has `runs` rounds
-// in which it and the reference both counted.
+// in which it and the reference both counted. With `restart`, every round
+// measures fresh processes, so that the medians are over processes too.
 import type { LoadResult } from './load.js';
 import { otherLoad, readCpu, waitForQuiet, type QuietOptions } from './quiet.js';
 import { cpuTimeUs } from '../../support/proc.js';
@@ -96,6 +97,14 @@ export interface RoundsOptions<T extends Subject<RunCounts>> {
    * what makes a ratio reproducible. Each subject's sample then carries
    * `referenceCpuUsPerRequest`, and is reported once the run after it ends. */
   bracket?: boolean;
+  /** Starts `subject` afresh (a new process, whose pids the subject then
+   * reports) before every round after the first; each is warmed up again
+   * before the round's runs. One process per server for a whole table
+   * measures that process: how the JIT, the heap and the address-space layout
+   * came out in it moves a Node server's cost by up to 25 % from one process
+   * to the next, against 2–3 % between runs of one process, and no number of
+   * rounds with the same process averages that out. */
+  restart?: (subject: T) => Promise<void>;
   /** Progress lines. */
   log?: (line: string) => void;
   /** Called after each run of a round, as it ends. */
@@ -203,6 +212,13 @@ export async function measureRounds<T extends Subject<RunCounts>>(subjects: read
   for (let run = 1; run <= maxRounds; run++) {
     if (run > options.runs && subjects.every((s) => pairs(s) >= options.runs)) break;
     report.rounds = run;
+    if (run > 1 && options.restart !== undefined) {
+      for (const subject of subjects) {
+        await options.restart(subject);
+        options.log?.(`round ${run}: restarted ${subject.name}, warming up: ${options.warmup} requests`);
+        await subject.load(options.warmup);
+      }
+    }
     // The reference's run that ended the last round starts this one.
     if (bracket && lastReference === undefined) await runReference(run);
     for (let k = 0; k < others.length; k++) {
