@@ -85,6 +85,9 @@ export interface DgramOptions {
   clientCpu?: CpuSet;
   /** Count a run only when the server's core was quiet (bench/lib/quiet.ts). */
   quiet?: QuietOptions;
+  /** Keep each server's first process for every round instead of a fresh
+   * one per round (bench/lib/rounds.ts, `restart`). */
+  sameProcess?: boolean;
   log?: (line: string) => void;
 }
 
@@ -129,13 +132,26 @@ export async function runDgramBench(options: DgramOptions): Promise<DgramReport>
       return { complete: out.received, failed: out.lost, non200: 0, unfinished: 0, perSecond: out.received / out.seconds, lost: out.lost };
     };
     const runs = servers.map(() => [] as DgramRun[]);
-    const subjects = servers.map((s, i) => ({ name: s.name, index: i, pids: [started[i]!.pid], load: (count: number) => once(started[i]!, count) }));
+    const subjects = servers.map((s, i) => ({
+      name: s.name,
+      index: i,
+      get pids() {
+        return [started[i]!.pid];
+      },
+      load: (count: number) => once(started[i]!, count),
+    }));
+    const restart = async ({ index }: { index: number }): Promise<void> => {
+      const s = servers[index]!;
+      await started[index]!.stop();
+      started[index] = await startServer(s.command, [...s.args, '--port', '0'], { cpu: options.serverCpu });
+    };
     const rounds = await measureRounds(subjects, {
       runs: options.rounds,
       requests: options.count,
       warmup: Math.min(options.count, 20_000),
       ...(options.quiet ? { quiet: options.quiet } : {}),
       reference: subjects[0],
+      ...(options.sameProcess ? {} : { restart }),
       log: (line) => log(`datagrams: ${line}`),
       onSample: ({ name, index }, sample) => {
         const r: DgramRun = {
@@ -173,7 +189,8 @@ export async function runDgramBench(options: DgramOptions): Promise<DgramReport>
       `UDP echo over 127.0.0.1: ${options.count} datagrams of ${options.size} bytes per run, ${options.window} in flight, ` +
         `servers on ${options.serverCpu === undefined ? 'any CPU' : `CPU ${options.serverCpu}`}, the load on ` +
         `${options.clientCpu === undefined ? 'any CPU' : `CPU ${options.clientCpu}`}; ${options.rounds} counted rounds ` +
-        `(${rounds.rounds} run, ${rounds.noisyRuns} runs dropped as noisy${options.quiet ? `: other work above ${Math.round(options.quiet.threshold * 100)}% of the server's core` : ''}), ` +
+        `(${rounds.rounds} run, ${rounds.noisyRuns} runs dropped as noisy${options.quiet ? `: other work above ${Math.round(options.quiet.threshold * 100)}% of the server's core` : ''}; ` +
+        `${options.sameProcess ? "each server's first process in every round" : 'every round after the first with each server started afresh'}), ` +
         'medians of the runs that counted; × C the median (min–max) of per-round ratios to the C server of the same round.',
       '',
       '| server | CPU µs/datagram | × C (min–max) | datagrams/s | runs lost | runs noisy |',
@@ -198,6 +215,7 @@ function main(): void {
     size: { type: 'string', default: '64', arg: 'BYTES', help: 'datagram size' },
     backends: { type: 'string', default: '', arg: 'LIST', help: 'backends of the hand-written echo besides the default one, comma-separated' },
     quiet: { type: 'string', default: '15', arg: 'PCT', help: "a run counts only when other work took less than PCT% of the server's core; 100: every run counts" },
+    'same-process': { type: 'boolean', default: false, help: "keep each server's first process for every round instead of starting a fresh one per round" },
   });
   const v = cli.values;
   const backends = v.backends === '' ? [] : v.backends.split(',');
@@ -218,6 +236,7 @@ function main(): void {
     serverCpu: pinnedCores ? 0 : undefined,
     clientCpu: pinnedCores ? 1 : undefined,
     ...(pinnedCores && quiet < 1 ? { quiet: { cpu: 0, threshold: quiet, maxWaitMs: 5000 } } : {}),
+    sameProcess: v['same-process'],
   }).then((report) => console.log(report.markdown));
 }
 

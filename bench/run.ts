@@ -144,9 +144,9 @@ const OPTIONS = {
   'skip-keepalive': { type: 'boolean', default: false, help: 'leave out the keep-alive table' },
   'keepalive-seconds': { type: 'string', arg: 'S', help: 'seconds per keep-alive run (default: 3; 1 with --quick)' },
   'keepalive-connections': { type: 'string', arg: 'C', help: "wrk's kept connections (default: 50)" },
-  'same-process': { type: 'boolean', default: false, help: 'the hello and keep-alive tables: keep each server\'s first process for every round instead of starting a fresh one per round (faster; the medians then describe one process)' },
-  rate: { type: 'string', arg: 'N', help: 'the hello table: start at most N connections per second, a fixed offered rate, every server below its limit (embedded load generator only; default: 0, as fast as replies come)' },
-  'keepalive-delay': { type: 'string', arg: 'MS', help: 'ms each kept connection waits after a reply before the next request: a fixed offered rate, every server below its limit (default: 0, as fast as client and server go)' },
+  'same-process': { type: 'boolean', default: false, help: 'the hello, keep-alive and datagram tables: keep each server\'s first process for every round instead of starting a fresh one per round (faster; the medians then describe one process)' },
+  rate: { type: 'string', arg: 'N', help: 'the hello table, embedded load generator only: start at most N connections per second, a fixed offered rate, every server below its limit; 0: as fast as replies come (default: 0)' },
+  'keepalive-delay': { type: 'string', arg: 'MS', help: 'ms each kept connection waits after a reply before the next request: a fixed offered rate, every server below its limit; 0: as fast as client and server go (default: 0)' },
   only: { type: 'string', arg: 'A,B', help: `run only these sections: ${SECTIONS.join(', ')} (default: all)` },
   clock: { type: 'string', default: 'sched', arg: 'CLOCK', help: "how a server's CPU time is read: sched (schedstat, ns) or stat (utime + stime, clock ticks)" },
   extra: { type: 'string', arg: 'NAME=SCRIPT,...', help: 'more hello servers to compare: Node programs that take --port (default: none)' },
@@ -991,6 +991,7 @@ async function main(): Promise<void> {
         serverCpu: cfg.serverCpu,
         clientCpu: cfg.clientCpu,
         ...(quietOptions(cfg) ? { quiet: quietOptions(cfg)! } : {}),
+        sameProcess: cfg.sameProcess,
         log: progress,
       })
     : undefined;

@@ -58,6 +58,9 @@ const PROGRAMS: Program[] = [
       'skip-keepalive',
       'keepalive-seconds',
       'keepalive-connections',
+      'keepalive-delay',
+      'rate',
+      'same-process',
       'only',
       'clock',
       'extra',
@@ -71,7 +74,7 @@ const PROGRAMS: Program[] = [
   { file: 'bench/pingpong.js', options: ['round-trips', 'rounds', 'cpu', 'backend', 'transport', 'child'], bad: ['--transport', 'carrier-pigeon'] },
   { file: 'bench/soak.js', options: ['seconds', 'clients', 'server', 'style'], bad: ['--seconds', '5'] },
   { file: 'bench/soak-load.js', options: ['target', 'target-port', 'clients', 'seconds', 'ramp'], bad: ['--target', 'nonesuch'] },
-  { file: 'bench/dgram.js', options: ['count', 'rounds', 'window', 'size', 'backends', 'quiet'], bad: ['--size', '70000'] },
+  { file: 'bench/dgram.js', options: ['count', 'rounds', 'window', 'size', 'backends', 'quiet', 'same-process'], bad: ['--size', '70000'] },
   { file: 'bench/servers/net.js', options: ['host', 'port', 'keep-alive'], bad: ['--port', 'abc'] },
   { file: 'bench/servers/udp-echo.js', options: ['host', 'port', 'backend'], bad: ['--port', '65536'] },
   { file: 'bench/servers/udp-dgram.js', options: ['host', 'port'], bad: ['--port', 'abc'] },
@@ -157,6 +160,13 @@ describe('one vocabulary', () => {
     for (const bad of [['--quiet', '101'], ['--quiet', '-1'], ['--quiet', ''], ['--quiet-wait', 'soon'], ['--max-rounds', '0']]) {
       expectRefusal(run('bench/run.js', bad), bad[0]!);
     }
+  });
+
+  it('bench refuses a rate or a keep-alive delay that is not a whole number >= 0, and a rate for a load generator that cannot pace', () => {
+    for (const bad of [['--rate', '-5'], ['--rate', '1.5'], ['--keepalive-delay', 'soon'], ['--keepalive-delay', '-1']]) {
+      expectRefusal(run('bench/run.js', bad), bad[0]!);
+    }
+    expectRefusal(run('bench/run.js', ['--rate', '1000', '--loadgen', 'ab']), '--rate');
   });
 
   it('npm scripts are named in one style (words joined by colons)', () => {
