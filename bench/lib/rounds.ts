@@ -102,7 +102,7 @@ export interface RoundsOptions<T extends Subject<RunCounts>> {
    * before the round's runs. One process per server for a whole table
    * measures that process: how the JIT, the heap and the address-space layout
    * came out in it moves a Node server's cost by up to 25 % from one process
-   * to the next, against 2–3 % between runs of one process, and no number of
+   * to the next, against 2–5 % between runs of one process, and no number of
    * rounds with the same process averages that out. */
   restart?: (subject: T) => Promise<void>;
   /** Progress lines. */
