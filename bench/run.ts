@@ -350,6 +350,21 @@ async function restart(r: Running, cfg: Config, options: CommandOptions = {}): P
   r.server = await startServer(cmd, args, { cpu: cfg.serverCpu });
 }
 
+/** `r` as a subject of measureRounds: its current process's pid, and a
+ * restart that replaces that process (with the command `options` give). */
+function restartable<L>(r: Running, cfg: Config, name: string, load: (requests: number) => Promise<L>, options: CommandOptions = {}) {
+  return {
+    spec: r.spec,
+    result: r.result,
+    name,
+    get pids() {
+      return [r.server.pid];
+    },
+    restart: () => restart(r, cfg, options),
+    load,
+  };
+}
+
 async function startAll(specs: HelloServer[], cfg: Config, skipped: string[], options: CommandOptions = {}): Promise<Running[]> {
   const running: Running[] = [];
   const label = (spec: HelloServer) => (options.keepAlive ? `${spec.name} --keep-alive` : spec.name);
@@ -391,16 +406,7 @@ async function runServers(cfg: Config, skipped: string[]): Promise<{ results: Se
     const reference = running.find((r) => r.spec.name === C_SERVER);
     const loadgens = cfg.loadgens && reference ? await compareLoadgens(cfg, reference.server) : [];
     if (!cfg.hello) return { results: [], loadgens };
-    const subjects = running.map((r) => ({
-      spec: r.spec,
-      result: r.result,
-      name: r.spec.name,
-      get pids() {
-        return [r.server.pid];
-      },
-      restart: () => restart(r, cfg),
-      load: (requests: number) => runLoad(cfg.loadgen, helloLoad(cfg, r.server.url, requests)),
-    }));
+    const subjects = running.map((r) => restartable(r, cfg, r.spec.name, (requests) => runLoad(cfg.loadgen, helloLoad(cfg, r.server.url, requests))));
     const rounds = await measureRounds(subjects, {
       runs: cfg.runs,
       maxRounds: cfg.maxRounds,
@@ -459,16 +465,9 @@ async function runKeepAlive(cfg: Config, skipped: string[]): Promise<{ results: 
   }
   const running = await startAll(specs, cfg, skipped, { keepAlive: true });
   try {
-    const subjects = running.map((r) => ({
-      spec: r.spec,
-      result: r.result,
-      name: `${r.spec.name} (keep-alive)`,
-      get pids() {
-        return [r.server.pid];
-      },
-      restart: () => restart(r, cfg, { keepAlive: true }),
-      load: () => runLoad('wrk', keepAliveLoad(cfg, r.server.url)),
-    }));
+    const subjects = running.map((r) =>
+      restartable(r, cfg, `${r.spec.name} (keep-alive)`, () => runLoad('wrk', keepAliveLoad(cfg, r.server.url)), { keepAlive: true }),
+    );
     const rounds = await measureRounds(subjects, {
       runs: cfg.runs,
       maxRounds: cfg.maxRounds,
