@@ -307,6 +307,16 @@ export function checkCallback(fn: unknown, what: string): asserts fn is (...args
   if (typeof fn !== 'function') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a function, got ${describe(fn)}`);
 }
 
+/** @internal Checks a duration argument or option (ms): a number
+ * (ERR_INVALID_ARG_TYPE), not NaN (ERR_INVALID_ARG_VALUE), finite and >= `min`
+ * (ERR_OUT_OF_RANGE); `what` names it. */
+export function checkDuration(ms: unknown, what: string, min: number): number {
+  if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a number, got ${describe(ms)}`);
+  if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', `${what} must not be NaN`);
+  if (!(ms >= min) || ms === Infinity) throw codedRangeError('ERR_OUT_OF_RANGE', `${what} must be a finite number ${min === 0 ? '>= 0' : '> 0'}, got ${ms}`);
+  return ms;
+}
+
 /** @internal A short description of a bad argument, for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -29,8 +29,10 @@ describe.each(BACKENDS)('TcpServer.close on $name', ({ backend, create }) => {
   // libkqueue closes its own hold on a closed fd a moment later (R5), so the
   // listening socket still accepts right after close() there.
   it.skipIf(kqueueLimit(backend, 'kqueueLateFdRelease'))('stops accepting, lets the open connections finish, then settles closed (run())', async () => {
-    const reactor = new Reactor({ selector: track(create()) });
+    const selector = track(create());
+    // Before the reactor: close() releases its own fds (its timerfd) too.
     const before = openFds();
+    const reactor = new Reactor({ selector });
     const log: string[] = [];
     const server = reactor.listen({ port: 0 }, function* (stream: FdStream) {
       const line: Uint8Array = yield* stream.readUntil('\n');

@@ -125,10 +125,12 @@ function servers(reactor: Reactor, served: string[]): { plain: UnixServer; gen: 
 
 describe.each(BACKENDS)('UnixServer on $name', ({ create }) => {
   it('serves plain and generator handlers under run(), sys.connect clients and python3; refuses async ones', async () => {
-    const reactor = new Reactor({ selector: track(create()) });
+    const selector = track(create());
+    // Before the reactor: close() releases its own fds (its timerfd) too.
+    const before = openFds();
+    const reactor = new Reactor({ selector });
     const errors: Array<{ code?: string }> = [];
     reactor.on('error', (e: { code?: string }) => errors.push(e));
-    const before = openFds();
     const served: string[] = [];
     const { plain, gen, asy } = servers(reactor, served);
     expect(plain).toBeInstanceOf(UnixServer);

@@ -14,10 +14,11 @@
 // the current generation and skips the events of that wait, a removed one is
 // simply gone, and events are masked by the interest the handler has now.
 import { EventEmitter } from 'node:events';
-import { checkCallback, checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
+import { checkCallback, checkDuration, checkFd, codedError, codedRangeError, codedTypeError, describe } from '../errors.js';
 import { type BaseSelector, markReactorSelector, onSelectorClose } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
 import { type Attachment, NodeLoopAttachment } from './attach.js';
+import { FAR_MS, FarTimer } from './far-timer.js';
 import { SlowWatch } from './slow.js';
 import { type Handle, PeriodicTimer, type Timer, type TimerHandle, TimerQueue } from './timers.js';
 
@@ -92,6 +93,8 @@ export class ReactorCore extends EventEmitter {
   #handlerCount = 0;
   readonly #timers = new TimerQueue(() => this.#wake());
   readonly #dueTimers: Timer[] = [];
+  // run()'s timerfd for far deadlines (far-timer.ts).
+  readonly #far: FarTimer;
   // The clock as the last timer pass read it, while nothing ran since: the
   // next wait's timeout then needs no second clock read in the same pass.
   #passNow = 0;
@@ -130,6 +133,7 @@ export class ReactorCore extends EventEmitter {
     // A reactor collected without close() is seen as its own selector
     // collected open (lib/resources.ts): that is reported as the reactor's.
     if (this.#ownsSelector) markReactorSelector(this.selector);
+    this.#far = new FarTimer(this.selector);
   }
 
   /** Whether {@link close} was called (or the selector closed under an attached reactor). */
@@ -352,6 +356,7 @@ export class ReactorCore extends EventEmitter {
       if (!this.selector.closed) this.selector.unregister(fd);
     }
     this.#handlerCount = 0;
+    this.#far.close();
     this.#timers.close();
     for (const h of this.#soon) h.cancelled = true;
     this.#soon = [];
@@ -495,7 +500,11 @@ export class ReactorCore extends EventEmitter {
   #timeout(): number | null {
     if (this.#soon.length > 0 || this.#stopping) return 0;
     const next = this.#timers.peek();
-    if (next !== undefined) return Math.max(0, next.when - (this.#passNowFresh ? this.#passNow : performance.now()));
+    if (next !== undefined) {
+      const now = this.#passNowFresh ? this.#passNow : performance.now();
+      // A far deadline wakes the wait through the timerfd instead.
+      return next.when - now >= FAR_MS && this.#far.cover(next.when, now) ? null : Math.max(0, next.when - now);
+    }
     return this.#handlerCount > 0 ? null : IDLE;
   }
 
@@ -520,7 +529,11 @@ export class ReactorCore extends EventEmitter {
       const fd = ready[i]!;
       const entry = handlers[fd];
       // Removed, or added after this wait returned: the event is stale.
-      if (entry === undefined || entry.generation === generation) continue;
+      // (The far-deadline timerfd has no entry: it only takes its expiry.)
+      if (entry === undefined || entry.generation === generation) {
+        if (fd === this.#far.fd) this.#far.expired();
+        continue;
+      }
       const events = ready[i + 1]! & entry.events;
       if (events === 0) continue;
       if (slow !== null) {
@@ -585,12 +598,4 @@ export class ReactorCore extends EventEmitter {
   #checkOpen(): void {
     if (this.#closed) throw codedError('ERR_REACTOR_CLOSED', 'the reactor is closed');
   }
-}
-
-// A duration option or argument: a number, not NaN, finite and >= min.
-function checkDuration(ms: unknown, what: string, min: number): number {
-  if (typeof ms !== 'number') throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a number, got ${describe(ms)}`);
-  if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', `${what} must not be NaN`);
-  if (!(ms >= min) || ms === Infinity) throw codedRangeError('ERR_OUT_OF_RANGE', `${what} must be a finite number ${min === 0 ? '>= 0' : '> 0'}, got ${ms}`);
-  return ms;
 }
