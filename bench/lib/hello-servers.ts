@@ -56,6 +56,10 @@ export const KEEPALIVE_SERVERS: readonly string[] = [
  * against which every reactor style is held in the keep-alive table. */
 export const NET_MINIMAL = 'node:net minimal';
 
+/** The reactor's callbacks hello with `--idle-timeout 0`: what the example's
+ * default 30 s idle timeout costs is its paired ratio to `reactor callbacks`. */
+export const NO_IDLE_TIMEOUT = 'reactor callbacks (no idle timeout)';
+
 /** The flag that turns a hello server's keep-alive on. */
 const keepAliveArgs = (options?: CommandOptions): string[] => (options?.keepAlive ? ['--keep-alive'] : []);
 
@@ -90,6 +94,9 @@ export function discoverHelloServers(): HelloServerList {
   probe.close();
   add(`DefaultSelector (${defaultBackend})`, 'hand-written loop', 'examples/hello.js', '--backend', 'default');
   for (const style of REACTOR_STYLES) add(`reactor ${style}`, 'reactor', 'examples/hello-reactor.js', '--style', style);
+  // The same callbacks without the idle timer, to which the hello table holds
+  // what the default 30 s timeout costs (not in KEEPALIVE_SERVERS).
+  add(NO_IDLE_TIMEOUT, 'reactor', 'examples/hello-reactor.js', '--style', 'callbacks', '--idle-timeout', '0');
   add('node:net', 'Node', 'bench/servers/net.js');
   add(NET_MINIMAL, 'Node', 'bench/servers/net-minimal.js');
   const minimal = servers.find((s) => s.name === NET_MINIMAL);
