@@ -1,7 +1,8 @@
 // The layering of lib/, checked by `npm test` (npm run check:deps):
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, far-timer.ts, attach.ts, slow.ts)
-//     <- the layers (reactor/coroutines.ts <- streams.ts <- server.ts; streams.ts, signals.ts <- process.ts;
+//     <- the layers (reactor/coroutines.ts <- ops.ts <- streams.ts <- server.ts, streams.ts taking its
+//        options from stream-options.ts (types and checks); streams.ts, signals.ts <- process.ts;
 //        server.ts opens its listening sockets with listener.ts (sys and node:fs only);
 //        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts;
 //        inbox.ts, which stands alone on the core;
@@ -27,7 +28,7 @@ module.exports = {
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
       from: { path: '^lib/reactor/(core|timers|far-timer|attach|slow)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|listener|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|process|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|ops|streams|stream-options|server|listener|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|process|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -97,21 +98,21 @@ module.exports = {
       severity: 'error',
       comment: 'The inbox imports no other layer: it uses the core public calls only.',
       from: { path: '^lib/reactor/inbox\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|streams|server|socket|socket-options)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|ops|streams|server|socket|socket-options)\\.ts$' },
     },
     {
       name: 'layers-in-order',
       severity: 'error',
       comment: 'coroutines <- streams <- server; ReactorSocket stands beside them on the core.',
       from: { path: '^lib/reactor/(coroutines|socket|socket-options)\\.ts$' },
-      to: { path: '^lib/reactor/(streams|server|socket|coroutines|tasks|datagram)\\.ts$', pathNot: '$from' },
+      to: { path: '^lib/reactor/(ops|streams|server|socket|coroutines|tasks|datagram)\\.ts$', pathNot: '$from' },
     },
     {
       name: 'datagram-on-coroutines',
       severity: 'error',
       comment: 'Datagram endpoints (datagram.ts) stand on the core and coroutines (for drain()), beside streams, the server, ReactorSocket and the task helpers.',
       from: { path: '^lib/reactor/datagram\\.ts$' },
-      to: { path: '^lib/reactor/(streams|server|socket|socket-options|tasks|signals)\\.ts$' },
+      to: { path: '^lib/reactor/(ops|streams|server|socket|socket-options|tasks|signals)\\.ts$' },
     },
     {
       name: 'datagram-options-alone',
@@ -119,6 +120,20 @@ module.exports = {
       comment: 'The options of datagram endpoints (datagram-options.ts) are types and checks: nothing of the reactor.',
       from: { path: '^lib/reactor/datagram-options\\.ts$' },
       to: { path: '^lib/reactor/' },
+    },
+    {
+      name: 'stream-options-alone',
+      severity: 'error',
+      comment: 'The options of streams (stream-options.ts) are types and checks: nothing of the reactor.',
+      from: { path: '^lib/reactor/stream-options\\.ts$' },
+      to: { path: '^lib/reactor/' },
+    },
+    {
+      name: 'ops-below-streams',
+      severity: 'error',
+      comment: 'Op (ops.ts) stands on coroutines alone; streams.ts builds on it, never the reverse.',
+      from: { path: '^lib/reactor/ops\\.ts$' },
+      to: { path: '^lib/reactor/(streams|server|socket|tasks|datagram|process|signals)\\.ts$' },
     },
     {
       name: 'listener-on-sys',
@@ -132,7 +147,7 @@ module.exports = {
       severity: 'error',
       comment: 'gather and withTimeout (tasks.ts) stand on coroutines alone, beside streams, the server and ReactorSocket.',
       from: { path: '^lib/reactor/tasks\\.ts$' },
-      to: { path: '^lib/reactor/(streams|server|socket)\\.ts$' },
+      to: { path: '^lib/reactor/(ops|streams|server|socket)\\.ts$' },
     },
     {
       name: 'process-on-streams',

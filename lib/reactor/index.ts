@@ -7,7 +7,9 @@ export { Reactor } from './reactor.js';
 export { Task, Future, Deferred, FdWait, SleepWait, spawn, readable, writable, sleep, type Coroutine, type FdWaiter } from './coroutines.js';
 export { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
 export { gather, withTimeout, type Awaitable, type AwaitedResult, type GatherResults } from './tasks.js';
-export { FdStream, Op, type StreamOptions } from './streams.js';
+export { FdStream } from './streams.js';
+export { Op } from './ops.js';
+export type { StreamOptions } from './stream-options.js';
 export { Inbox, openInbox, postToInbox, DEFAULT_INBOX_BYTES, type InboxOptions } from './inbox.js';
 export {
   DatagramEndpoint,

@@ -33,7 +33,8 @@ import type { ExitStatus } from '../sys/process.js';
 import { Deferred, type Future } from './coroutines.js';
 import type { ReactorCore } from './core.js';
 import { addSignalHandler, reclaimSignal, removeSignalHandler } from './signals.js';
-import { FdStream, type StreamOptions } from './streams.js';
+import { FdStream } from './streams.js';
+import type { StreamOptions } from './stream-options.js';
 
 export type { ExitStatus } from '../sys/process.js';
 

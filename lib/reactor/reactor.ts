@@ -9,7 +9,8 @@ import { type DatagramEndpoint, type DatagramOptions, type MessageHandler, openD
 import { spawnProcess, type SpawnProcessOptions, type Subprocess } from './process.js';
 import { type ConnectionHandler, type ListenOptions, listen, type TcpServer, type UnixListenOptions, type UnixServer } from './server.js';
 import { addSignalHandler, removeSignalHandler, type SignalCallback } from './signals.js';
-import { FdStream, type StreamOptions } from './streams.js';
+import { FdStream } from './streams.js';
+import type { StreamOptions } from './stream-options.js';
 import { type Awaitable, gather, type GatherResults, withTimeout } from './tasks.js';
 
 /**

@@ -28,7 +28,8 @@ import * as sys from '../sys/index.js';
 import { type Coroutine, Deferred, type Future, spawn } from './coroutines.js';
 import type { ReactorCore } from './core.js';
 import { openTcpListener, openUnixListener, type TcpListener, type UnixListener } from './listener.js';
-import { FdStream, type StreamOptions } from './streams.js';
+import { FdStream } from './streams.js';
+import type { StreamOptions } from './stream-options.js';
 
 /** What every stream server takes ({@link TcpServer}, {@link UnixServer}). */
 export interface ServerOptions {

@@ -11,46 +11,16 @@
 // bytes are queued, until the queue has drained to half of it.
 //
 // A layer on the coroutines: it waits through them and never touches the
-// reactor core beyond its public calls.
+// reactor core beyond its public calls. Op (what the operations return)
+// is ops.ts; the options are stream-options.ts.
 import { checkCallback, codedError, codedRangeError, codedTypeError, describe, IncompleteReadError, LimitExceededError } from '../errors.js';
 import { EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys/index.js';
-import { checkAwaitable, type Coroutine, Deferred, FdWait, type FdWaiter, type FdWaiters, fdWaiters, Future, readable } from './coroutines.js';
+import { type Coroutine, Deferred, FdWait, type FdWaiter, type FdWaiters, fdWaiters, readable } from './coroutines.js';
+import { Op } from './ops.js';
+import { checkCount, type StreamOptions, streamSettings } from './stream-options.js';
 import type { ReactorCore } from './core.js';
 import type { Handle, TimerHandle } from './timers.js';
-
-/** Options of {@link FdStream} ({@link Reactor.stream}, {@link ListenOptions.stream}). */
-export interface StreamOptions {
-  /** Queued bytes above which write() waits (default 64 KiB). */
-  highWaterMark?: number;
-  /** Bytes read per syscall at most (default 64 KiB); a read that asks for no size asks for this many. */
-  readSize?: number;
-  /** Close the fd when the stream closes (default true). */
-  closeFd?: boolean;
-  /**
-   * Whether a read of 0 bytes ends the stream (default true: sockets,
-   * pipes, files). False, for a terminal or a FIFO whose writer may come
-   * back (cpython#103436): a 0-byte read does not end the stream, and the
-   * read waits for more instead: a terminal's end-of-file character (^D on
-   * an empty line) reads as 0 bytes once, and the next line still comes;
-   * a FIFO opened read-only reads 0 bytes while no writer has it open, and
-   * a new writer's bytes still come. Reads then end only with close() (or
-   * the idle timeout), never with IncompleteReadError.
-   *
-   * While a FIFO has no writer, the kernel reports it readable all the time
-   * (a hang-up, POSIX: until a writer opens it), so the stream does not
-   * wait for readability then but checks again on a timer, from 1 ms up to
-   * 100 ms apart, until bytes come: a returning writer is seen within
-   * 100 ms, and no CPU is spun meanwhile. A terminal after ^D is not
-   * readable until new input comes, and costs no timer.
-   *
-   * Either way, `EIO` from a read of a terminal is the end of the stream
-   * (not an error): Linux's answer on a pty's controller once every fd of
-   * the terminal side is closed (the program on it has gone), or on a
-   * serial line that hung up.
-   */
-  eofIsFinal?: boolean;
-}
 
 /** The longest pause between two reads of a FIFO without a writer (see
  * StreamOptions.eofIsFinal), in milliseconds. */
@@ -67,125 +37,6 @@ const MIN_ROOM = 4096;
 // What FdStream's #fillNow asks to wait for, when no byte came.
 const WAIT = -1;
 const PAUSE = -2;
-
-/** An operation usable as `yield* op` in a coroutine or `await op` in async
- * code (with the reactor attached): what FdStream's reads and writes
- * return. Each use runs the operation anew. */
-export class Op<T> implements PromiseLike<T> {
-  /**
-   * Made by FdStream.
-   * @param start - Starts the operation: a new generator each call.
-   */
-  constructor(private readonly start: () => Coroutine<T>) {}
-
-  /** Runs the operation as a coroutine: `yield* op` gives its result. */
-  [Symbol.iterator](): Coroutine<T> {
-    return this.start();
-  }
-
-  /**
-   * Runs the operation from async code: `await op` gives its result. An
-   * operation that completes at once (the bytes were there) settles the
-   * returned Promise as `Promise.resolve(value).then(...)` would. One that
-   * has to wait calls `onfulfilled` or `onrejected` from the pass of the
-   * loop that completes it, without further microtask hops, so an `await`
-   * resumes in the microtasks right after that pass.
-   */
-  then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    return new OpRun<T>(this[Symbol.iterator]()).then(onfulfilled, onrejected);
-  }
-}
-
-// Runs one stream operation (a generator that yields the stream's FdWait or
-// a Future) for Op.then, without a Promise per step: the fd's waiters resume
-// it directly (FdWaiter), and its read interest lingers until the next pass
-// so that the next read of an await loop costs no epoll_ctl.
-class OpRun<T> implements FdWaiter {
-  #done = false;
-  #failed = false;
-  #value: unknown = undefined;
-  #onFulfilled: ((value: T) => unknown) | null | undefined = null;
-  #onRejected: ((reason: unknown) => unknown) | null | undefined = null;
-  #resolve: ((value: unknown) => void) | null = null;
-  #reject: ((reason: unknown) => void) | null = null;
-  #onFutureDone: ((f: Future<unknown>) => void) | null = null;
-
-  constructor(private readonly gen: Coroutine<T>) {}
-
-  then<A, B>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    this.#step(undefined, false);
-    if (this.#done) {
-      const settled = this.#failed ? Promise.reject(this.#value) : Promise.resolve(this.#value as T);
-      return settled.then(onfulfilled, onrejected);
-    }
-    this.#onFulfilled = onfulfilled;
-    this.#onRejected = onrejected;
-    return new Promise<A | B>((resolve, reject) => {
-      this.#resolve = resolve as (value: unknown) => void;
-      this.#reject = reject;
-    });
-  }
-
-  /** Part of `FdWaiter`: the stream's fd is ready. */
-  resume(events: number): void {
-    this.#continue(events, false);
-  }
-
-  /** Part of `FdWaiter`: the wait failed (the stream closed). */
-  fail(err: unknown): void {
-    this.#continue(err, true);
-  }
-
-  #continue(input: unknown, isError: boolean): void {
-    this.#step(input, isError);
-    if (!this.#done) return;
-    const callback = this.#failed ? this.#onRejected : this.#onFulfilled;
-    try {
-      if (typeof callback === 'function') this.#resolve!(callback(this.#value as T));
-      else if (this.#failed) this.#reject!(this.#value);
-      else this.#resolve!(this.#value);
-    } catch (err) {
-      this.#reject!(err);
-    }
-  }
-
-  #step(input: unknown, isError: boolean): void {
-    for (;;) {
-      let r: IteratorResult<unknown, T>;
-      try {
-        r = isError ? this.gen.throw(input) : this.gen.next(input);
-      } catch (err) {
-        this.#done = this.#failed = true;
-        this.#value = err;
-        return;
-      }
-      if (r.done) {
-        this.#done = true;
-        this.#value = r.value;
-        return;
-      }
-      const y = r.value;
-      try {
-        if (y instanceof FdWait) {
-          checkAwaitable(y.reactor);
-          y.waiters.wait(y.fd, y.events, this, true);
-          return;
-        }
-        if (!(y instanceof Future)) throw codedError('ERR_INVALID_YIELD', `cannot await a ${typeof y}`);
-        if (!y.done) {
-          this.#onFutureDone ??= (f: Future<unknown>): void => this.#continue(f.fulfilled ? f.result() : f.exception, !f.fulfilled);
-          y.addDoneCallback(this.#onFutureDone);
-          return;
-        }
-        isError = !y.fulfilled;
-        input = isError ? y.exception : y.result();
-      } catch (err) {
-        input = err;
-        isError = true;
-      }
-    }
-  }
-}
 
 const EMPTY = new Uint8Array(0);
 
@@ -254,12 +105,6 @@ function toBytes(data: Uint8Array | string, what: string): Uint8Array {
   if (typeof data === 'string') return encoder.encode(data);
   if (data instanceof Uint8Array) return data;
   throw codedTypeError('ERR_INVALID_ARG_TYPE', `${what} must be a Uint8Array or a string, got ${describe(data)}`);
-}
-
-function checkCount(n: unknown, what: string, min: number): asserts n is number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
-    throw codedRangeError('ERR_OUT_OF_RANGE', `${what} must be an integer >= ${min}, got ${describe(n)}`);
-  }
 }
 
 // The index of `needle` in hay[from, to), or -1.
@@ -360,15 +205,11 @@ export class FdStream implements FdWaiter {
     this.#waiters = fdWaiters(reactor);
     this.#loop = reactor;
     this.fd = fd;
-    this.highWaterMark = options.highWaterMark ?? 64 * 1024;
-    this.#readSize = options.readSize ?? 64 * 1024;
-    this.#closeFd = options.closeFd ?? true;
-    this.#eofIsFinal = options.eofIsFinal ?? true;
-    if (typeof this.#eofIsFinal !== 'boolean') {
-      throw codedTypeError('ERR_INVALID_ARG_TYPE', `eofIsFinal must be a boolean, got ${describe(this.#eofIsFinal)}`);
-    }
-    checkCount(this.highWaterMark, 'highWaterMark', 1);
-    checkCount(this.#readSize, 'readSize', 1);
+    const settings = streamSettings(options);
+    this.highWaterMark = settings.highWaterMark;
+    this.#readSize = settings.readSize;
+    this.#closeFd = settings.closeFd;
+    this.#eofIsFinal = settings.eofIsFinal;
     this.#buf = EMPTY; // allocated by the first read
   }
 
