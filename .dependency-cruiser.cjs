@@ -1,7 +1,7 @@
 // The layering of lib/, checked by `npm test` (npm run check:deps):
 //   selectors (selector.ts, backends.ts, selectors/, sys/, native.ts, errors.ts)
 //     <- the reactor core (reactor/core.ts, timers.ts, far-timer.ts, attach.ts, slow.ts)
-//     <- the layers (reactor/coroutines.ts <- ops.ts <- streams.ts <- server.ts, streams.ts taking its
+//     <- the layers (reactor/coroutines.ts (with fd-waits.ts beneath it) <- ops.ts <- streams.ts <- server.ts, streams.ts taking its
 //        options from stream-options.ts (types and checks); streams.ts, signals.ts <- process.ts;
 //        server.ts opens its listening sockets with listener.ts (sys and node:fs only);
 //        coroutines.ts <- tasks.ts; socket-options.ts <- socket.ts; signals.ts;
@@ -28,7 +28,7 @@ module.exports = {
       severity: 'error',
       comment: 'The reactor core offers handlers, callbacks and timers; the layers built on it use its public calls, never the reverse.',
       from: { path: '^lib/reactor/(core|timers|far-timer|attach|slow)\\.ts$' },
-      to: { path: '^lib/reactor/(coroutines|ops|streams|stream-options|server|listener|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|process|reactor|index)\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|fd-waits|ops|streams|stream-options|server|listener|socket|socket-options|signals|tasks|inbox|datagram|datagram-options|process|reactor|index)\\.ts$' },
     },
     {
       name: 'layers-below-facade',
@@ -104,7 +104,7 @@ module.exports = {
       name: 'layers-in-order',
       severity: 'error',
       comment: 'coroutines <- streams <- server; ReactorSocket stands beside them on the core.',
-      from: { path: '^lib/reactor/(coroutines|socket|socket-options)\\.ts$' },
+      from: { path: '^lib/reactor/(coroutines|fd-waits|socket|socket-options)\\.ts$' },
       to: { path: '^lib/reactor/(ops|streams|server|socket|coroutines|tasks|datagram)\\.ts$', pathNot: '$from' },
     },
     {
@@ -120,6 +120,13 @@ module.exports = {
       comment: 'The options of datagram endpoints (datagram-options.ts) are types and checks: nothing of the reactor.',
       from: { path: '^lib/reactor/datagram-options\\.ts$' },
       to: { path: '^lib/reactor/' },
+    },
+    {
+      name: 'fd-waits-below-coroutines',
+      severity: 'error',
+      comment: 'The fd and sleep waits (fd-waits.ts) stand on the core alone: coroutines.ts builds on them, never the reverse.',
+      from: { path: '^lib/reactor/fd-waits\\.ts$' },
+      to: { path: '^lib/reactor/(coroutines|ops|streams|server|socket|tasks|datagram|process|signals|inbox)\\.ts$' },
     },
     {
       name: 'stream-options-alone',

@@ -6,7 +6,8 @@
 //
 // A layer on the coroutines, beside streams.ts, which alone builds Ops.
 import { codedError } from '../errors.js';
-import { checkAwaitable, type Coroutine, FdWait, type FdWaiter, Future } from './coroutines.js';
+import { type Coroutine, FdWait, type FdWaiter, Future } from './coroutines.js';
+import { checkAwaitable } from './fd-waits.js';
 
 /** An operation usable as `yield* op` in a coroutine or `await op` in async
  * code (with the reactor attached): what FdStream's reads and writes

@@ -16,7 +16,8 @@
 import { checkCallback, codedError, codedRangeError, codedTypeError, describe, IncompleteReadError, LimitExceededError } from '../errors.js';
 import { EVENT_WRITE } from '../selector.js';
 import * as sys from '../sys/index.js';
-import { type Coroutine, Deferred, FdWait, type FdWaiter, type FdWaiters, fdWaiters, readable } from './coroutines.js';
+import { type Coroutine, Deferred, FdWait, type FdWaiter, readable } from './coroutines.js';
+import { type FdWaiters, fdWaiters } from './fd-waits.js';
 import { Op } from './ops.js';
 import { checkCount, type StreamOptions, streamSettings } from './stream-options.js';
 import type { ReactorCore } from './core.js';
