@@ -1,9 +1,9 @@
 // Shared fixtures: real fds, closed at the end of each test.
 import { fstatSync } from 'node:fs';
 import { afterEach, expect } from 'vitest';
-import { availableBackends, type Deferred, DefaultSelector, EVENT_PRIORITY, EVENT_READ, FD_SETSIZE, selectorClass, sys, type BackendName, type BaseSelector, type Reactor } from '../lib/index.js';
+import { availableBackends, type Deferred, DefaultSelector, EVENT_PRIORITY, EVENT_READ, FD_SETSIZE, selectorClass, sys, type BackendName, type BaseSelector, Reactor } from '../lib/index.js';
 import { binding } from '../lib/native.js';
-import { fdsOpenedSince, openFdsOnceBackTo } from './fds.js';
+import { fdsOpenedSince, openFds, openFdsOnceBackTo } from './fds.js';
 
 /** Every available backend plus DefaultSelector: the shared suite runs on each. */
 export const BACKENDS: Array<{ name: string; backend: string; create: <T = unknown>() => BaseSelector<T> }> = [
@@ -112,6 +112,16 @@ afterEach(() => {
 export function track<T extends BaseSelector<any>>(s: T): T {
   selectors.push(s);
   return s;
+}
+
+/** A reactor on a new selector from `create` (closed at the end of the
+ * test), and the fds open just before the reactor itself was made, its
+ * selector already open: once the reactor is closed (which releases its own
+ * fds, its timerfd), they are what is open again. */
+export function reactorWithFds(create: () => BaseSelector): [Reactor, number[]] {
+  const selector = track(create());
+  const before = openFds();
+  return [new Reactor({ selector }), before];
 }
 
 export function pipe(): [number, number] {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatagramEndpoint, Deferred, EVENT_READ, type Future, openDatagram, Reactor, ReactorCore, sys } from '../lib/index.js';
-import { BACKENDS, enc, fdsChangedSince, kqueueLimit, noIpv6Loopback, openFds, thrown, track } from './helpers.js';
+import { BACKENDS, enc, fdsChangedSince, kqueueLimit, noIpv6Loopback, openFds, reactorWithFds, thrown, track } from './helpers.js';
 
 type Mode = 'run' | 'attach';
 const MODES: Mode[] = ['run', 'attach'];
@@ -72,17 +72,9 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
     function reactor(): Reactor {
       return new Reactor({ selector: track(create()) });
     }
-    /** reactor(), and the fds open just before the reactor itself was made
-     * (its selector already open): once r.close() has released the
-     * reactor's own fds (its timerfd), they are what is open again. */
-    function reactorWithFds(): [Reactor, number[]] {
-      const selector = track(create());
-      const before = openFds();
-      return [new Reactor({ selector }), before];
-    }
 
     it('UDP over 127.0.0.1: an echo between two endpoints, with the sender address, copies of the bytes, boundaries kept', async () => {
-      const [r, before] = reactorWithFds();
+      const [r, before] = reactorWithFds(create);
       const done = new Deferred<void>();
       const server = openDatagram(r, { port: 0 }, (data, from) => {
         if (from !== null && 'port' in from) server.send(data, from.address, from.port);
@@ -139,7 +131,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
     });
 
     it('Unix datagram sockets: bound to paths with the sender path, an unbound client seen as null; the files removed on close', async () => {
-      const [r, before] = reactorWithFds();
+      const [r, before] = reactorWithFds(create);
       const done = new Deferred<void>();
       const serverPath = unixPath();
       const seen: Array<[string, unknown]> = [];
@@ -208,7 +200,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
 
     for (const connected of [true, false]) {
       it.skipIf(writeFilterEagain)(`the send queue (${connected ? 'connected' : 'to a path'}): a receiver nobody reads fills, sends queue, and once it drains every datagram arrives in order`, async () => {
-        const [r, before] = reactorWithFds();
+        const [r, before] = reactorWithFds(create);
         const [receiver, path] = unixReceiver();
         const done = new Deferred<void>();
         const sender = openDatagram(r, connected ? { connect: { path } } : { family: 'unix' }, () => {});
@@ -374,7 +366,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
     });
 
     it.skipIf(writeFilterEagain)('close() during a flush stops receiving at once, sends every queued datagram, then closes the fd and removes its file', async () => {
-      const [r, before] = reactorWithFds();
+      const [r, before] = reactorWithFds(create);
       const [receiver, path] = unixReceiver();
       const done = new Deferred<void>();
       const ownPath = unixPath();
@@ -414,7 +406,7 @@ describe.each(BACKENDS)('datagram endpoints on $name', ({ backend, create }) => 
     });
 
     it.skipIf(writeFilterEagain)('abort() during a flush drops the queue at once, says how many, and fails a waiting drain()', async () => {
-      const [r, before] = reactorWithFds();
+      const [r, before] = reactorWithFds(create);
       const [receiver, path] = unixReceiver();
       const sender = openDatagram(r, { connect: { path } }, () => {});
       let queued = 0;

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type Coroutine, type FdStream, Reactor, sys } from '../lib/index.js';
-import { BACKENDS, enc, fdsChangedSince, kqueueLimit, openFds, track } from './helpers.js';
+import { BACKENDS, enc, fdsChangedSince, kqueueLimit, reactorWithFds } from './helpers.js';
 
 /** A client socket connected to 127.0.0.1:port (the connect ended), or the errno that ended it. */
 function* connectTo(reactor: Reactor, port: number): Coroutine<number> {
@@ -29,10 +29,7 @@ describe.each(BACKENDS)('TcpServer.close on $name', ({ backend, create }) => {
   // libkqueue closes its own hold on a closed fd a moment later (R5), so the
   // listening socket still accepts right after close() there.
   it.skipIf(kqueueLimit(backend, 'kqueueLateFdRelease'))('stops accepting, lets the open connections finish, then settles closed (run())', async () => {
-    const selector = track(create());
-    // Before the reactor: close() releases its own fds (its timerfd) too.
-    const before = openFds();
-    const reactor = new Reactor({ selector });
+    const [reactor, before] = reactorWithFds(create);
     const log: string[] = [];
     const server = reactor.listen({ port: 0 }, function* (stream: FdStream) {
       const line: Uint8Array = yield* stream.readUntil('\n');

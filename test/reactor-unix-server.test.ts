@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Coroutine, EVENT_READ, type FdStream, listen, Reactor, sys, UnixServer } from '../lib/index.js';
-import { BACKENDS, DIST_INDEX, enc, fdsChangedSince, openFds, thrown, track } from './helpers.js';
+import { BACKENDS, DIST_INDEX, enc, fdsChangedSince, openFds, reactorWithFds, thrown, track } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nsu-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,10 +125,7 @@ function servers(reactor: Reactor, served: string[]): { plain: UnixServer; gen: 
 
 describe.each(BACKENDS)('UnixServer on $name', ({ create }) => {
   it('serves plain and generator handlers under run(), sys.connect clients and python3; refuses async ones', async () => {
-    const selector = track(create());
-    // Before the reactor: close() releases its own fds (its timerfd) too.
-    const before = openFds();
-    const reactor = new Reactor({ selector });
+    const [reactor, before] = reactorWithFds(create);
     const errors: Array<{ code?: string }> = [];
     reactor.on('error', (e: { code?: string }) => errors.push(e));
     const served: string[] = [];
