@@ -107,6 +107,46 @@ describe.each(BACKENDS)('far timers under run() on $name', ({ backend, create })
     r.close();
   });
 
+  it.runIf(hasTimerfd)('passes woken by fds read no clock while the timerfd holds the earliest deadline; a timer a handler adds still runs in its pass', () => {
+    const r = reactor();
+    const [a, b] = socketpair();
+    const buf = new Uint8Array(16);
+    const ROUNDS = 300;
+    let got = 0;
+    let ranIn = -1;
+    const far = r.callLater(10_000, () => {});
+    // One byte per pass: the handler answers each with the next.
+    r.addHandler(b, () => {
+      sys.read(b, buf);
+      if (++got === 100) r.callLater(0, () => (ranIn = got));
+      if (got < ROUNDS) sys.write(a, Uint8Array.of(1));
+      else {
+        r.removeHandler(b);
+        far.cancel();
+      }
+    }, EVENT_READ);
+    sys.write(a, Uint8Array.of(1));
+    const now = performance.now;
+    let reads = 0;
+    performance.now = function (this: typeof performance) {
+      reads++;
+      return now.call(this);
+    };
+    try {
+      r.run();
+    } finally {
+      performance.now = now;
+    }
+    expect(got).toBe(ROUNDS);
+    // The zero-delay timer came before the armed deadline: its pass checked
+    // the clock and ran it, before the next byte's pass.
+    expect(ranIn).toBe(100);
+    // The first wait arms the timerfd, and the zero-delay timer's pass and
+    // the one after it read the clock: a handful, not one per pass.
+    expect(reads).toBeLessThan(10);
+    r.close();
+  });
+
   it.runIf(hasTimerfd)('watches one timerfd in the selector while far timers wait, closed with the reactor', () => {
     const selector = track(create());
     const before = openFds();

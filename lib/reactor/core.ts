@@ -18,9 +18,9 @@ import { checkCallback, checkDuration, checkFd, codedError, codedRangeError, cod
 import { type BaseSelector, markReactorSelector, onSelectorClose } from '../selector.js';
 import { defaultSelectorClass } from '../backends.js';
 import { type Attachment, NodeLoopAttachment } from './attach.js';
-import { FAR_MS, FarTimer } from './far-timer.js';
+import { FarTimer } from './far-timer.js';
 import { SlowWatch } from './slow.js';
-import { type Handle, PeriodicTimer, type Timer, type TimerHandle, TimerQueue } from './timers.js';
+import { type Handle, PeriodicTimer, SoonHandle, type Timer, type TimerHandle, TimerQueue } from './timers.js';
 
 export type { Handle, TimerHandle } from './timers.js';
 export type { SlowCallback } from './slow.js';
@@ -48,16 +48,6 @@ class HandlerEntry {
     /** The dispatch generation it was added in; see #dispatch. */
     readonly generation: number,
   ) {}
-}
-
-class SoonHandle implements Handle {
-  cancelled = false;
-  /** Never queued again once due, unlike a Timer (see #callEach). */
-  readonly list = null;
-  constructor(readonly callback: () => void) {}
-  cancel(): void {
-    this.cancelled = true;
-  }
 }
 
 // A pass blocks without limit (null), or for the next timer, or not at all.
@@ -91,7 +81,10 @@ export class ReactorCore extends EventEmitter {
   // cheapest thing the dispatch loop can do per event.
   readonly #handlers: Array<HandlerEntry | undefined> = [];
   #handlerCount = 0;
-  readonly #timers = new TimerQueue(() => this.#wake());
+  readonly #timers = new TimerQueue(() => {
+    this.#far.waiting = false; // a new earliest timer: the pass after the wait checks the clock
+    this.#wake();
+  });
   readonly #dueTimers: Timer[] = [];
   // run()'s timerfd for far deadlines (far-timer.ts).
   readonly #far: FarTimer;
@@ -494,27 +487,27 @@ export class ReactorCore extends EventEmitter {
     attachment.rearm(deadline, this.#handlerCount > 0);
   }
 
-  // The selector timeout of the next wait: 0 when callbacks are queued or a
-  // stop is pending, the time to the next timer, null (no limit) when only
-  // handlers are left, IDLE when nothing is.
+  // The next wait's timeout: 0 when callbacks are queued or a stop is pending,
+  // the next timer's (far-timer.ts), null when only handlers are left, IDLE
+  // when nothing is.
   #timeout(): number | null {
     if (this.#soon.length > 0 || this.#stopping) return 0;
     const next = this.#timers.peek();
-    if (next !== undefined) {
-      const now = this.#passNowFresh ? this.#passNow : performance.now();
-      // A far deadline wakes the wait through the timerfd instead.
-      return next.when - now >= FAR_MS && this.#far.cover(next.when, now) ? null : Math.max(0, next.when - now);
-    }
+    if (next !== undefined) return this.#far.timeout(next.when, this.#passNowFresh ? this.#passNow : NaN);
     return this.#handlerCount > 0 ? null : IDLE;
   }
 
-  // Waits, dispatches the ready fds, then fires the timers that are due.
-  // Returns how many fds were ready.
+  // Waits, dispatches the ready fds, then fires the timers that are due (none
+  // after a wait the timerfd bounded, unless it fired). Returns how many fds
+  // were ready.
   #poll(timeout: number | null): number {
     this.#passNowFresh = false;
+    const far = this.#far;
+    if (timeout !== null) far.waiting = false;
     const n = this.selector.selectRaw(timeout);
     if (n > 0) this.#dispatch(n);
-    if (this.#timers.size > 0) this.#runTimers();
+    if (this.#timers.size > 0 && !far.waiting) this.#runTimers();
+    far.waiting = false;
     return n;
   }
 

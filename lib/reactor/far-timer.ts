@@ -56,6 +56,11 @@ export class FarTimer {
   /** When the timerfd expires (the reactor's clock, ms); Infinity while it
    * is disarmed or has fired since. */
   #armedAt = Infinity;
+  /** The current wait has no timeout because the timerfd expires at or
+   * before the earliest timer: until it fires, or an earlier timer is added
+   * (the reactor then clears this), nothing is due, and the pass after the
+   * wait needs no clock read. */
+  waiting = false;
   readonly #expirations = new Uint8Array(8);
 
   constructor(private readonly selector: BaseSelector) {
@@ -77,6 +82,27 @@ export class FarTimer {
     }
   }
 
+  /** Whether the timerfd is armed to expire at or before `deadline`. */
+  covers(deadline: number): boolean {
+    return this.#armedAt <= deadline;
+  }
+
+  /**
+   * The timeout of run()'s next wait, whose earliest timer is due at
+   * `deadline`: null when the timerfd wakes it (a far deadline; `waiting`
+   * then set), else the ms left. `now` is a fresh clock reading, or NaN to
+   * read one; none is read while the timerfd is armed for the deadline.
+   */
+  timeout(deadline: number, now: number): number | null {
+    this.waiting = false;
+    if (!this.covers(deadline)) {
+      if (Number.isNaN(now)) now = performance.now();
+      if (deadline - now < FAR_MS || !this.cover(deadline, now)) return Math.max(0, deadline - now);
+    }
+    this.waiting = true;
+    return null;
+  }
+
   /**
    * Makes sure the timerfd expires no later than `deadline` (`now` being
    * the clock reading `deadline` is measured from): nothing to do when it is
@@ -86,7 +112,7 @@ export class FarTimer {
    * must then keep its timeout.
    */
   cover(deadline: number, now: number): boolean {
-    if (this.#armedAt <= deadline) return true;
+    if (this.covers(deadline)) return true;
     if (this.fd < 0) return false;
     try {
       if (!this.#watched) {
@@ -108,6 +134,7 @@ export class FarTimer {
    * is not readable again until re-armed and expired. */
   expired(): void {
     this.#armedAt = Infinity;
+    this.waiting = false;
     try {
       sys.read(this.fd, this.#expirations);
     } catch {
@@ -119,6 +146,7 @@ export class FarTimer {
    * and is still open; later waits keep their timeout. */
   close(): void {
     this.#armedAt = Infinity;
+    this.waiting = false;
     const fd = this.fd;
     if (fd < 0) return;
     this.fd = -1;

@@ -37,6 +37,17 @@ export interface TimerHandle extends Handle {
   refresh(): this;
 }
 
+/** @internal What callSoon returns. */
+export class SoonHandle implements Handle {
+  cancelled = false;
+  /** Never queued again once due, unlike a Timer (see ReactorCore's #callEach). */
+  readonly list = null;
+  constructor(readonly callback: () => void) {}
+  cancel(): void {
+    this.cancelled = true;
+  }
+}
+
 /** @internal A list of timers in (deadline, sequence number) order: the
  * timers of one delay, or one timer that fits no such list. */
 class TimerList {
