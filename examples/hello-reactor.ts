@@ -129,14 +129,14 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
     // A plain handler owns its fd, and so its idle timer (by fd), and closes
     // its connections itself when the server shuts down. What a connection
     // costs here is kept to arrays indexed by fd (fd numbers are small and
-    // reused): whether it is open, its timer, and the callback of the timer,
-    // made once per fd number rather than once per connection.
+    // reused): whether it is open, and its idle timer, made once per fd
+    // number and restarted (refresh(), O(1)) for each connection that gets
+    // that number, as a server with a preallocated connection table does. A
+    // closed connection leaves its timer pending: firing for an fd number
+    // with no open connection, it does nothing.
     const idle: Array<TimerHandle | undefined> = [];
     const open: boolean[] = [];
-    const expire: Array<() => void> = [];
     const drop = (fd: number): void => {
-      idle[fd]?.cancel();
-      idle[fd] = undefined;
       open[fd] = false;
       reactor.removeHandler(fd);
       sys.close(fd);
@@ -161,10 +161,17 @@ function serve(listenPort: number, reusePort: boolean): { reactor: Reactor; addr
     });
     const answerKept = (fd: number, events: number): void => kept.serve(fd, events);
     const close = keepAlive ? (fd: number): void => kept.close(fd) : drop;
+    const expire = (fd: number): void => {
+      if (open[fd]) close(fd);
+    };
     server = reactor.listen(options, (fd: number) => {
       open[fd] = true;
       reactor.addHandler(fd, keepAlive ? answerKept : answer, EVENT_READ);
-      if (idleTimeout > 0) idle[fd] = reactor.callLater(idleTimeout, (expire[fd] ??= () => close(fd)));
+      if (idleTimeout > 0) {
+        const timer = idle[fd];
+        if (timer === undefined) idle[fd] = reactor.callLater(idleTimeout, () => expire(fd));
+        else timer.refresh();
+      }
     });
     const listener = server;
     shutdown = () => {
