@@ -99,11 +99,9 @@ export interface RoundsOptions<T extends Subject<RunCounts>> {
   bracket?: boolean;
   /** Starts `subject` afresh (a new process, whose pids the subject then
    * reports) before every round after the first; each is warmed up again
-   * before the round's runs. One process per server for a whole table
-   * measures that process: how the JIT, the heap and the address-space layout
-   * came out in it moves a Node server's cost by up to 25 % from one process
-   * to the next, against 2–5 % between runs of one process, and no number of
-   * rounds with the same process averages that out. */
+   * before the round's runs, so that the medians are over processes as
+   * well as rounds: how the JIT and the heap come out differs a little (a few
+   * per cent, measured side by side) from one Node process to the next. */
   restart?: (subject: T) => Promise<void>;
   /** Progress lines. */
   log?: (line: string) => void;
