@@ -8,6 +8,7 @@
 // selector and the pass to run on each wake-up.
 import { binding, type NativeWatcher } from '../native.js';
 import type { BaseSelector } from '../selector.js';
+import { clock } from './clock.js';
 
 /** @internal How the reactor is woken inside Node's loop. */
 export interface Attachment {
@@ -57,7 +58,7 @@ export class NodeLoopAttachment implements Attachment {
   rearm(deadline: number, handlers: boolean): void {
     if (deadline !== this.#armed) {
       this.#armed = deadline;
-      this.#watcher.setTimer(deadline === Infinity ? -1 : Math.max(0, deadline - performance.now()));
+      this.#watcher.setTimer(deadline === Infinity ? -1 : Math.max(0, deadline - clock()));
     }
     if (handlers !== this.#handlers) {
       this.#handlers = handlers;

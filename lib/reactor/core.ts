@@ -21,6 +21,7 @@ import { type Attachment, NodeLoopAttachment } from './attach.js';
 import { FarTimer } from './far-timer.js';
 import { SlowWatch } from './slow.js';
 import { type Handle, PeriodicTimer, SoonHandle, type Timer, type TimerHandle, TimerQueue } from './timers.js';
+import { clock } from './clock.js';
 
 export type { Handle, TimerHandle } from './timers.js';
 export type { SlowCallback } from './slow.js';
@@ -258,7 +259,7 @@ export class ReactorCore extends EventEmitter {
     if (Number.isNaN(ms)) throw codedRangeError('ERR_INVALID_ARG_VALUE', 'delay must not be NaN');
     checkCallback(fn, 'callback');
     const delay = ms > 0 ? ms : 0;
-    return this.#timers.push(performance.now() + delay, delay, fn);
+    return this.#timers.push(clock() + delay, delay, fn);
   }
 
   /**
@@ -288,12 +289,12 @@ export class ReactorCore extends EventEmitter {
     this.#checkOpen();
     checkDuration(ms, 'period', Number.MIN_VALUE);
     checkCallback(fn, 'callback');
-    return new PeriodicTimer(ms, fn, performance.now(), this.#scheduleAt);
+    return new PeriodicTimer(ms, fn, clock(), this.#scheduleAt);
   }
 
   /** Monotonic time in milliseconds (`performance.now()`), the clock callLater uses. */
   time(): number {
-    return performance.now();
+    return clock();
   }
 
   /**
@@ -542,7 +543,7 @@ export class ReactorCore extends EventEmitter {
   }
 
   #runTimers(): void {
-    const now = performance.now();
+    const now = clock();
     const due = this.#dueTimers;
     // Collect first, then fire: a timer scheduled by a callback never runs
     // in the pass that scheduled it, even with a zero delay.

@@ -23,6 +23,7 @@
 // FreeBSD 13), or it cannot be made or watched, waits keep their timeout.
 import { type BaseSelector, EVENT_READ } from '../selector.js';
 import * as sys from '../sys/index.js';
+import { clock } from './clock.js';
 
 /** Deadlines at least this far away (ms) go on the timerfd. */
 export const FAR_MS = 50;
@@ -96,7 +97,7 @@ export class FarTimer {
   timeout(deadline: number, now: number): number | null {
     this.waiting = false;
     if (!this.covers(deadline)) {
-      if (Number.isNaN(now)) now = performance.now();
+      if (Number.isNaN(now)) now = clock();
       if (deadline - now < FAR_MS || !this.cover(deadline, now)) return Math.max(0, deadline - now);
     }
     this.waiting = true;

@@ -8,6 +8,7 @@
 // another task. Each stretch of time is reported once, by the innermost unit
 // that reached the threshold; an outer unit is judged on its own time, that is
 // its whole time less what its nested units already reported.
+import { clock } from './clock.js';
 
 /** What a `'slow'` event of a {@link Reactor} made with `slowCallbackMs` carries. */
 export interface SlowCallback {
@@ -48,13 +49,13 @@ export class SlowWatch {
   start(): number {
     this.#outer.push(this.#inner);
     this.#inner = 0;
-    return performance.now();
+    return clock();
   }
 
   /** Ends the unit started at `start`; reports it, named by `name()`, when
    * its own time reached the threshold. */
   end(start: number, name: () => string): void {
-    const total = performance.now() - start;
+    const total = clock() - start;
     const own = total - this.#inner;
     const outer = this.#outer.pop() ?? 0;
     if (own < this.thresholdMs) {

@@ -43,6 +43,7 @@ import {
   type ReactorSocketOptions,
 } from './socket-options.js';
 import type { Handle } from './timers.js';
+import { clock } from './clock.js';
 
 export type { AddressInfo, ConnectOptions, ReactorSocketOptions, TcpConnectOptions, UnixConnectOptions } from './socket-options.js';
 
@@ -528,7 +529,7 @@ export class ReactorSocket extends Duplex {
     this.#timer?.cancel();
     this.#timer = null;
     if (ms > 0 && !this.destroyed) {
-      this.#lastActive = performance.now();
+      this.#lastActive = clock();
       this.#armTimer(ms);
     }
     return this;
@@ -542,14 +543,14 @@ export class ReactorSocket extends Duplex {
     this.#timer = this.reactor.callLater(delay, () => {
       this.#timer = null;
       if (this.destroyed || this.#timeoutMs === 0) return;
-      const left = this.#timeoutMs - (performance.now() - this.#lastActive);
+      const left = this.#timeoutMs - (clock() - this.#lastActive);
       if (left > 0) this.#armTimer(left);
       else this.emit('timeout');
     });
   }
 
   #touch(): void {
-    this.#lastActive = performance.now();
+    this.#lastActive = clock();
     if (this.#timer === null && !this.destroyed) this.#armTimer(this.#timeoutMs);
   }
 

@@ -10,6 +10,7 @@
 // points) gets a list of its own in the heap, so the order always holds.
 // Timers due together fire in (deadline, sequence number) order: the order
 // they were scheduled (or refreshed) in, across delays too.
+import { clock } from './clock.js';
 
 /** What callSoon and callLater return. */
 export interface Handle {
@@ -114,7 +115,7 @@ export class TimerQueue {
    */
   constructor(
     private readonly wake: () => void = () => {},
-    readonly now: () => number = () => performance.now(),
+    readonly now: () => number = clock,
   ) {}
 
   /** Timers waiting. */
@@ -320,7 +321,7 @@ export class PeriodicTimer implements Handle {
   #rearm(): void {
     // The timer fired, so #next <= now (the clock is monotonic): the next
     // grid point ahead, skipping those already passed.
-    const now = performance.now();
+    const now = clock();
     this.#next += (Math.floor((now - this.#next) / this.period) + 1) * this.period;
     const timer = this.schedule(this.#next, this.#tick, this.period);
     if (timer === null) this.#stopped = true; // fn closed the reactor
